@@ -39,6 +39,7 @@ export interface TrainJob {
   /** Resolved batch size ('full' is already n). The last batch of an epoch may be smaller. */
   batchSize: number
   data: DataSplit
+  /** When present, `valLoss` (same loss, weights at the end of the epoch) is reported every epoch. */
   validation?: DataSplit
   /**
    * Harness conventions: start from these weights and visit samples in `order(epoch)`,
@@ -54,7 +55,10 @@ export interface TrainJob {
 }
 
 export interface EpochLogs {
-  /** Mean over the epoch's batches of each batch's loss before its update (Keras' and the seed loop's `loss`). */
+  /**
+   * Each batch's loss before its own update, averaged over the epoch weighted by batch size
+   * (what Keras' and TF.js' fit report as `loss`, and the seed's loop records).
+   */
   loss: number
   valLoss?: number
 }
