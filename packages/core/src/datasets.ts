@@ -61,7 +61,8 @@ function rows(values: (number | number[])[], field: string): number[][] {
   const out = values.map((v) => (Array.isArray(v) ? v : [v]))
   const width = out[0]?.length ?? 0
   out.forEach((r, i) => {
-    if (r.length !== width) throw new UserError(`${field}[${i}]: expected ${width} value(s) like row 0, got ${r.length}`)
+    if (r.length !== width)
+      throw new UserError(`${field}[${i}]: expected ${width} value(s) like row 0, got ${r.length}`)
     r.forEach((v, j) => {
       if (!Number.isFinite(v)) throw new UserError(`${field}[${i}][${j}]: expected a finite number, got ${v}`)
     })
@@ -72,12 +73,16 @@ function rows(values: (number | number[])[], field: string): number[][] {
 export function loadDataset(spec: ExperimentSpec['dataset']): Dataset {
   if ('builtin' in spec) {
     const make = BUILTIN[spec.builtin]
-    if (!make) throw new UserError(`dataset.builtin: expected one of ${builtinDatasets.join(', ')}, got "${spec.builtin}"`)
+    if (!make)
+      throw new UserError(
+        `dataset.builtin: expected one of ${builtinDatasets.join(', ')}, got "${spec.builtin}"`,
+      )
     return make()
   }
   const x = rows(spec.inline.x, 'dataset.inline.x')
   const y = rows(spec.inline.y, 'dataset.inline.y')
-  if (x.length !== y.length) throw new UserError(`dataset.inline.y: expected ${x.length} rows like x, got ${y.length}`)
+  if (x.length !== y.length)
+    throw new UserError(`dataset.inline.y: expected ${x.length} rows like x, got ${y.length}`)
   const inputs = x[0]?.length ?? 0
   const outputs = y[0]?.length ?? 0
   return {

@@ -12,7 +12,7 @@ export interface EarlyStoppingRule {
  * (keras/src/callbacks/early_stopping.py, mode 'min'):
  *  - improvement: current < best - minDelta
  *  - wait += 1 each monitored epoch, reset to 0 on an improvement that also beats `baseline`
- *  - stop when wait >= patience, never at epoch 0; epochs before startFromEpoch are not monitored
+ *  - stop when wait >= patience; epochs before startFromEpoch are not monitored
  * Unlike Keras, a NaN or infinite value stops at once and marks the run diverged.
  * Without a rule (null) only the divergence check applies.
  */
@@ -42,7 +42,7 @@ export class EarlyStopping {
       if (rule.baseline === null || value < rule.baseline - rule.minDelta) this.wait = 0
       return { stop: false, snapshot: true }
     }
-    if (this.wait >= rule.patience && epoch > 0) {
+    if (this.wait >= rule.patience) {
       this.stoppedEpoch = epoch
       return { stop: true, snapshot: false }
     }

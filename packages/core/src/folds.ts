@@ -13,7 +13,9 @@ export interface Fold {
 export function kFold(n: number, k: number, shuffle = false, seed = 0): Fold[] {
   if (!Number.isInteger(k) || k < 2) throw new RangeError(`k-fold needs k >= 2, got ${k}`)
   if (k > n) throw new RangeError(`k-fold needs at least k=${k} samples, got ${n}`)
-  const order = shuffle ? Array.from(new Rng(seed, 'kfold').permutation(n)) : Array.from({ length: n }, (_, i) => i)
+  const order = shuffle
+    ? Array.from(new Rng(seed, 'kfold').permutation(n))
+    : Array.from({ length: n }, (_, i) => i)
   const folds: Fold[] = []
   let start = 0
   for (let f = 0; f < k; f++) {
@@ -32,7 +34,8 @@ export function kFold(n: number, k: number, shuffle = false, seed = 0): Fold[] {
  */
 export function batchOrder(n: number, shuffle: boolean, seed: number, ...stream: (string | number)[]) {
   const identity = Uint32Array.from({ length: n }, (_, i) => i)
-  return (epoch: number): Uint32Array => (shuffle ? new Rng(seed, 'order', ...stream, epoch).permutation(n) : identity)
+  return (epoch: number): Uint32Array =>
+    shuffle ? new Rng(seed, 'order', ...stream, epoch).permutation(n) : identity
 }
 
 /** Cuts an epoch's order into consecutive batches; the last may be smaller (drop_last=False). */

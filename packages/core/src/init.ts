@@ -25,7 +25,8 @@ export function initialWeights(
     if (convention === 'torch') {
       const bound = 1 / Math.sqrt(fanIn)
       // PyTorch keeps weight as [out, in]; fill in that order, store transposed.
-      for (let o = 0; o < fanOut; o++) for (let i = 0; i < fanIn; i++) kernel[i * fanOut + o] = rng.uniform(-bound, bound)
+      for (let o = 0; o < fanOut; o++)
+        for (let i = 0; i < fanIn; i++) kernel[i * fanOut + o] = rng.uniform(-bound, bound)
       for (let o = 0; o < fanOut; o++) bias[o] = rng.uniform(-bound, bound)
     } else if (convention === 'keras') {
       const limit = Math.sqrt(6 / (fanIn + fanOut))

@@ -18,7 +18,8 @@ export function mae(pred: ArrayLike<number>, target: ArrayLike<number>): number 
 }
 
 function check(a: ArrayLike<number>, b: ArrayLike<number>) {
-  if (a.length !== b.length || a.length === 0) throw new RangeError(`metric needs equal, non-empty lengths, got ${a.length} and ${b.length}`)
+  if (a.length !== b.length || a.length === 0)
+    throw new RangeError(`metric needs equal, non-empty lengths, got ${a.length} and ${b.length}`)
 }
 
 export function mean(xs: number[]): number {

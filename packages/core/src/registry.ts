@@ -37,7 +37,9 @@ export async function loadBackend(name: string, from: string[] = []): Promise<Ba
     throw new UserError(`backend '${name}': package '${pkg}' does not export createBackend()`)
   }
   const backend = await mod.createBackend()
-  const missing = REQUIRED.filter((m) => typeof (backend as unknown as Record<string, unknown>)[m] !== 'function')
+  const missing = REQUIRED.filter(
+    (m) => typeof (backend as unknown as Record<string, unknown>)[m] !== 'function',
+  )
   if (typeof backend.id !== 'string' || missing.length > 0) {
     throw new UserError(`backend '${name}': not a dualfit Backend (missing ${missing.join(', ') || 'id'})`)
   }

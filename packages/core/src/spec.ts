@@ -31,11 +31,14 @@ const optimizer = z.strictObject({
   lr: positive,
   beta1: probability.default(0.9),
   beta2: probability.default(0.999),
-  /** Omitted: 1e-8 under the torch convention, 1e-7 (Keras, TF.js) otherwise. */
+  /** Omitted: 1e-8 under the torch convention, 1e-7 under keras/tfjs, the engine's own under framework. */
   eps: positive.optional(),
   momentum: probability.default(0),
 })
-export type OptimizerSpec = Required<z.output<typeof optimizer>>
+export interface OptimizerSpec extends Omit<Required<z.output<typeof optimizer>>, 'eps'> {
+  /** null: the framework's own default (only under init 'framework'). */
+  eps: number | null
+}
 
 const dataset = z.union([
   z.strictObject({ builtin: z.string().min(1) }),
@@ -63,7 +66,14 @@ const earlyStopping = z.strictObject({
 })
 export type EarlyStoppingSpec = z.output<typeof earlyStopping>
 
-const gridValue = z.union([z.number(), z.string(), z.boolean(), z.null(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+const gridValue = z.union([
+  z.number(),
+  z.string(),
+  z.boolean(),
+  z.null(),
+  z.record(z.string(), z.unknown()),
+  z.array(z.unknown()),
+])
 
 export const specSchema = z
   .strictObject({
@@ -101,7 +111,11 @@ export const specSchema = z
   })
   .superRefine((s, ctx) => {
     if (s.selection.score === 'cv_mse' && !s.cv) {
-      ctx.addIssue({ code: 'custom', path: ['selection', 'score'], message: "expected 'train_loss' without cv, got 'cv_mse'" })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['selection', 'score'],
+        message: "expected 'train_loss' without cv, got 'cv_mse'",
+      })
     }
     if (s.earlyStopping?.monitor === 'val_loss' && s.earlyStopping.validationSplit === undefined) {
       ctx.addIssue({
@@ -156,7 +170,8 @@ function explain(issue: z.core.$ZodIssue, input: unknown): string {
       const small = issue.code === 'too_small'
       const bound = small ? issue.minimum : issue.maximum
       const op = small ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<'
-      if (issue.origin === 'array') return `expected ${small ? 'at least' : 'at most'} ${bound} item(s), got ${got}`
+      if (issue.origin === 'array')
+        return `expected ${small ? 'at least' : 'at most'} ${bound} item(s), got ${got}`
       if (issue.origin === 'string') return `expected a non-empty string, got ${got}`
       return `expected ${issue.origin === 'int' ? 'an integer' : 'a number'} ${op} ${bound}, got ${got}`
     }
@@ -169,7 +184,8 @@ function explain(issue: z.core.$ZodIssue, input: unknown): string {
       const branches = issue.errors.filter((b) => b.length > 0)
       const best = branches.sort((a, b) => depth(b) - depth(a))[0]
       const first = best?.[0]
-      if (first && depth(best) > 0) return `${formatPath(first.path)}: ${explain(first, at(input, issue.path))}`
+      if (first && depth(best) > 0)
+        return `${formatPath(first.path)}: ${explain(first, at(input, issue.path))}`
       return `expected ${unionExpectation(issue.path)}, got ${got}`
     }
     default:
@@ -197,12 +213,13 @@ export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
       const msg = explain(i, input)
       // A union issue already carries the nested path in its message.
       const nested = i.code === 'invalid_union' && msg.includes(': ')
-      return nested ? `${source}: ${joinPath(i.path, msg)}` : `${source}: ${formatPath(i.path)}: ${msg}`
+      if (nested) return `${source}: ${joinPath(i.path, msg)}`
+      return i.path.length === 0 ? `${source}: ${msg}` : `${source}: ${formatPath(i.path)}: ${msg}`
     })
     throw new UserError(lines)
   }
   const s = r.data
-  const eps = s.optimizer.eps ?? (s.init === 'torch' ? 1e-8 : 1e-7)
+  const eps = s.optimizer.eps ?? { torch: 1e-8, keras: 1e-7, tfjs: 1e-7, framework: null }[s.init]
   return {
     ...s,
     optimizer: { ...s.optimizer, eps },

@@ -1,0 +1,52 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadBackend } from '../src/index.js'
+
+/** Lays out node_modules/<name> in a temp project and returns a base to resolve from. */
+function project(packages: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'dualfit-registry-'))
+  for (const [name, source] of Object.entries(packages)) {
+    const dir = join(root, 'node_modules', name)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, type: 'module', exports: './index.js' }))
+    writeFileSync(join(dir, 'index.js'), source)
+  }
+  writeFileSync(join(root, 'package.json'), '{}')
+  return join(root, 'package.json')
+}
+
+const methods = 'engines() {}, train() {}, predict() {}, exportOnnx() {}, dispose() {}'
+
+describe('backend registry', () => {
+  it('loads a backend package by name from the given base', async () => {
+    const base = project({
+      'dualfit-backend-echo': `export function createBackend() { return { id: 'echo', version: '1', ${methods} } }`,
+    })
+    const b = await loadBackend('dualfit-backend-echo', [base])
+    expect(b.id).toBe('echo')
+  })
+
+  it('explains what is wrong, in one line', async () => {
+    const base = project({
+      'no-factory': 'export const x = 1',
+      'half-backend': `export const createBackend = async () => ({ id: 'half', engines() {} })`,
+    })
+    await expect(loadBackend('nope', [base])).rejects.toThrow(
+      "backend 'nope': no installed package 'nope' (built-in: keras-style, torch-style)",
+    )
+    await expect(loadBackend('no-factory', [base])).rejects.toThrow(
+      "backend 'no-factory': package 'no-factory' does not export createBackend()",
+    )
+    await expect(loadBackend('half-backend', [base])).rejects.toThrow(
+      "backend 'half-backend': not a dualfit Backend (missing train, predict, exportOnnx, dispose)",
+    )
+  })
+
+  it('maps the built-in short names to their packages', async () => {
+    await expect(loadBackend('keras-style', [project({})])).rejects.toThrow(
+      /no installed package '@dualfit\/keras-style'/,
+    )
+  })
+})
