@@ -85,3 +85,18 @@ export interface ExperimentResult {
   trials: TrialResult[]
   totals: { trials: number; steps: number; trainMs: number; wallMs: number }
 }
+
+/** The model a trial ended with, as plain data any backend or the ONNX exporter takes. */
+export function trainedModelOf(result: Pick<ExperimentResult, 'spec'>, trial: Pick<TrialResult, 'weights'>) {
+  const first = trial.weights[0]
+  return {
+    inputs: first?.inputs ?? 0,
+    layers: result.spec.model.layers,
+    weights: trial.weights.map((w) => ({
+      inputs: w.inputs,
+      units: w.units,
+      kernel: Float32Array.from(w.kernel),
+      bias: Float32Array.from(w.bias),
+    })),
+  }
+}

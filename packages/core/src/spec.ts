@@ -160,36 +160,43 @@ export function formatPath(path: PropertyKey[]): string {
 
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)
 
-function explain(issue: z.core.$ZodIssue, input: unknown): string {
-  const got = describe(at(input, issue.path))
+interface Problem {
+  path: PropertyKey[]
+  msg: string
+}
+
+function explain(issue: z.core.$ZodIssue, input: unknown, prefix: PropertyKey[] = []): Problem {
+  const path = [...prefix, ...issue.path]
+  const got = describe(at(input, path))
+  const problem = (msg: string): Problem => ({ path, msg })
   switch (issue.code) {
     case 'invalid_type':
-      return `expected ${article(issue.expected === 'int' ? 'integer' : issue.expected)}, got ${got}`
+      return problem(`expected ${article(issue.expected === 'int' ? 'integer' : issue.expected)}, got ${got}`)
     case 'too_small':
     case 'too_big': {
       const small = issue.code === 'too_small'
       const bound = small ? issue.minimum : issue.maximum
       const op = small ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<'
       if (issue.origin === 'array')
-        return `expected ${small ? 'at least' : 'at most'} ${bound} item(s), got ${got}`
-      if (issue.origin === 'string') return `expected a non-empty string, got ${got}`
-      return `expected ${issue.origin === 'int' ? 'an integer' : 'a number'} ${op} ${bound}, got ${got}`
+        return problem(`expected ${small ? 'at least' : 'at most'} ${bound} item(s), got ${got}`)
+      if (issue.origin === 'string') return problem(`expected a non-empty string, got ${got}`)
+      return problem(
+        `expected ${issue.origin === 'int' ? 'an integer' : 'a number'} ${op} ${bound}, got ${got}`,
+      )
     }
     case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`
+      return problem(`expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`)
     case 'unrecognized_keys':
-      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+      return problem(`unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`)
     case 'invalid_union': {
       // Report the branch that got furthest; that is almost always the one the user meant.
-      const branches = issue.errors.filter((b) => b.length > 0)
-      const best = branches.sort((a, b) => depth(b) - depth(a))[0]
+      const best = issue.errors.filter((b) => b.length > 0).sort((a, b) => depth(b) - depth(a))[0]
       const first = best?.[0]
-      if (first && depth(best) > 0)
-        return `${formatPath(first.path)}: ${explain(first, at(input, issue.path))}`
-      return `expected ${unionExpectation(issue.path)}, got ${got}`
+      if (first && depth(best) > 0) return explain(first, input, path)
+      return problem(`expected ${unionExpectation(path)}, got ${got}`)
     }
     default:
-      return issue.message
+      return problem(issue.message)
   }
 }
 
@@ -209,14 +216,12 @@ function unionExpectation(path: PropertyKey[]): string {
 export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
   const r = specSchema.safeParse(input)
   if (!r.success) {
-    const lines = r.error.issues.map((i) => {
-      const msg = explain(i, input)
-      // A union issue already carries the nested path in its message.
-      const nested = i.code === 'invalid_union' && msg.includes(': ')
-      if (nested) return `${source}: ${joinPath(i.path, msg)}`
-      return i.path.length === 0 ? `${source}: ${msg}` : `${source}: ${formatPath(i.path)}: ${msg}`
-    })
-    throw new UserError(lines)
+    throw new UserError(
+      r.error.issues.map((i) => {
+        const { path, msg } = explain(i, input)
+        return path.length === 0 ? `${source}: ${msg}` : `${source}: ${formatPath(path)}: ${msg}`
+      }),
+    )
   }
   const s = r.data
   const eps = s.optimizer.eps ?? { torch: 1e-8, keras: 1e-7, tfjs: 1e-7, framework: null }[s.init]
@@ -225,12 +230,6 @@ export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
     optimizer: { ...s.optimizer, eps },
     selection: { rule: s.selection.rule, score: s.selection.score ?? (s.cv ? 'cv_mse' : 'train_loss') },
   }
-}
-
-function joinPath(outer: PropertyKey[], msg: string): string {
-  const prefix = formatPath(outer)
-  if (prefix === '(spec)') return msg
-  return msg.startsWith('[') ? `${prefix}${msg}` : `${prefix}.${msg}`
 }
 
 /** Sets a dot-separated path in a deep copy of a JSON object (the grid's way to vary any field). */

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { UserError } from '@dualfit/core'
+import writeFileAtomic from 'write-file-atomic'
+
+/** Reads and parses a JSON file; a missing file or bad JSON is a one-line UserError naming the file. */
+export function readJson(path: string, what: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(e))
+    throw new UserError(`${what} '${path}': cannot read (${why})`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw new UserError(`${what} '${path}': not valid JSON (${(e as Error).message.split('\n')[0]})`)
+  }
+}
+
+/** Writes each file through a temp file and a rename, so a reader never sees half a file. */
+export async function writeFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<string[]> {
+  await mkdir(dir, { recursive: true })
+  const written: string[] = []
+  for (const [name, data] of Object.entries(files)) {
+    const path = join(dir, name)
+    await writeFileAtomic(path, typeof data === 'string' ? data : Buffer.from(data))
+    written.push(path)
+  }
+  return written
+}
+
+/** JSON with non-finite numbers spelled out (JSON has no Infinity or NaN). */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`
+}

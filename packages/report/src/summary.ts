@@ -1,0 +1,102 @@
+import { type ExperimentResult, loadDataset, mean, type Params, sd, type TrialResult } from '@dualfit/core'
+
+export interface Stat {
+  mean: number
+  sd: number
+  n: number
+}
+
+function statOf(xs: number[]): Stat | null {
+  return xs.length === 0 ? null : { mean: mean(xs), sd: sd(xs), n: xs.length }
+}
+
+/** The numbers of one (spec, backend) run that the tables show. */
+export interface Summary {
+  spec: string
+  specHash: string
+  backend: string
+  engine: string
+  seeds: number[]
+  selected: Params
+  scoreKind: 'cv_mse' | 'train_loss'
+  /** Selection score of the chosen point over folds and seeds (or over seeds). */
+  score: Stat | null
+  /** The final model's runs: the refit, else the early-stopping run. */
+  finalStage: 'refit' | 'early-stopping' | null
+  epochsRun: Stat | null
+  finalLoss: Stat | null
+  /** Only for a single Dense(1) on one input: the learned line. */
+  weight: Stat | null
+  bias: Stat | null
+  earlyStop: { epochsRun: Stat; stopped: number; runs: number; maxEpochs: number } | null
+  prediction: {
+    x: number[]
+    unitX: string
+    unitY: string
+    y: Stat
+    exact: number | null
+    absError: Stat | null
+  } | null
+  steps: number
+  wallMs: number
+  usPerStep: number
+}
+
+export function paramsLabel(p: Params): string {
+  const short = (k: string) => k.replace(/^optimizer\./, '')
+  return Object.entries(p)
+    .map(([k, v]) => `${short(k)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(', ')
+}
+
+export function summarize(r: ExperimentResult): Summary {
+  const byStage = (s: TrialResult['stage']) => r.trials.filter((t) => t.stage === s)
+  const refit = byStage('refit')
+  const es = byStage('early-stopping')
+  const final = refit.length > 0 ? refit : es
+  const finalStage = refit.length > 0 ? 'refit' : es.length > 0 ? 'early-stopping' : null
+  const sel = r.selection.scores[r.selection.selected]
+  const hasSearch = byStage('search').length > 0
+  const single = r.spec.model.layers.length === 1 && final[0]?.weights[0]?.kernel.length === 1
+  const dataset = loadDataset(r.spec.dataset)
+  const firstPred = final[0]?.predictions[0]
+  const predStats = final.map((t) => t.predictions[0]).filter((p) => p !== undefined)
+  const steps = r.totals.steps
+  return {
+    spec: r.spec.name,
+    specHash: r.specHash,
+    backend: r.backend.id,
+    engine: r.backend.engine.id,
+    seeds: r.spec.seeds,
+    selected: r.grid.points[r.selection.selected] ?? {},
+    scoreKind: r.selection.score,
+    score: hasSearch && sel ? { mean: sel.mean, sd: sel.sd, n: sel.values.length } : null,
+    finalStage,
+    epochsRun: statOf(final.map((t) => t.epochsRun)),
+    finalLoss: statOf(final.map((t) => t.finalLoss)),
+    weight: single ? statOf(final.map((t) => t.weights[0]?.kernel[0] as number)) : null,
+    bias: single ? statOf(final.map((t) => t.weights[0]?.bias[0] as number)) : null,
+    earlyStop:
+      es.length > 0
+        ? {
+            epochsRun: statOf(es.map((t) => t.epochsRun)) as Stat,
+            stopped: es.filter((t) => t.stoppedEpoch !== null && !t.diverged).length,
+            runs: es.length,
+            maxEpochs: es[0]?.epochs ?? 0,
+          }
+        : null,
+    prediction: firstPred
+      ? {
+          x: firstPred.x,
+          unitX: dataset.inputUnits[0] ?? '',
+          unitY: dataset.outputUnits[0] ?? '',
+          y: statOf(predStats.map((p) => p.y[0] as number)) as Stat,
+          exact: firstPred.exact?.[0] ?? null,
+          absError: firstPred.absError ? statOf(predStats.map((p) => p.absError?.[0] as number)) : null,
+        }
+      : null,
+    steps,
+    wallMs: r.totals.wallMs,
+    usPerStep: steps > 0 ? (r.totals.trainMs * 1000) / steps : 0,
+  }
+}
