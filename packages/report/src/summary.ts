@@ -56,7 +56,6 @@ export function summarize(r: ExperimentResult): Summary {
   const final = refit.length > 0 ? refit : es
   const finalStage = refit.length > 0 ? 'refit' : es.length > 0 ? 'early-stopping' : null
   const sel = r.selection.scores[r.selection.selected]
-  const hasSearch = byStage('search').length > 0
   const single = r.spec.model.layers.length === 1 && final[0]?.weights[0]?.kernel.length === 1
   const dataset = loadDataset(r.spec.dataset)
   const firstPred = final[0]?.predictions[0]
@@ -70,7 +69,7 @@ export function summarize(r: ExperimentResult): Summary {
     seeds: r.spec.seeds,
     selected: r.grid.points[r.selection.selected] ?? {},
     scoreKind: r.selection.score,
-    score: hasSearch && sel ? { mean: sel.mean, sd: sel.sd, n: sel.values.length } : null,
+    score: sel && sel.values.length > 0 ? { mean: sel.mean, sd: sel.sd, n: sel.values.length } : null,
     finalStage,
     epochsRun: statOf(final.map((t) => t.epochsRun)),
     finalLoss: statOf(final.map((t) => t.finalLoss)),

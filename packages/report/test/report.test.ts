@@ -1,0 +1,114 @@
+import type { ExperimentResult, TrialResult } from '@dualfit/core'
+import { parseSpec } from '@dualfit/core'
+import { describe, expect, it } from 'vitest'
+import { duration, num, renderCsv, renderMarkdown, renderTable, summarize, tableRows } from '../src/index.js'
+
+const spec = parseSpec({
+  name: 'mini',
+  dataset: { builtin: 'meters-feet' },
+  model: { layers: [{ units: 1 }] },
+  optimizer: { lr: 0.1 },
+  epochs: 3,
+  seeds: [0],
+  grid: { 'optimizer.lr': [0.1, 0.01] },
+  cv: { folds: 3 },
+  earlyStopping: { patience: 1 },
+  report: { predict: [100] },
+})
+
+function trial(stage: TrialResult['stage'], o: Partial<TrialResult>): TrialResult {
+  return {
+    id: `${stage}/p0/s0`,
+    stage,
+    point: 0,
+    params: { 'optimizer.lr': 0.1 },
+    fold: null,
+    seed: 0,
+    epochs: 3,
+    epochsRun: 3,
+    stoppedEpoch: null,
+    bestEpoch: null,
+    diverged: false,
+    steps: 21,
+    history: { loss: [3, 2, 1] },
+    finalLoss: 1,
+    testMse: null,
+    weights: [{ inputs: 1, units: 1, kernel: [3.2], bias: [0.5] }],
+    predictions: [{ x: [100], y: [320.5], exact: [328.084], absError: [7.584] }],
+    timings: { setupMs: 1, trainMs: 2, totalMs: 3, usPerStep: 95 },
+    ...o,
+  }
+}
+
+function result(backend: string, w: number, wallMs: number): ExperimentResult {
+  return {
+    schemaVersion: 1,
+    kind: 'dualfit.experiment',
+    spec,
+    specHash: 'abcdef0123456789',
+    backend: { id: backend, version: `${backend}@1`, engine: { id: 'cpu', device: 'cpu', available: true, detail: '' } },
+    environment: { node: 'v20', platform: 'linux', arch: 'x64', cpu: 'x', cpus: 2, packages: {} },
+    grid: { keys: ['optimizer.lr'], points: [{ 'optimizer.lr': 0.1 }, { 'optimizer.lr': 0.01 }] },
+    selection: {
+      score: 'cv_mse',
+      rule: 'best',
+      selected: 0,
+      scores: [
+        { point: 0, params: { 'optimizer.lr': 0.1 }, mean: 0.02, sd: 0.01, values: [0.01, 0.02, 0.03] },
+        { point: 1, params: { 'optimizer.lr': 0.01 }, mean: 5, sd: 1, values: [4, 5, 6] },
+      ],
+    },
+    trials: [
+      trial('refit', { weights: [{ inputs: 1, units: 1, kernel: [w], bias: [0.5] }] }),
+      trial('early-stopping', { id: 'early-stopping/p0/s0', epochsRun: 2, stoppedEpoch: 1 }),
+    ],
+    totals: { trials: 2, steps: 42, trainMs: 4.2, wallMs },
+  }
+}
+
+describe('formatting', () => {
+  it('keeps significant digits and switches to exponents for tiny or huge values', () => {
+    expect(num(328.08399)).toBe('328.1')
+    expect(num(0.000012345)).toBe('1.23e-5')
+    expect(num(Number.POSITIVE_INFINITY)).toBe('∞')
+    expect(num(Number.NaN)).toBe('—')
+    expect(duration(0.25)).toBe('250 µs')
+    expect(duration(1234)).toBe('1.23 s')
+  })
+})
+
+describe('summaries and tables', () => {
+  const a = summarize(result('keras-style', 3.25, 3000))
+  const b = summarize(result('torch-style', 3.28, 1000))
+
+  it('summarizes the selected point, the final model and early stopping', () => {
+    expect(a.selected).toEqual({ 'optimizer.lr': 0.1 })
+    expect(a.score).toEqual({ mean: 0.02, sd: 0.01, n: 3 })
+    expect(a.weight?.mean).toBe(3.25)
+    expect(a.earlyStop).toMatchObject({ stopped: 1, runs: 1, maxEpochs: 3 })
+    expect(a.prediction).toMatchObject({ x: [100], unitX: 'm', unitY: 'ft', exact: 328.084 })
+    expect(a.usPerStep).toBeCloseTo(100, 9)
+  })
+
+  it('puts a difference row last, with ratios for times', () => {
+    const { head, body } = tableRows([a, b])
+    expect(head).toContain('pred @ 100 m')
+    expect(head[2]).toBe('CV MSE (mean ± sd)')
+    const diff = body[2] as string[]
+    expect(diff[0]).toBe('Δ keras-style − torch-style')
+    expect(diff[head.indexOf('weight')]).toBe('-0.03')
+    expect(diff[head.indexOf('wall')]).toBe('+2 s (×3)')
+  })
+
+  it('renders terminal, Markdown and CSV', () => {
+    const t = renderTable([a, b])
+    expect(t).toContain('keras-style (cpu)')
+    expect(t).toContain('mini · spec abcdef012345 · seeds 0')
+    const md = renderMarkdown([a, b])
+    expect(md.split('\n')[2]).toMatch(/^\| backend \| selected \|/)
+    const csv = renderCsv([a, b]).trim().split('\n')
+    expect(csv).toHaveLength(3)
+    expect(csv[0]?.split(',')).toContain('us_per_step')
+    expect(csv[1]).toContain('keras-style,cpu,0,lr 0.1,cv_mse,0.02,0.01')
+  })
+})

@@ -1,0 +1,41 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url))
+export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+export const tempDir = () => mkdtempSync(join(tmpdir(), 'dualfit-e2e-'))
+
+export interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** The CLI as a user runs it: a subprocess, in a scratch folder. */
+export function dualfit(args: string[], cwd = tempDir()): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Starts the CLI and sends SIGINT once it has run for `afterMs`. */
+export function interrupt(args: string[], afterMs: number, cwd = tempDir()): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    const timer = setTimeout(() => child.kill('SIGINT'), afterMs)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
