@@ -12,7 +12,10 @@ describe('dualfit compare', () => {
     expect(r.code).toBe(0)
     const out = json(r.stdout)
     expect(out.kind).toBe('dualfit.compare')
-    expect(out.results.map((x: { backend: { id: string } }) => x.backend.id)).toEqual(['keras-style', 'torch-style'])
+    expect(out.results.map((x: { backend: { id: string } }) => x.backend.id)).toEqual([
+      'keras-style',
+      'torch-style',
+    ])
     const [k, t] = out.results
     expect(k.specHash).toBe(t.specHash)
     // 2 lrs x 3 folds + refit + early-stopping run, on each backend
@@ -44,12 +47,18 @@ describe('dualfit compare', () => {
   })
 
   it.each([
-    [['compare', '--backends', 'no-such-backend'], "backend 'no-such-backend': no installed package 'no-such-backend'"],
+    [
+      ['compare', '--backends', 'no-such-backend'],
+      "backend 'no-such-backend': no installed package 'no-such-backend'",
+    ],
     [['compare', '--spec', 'missing.json'], "spec file 'missing.json': cannot read (no such file)"],
     [['compare', '--device', 'tpu'], 'Invalid values'],
     [['compare', '--seeds', '0'], "--seeds: expected a positive integer, got '0'"],
     [['compare', '--format', 'xml'], 'Invalid values'],
-    [['compare', '--spec', fixture('mini.json'), '--set', 'optimizer.lr=-1'], 'optimizer.lr: expected a number > 0, got -1'],
+    [
+      ['compare', '--spec', fixture('mini.json'), '--set', 'optimizer.lr=-1'],
+      'optimizer.lr: expected a number > 0, got -1',
+    ],
     [['compare', '--bogus'], 'Unknown argument: bogus'],
     [['compare', '--backends', 'torch-style:tpu'], "engine 'tpu': torch-style offers"],
   ])('%j fails with one line, exit 2, nothing written', (args, message) => {
@@ -87,7 +96,15 @@ describe('dualfit compare', () => {
 describe('dualfit train, predict, export', () => {
   it('trains one configuration, saves ONNX, and predict gives the same numbers', () => {
     const cwd = tempDir()
-    const args = ['train', '--spec', fixture('mini.json'), '--backend', 'torch-style', '--set', 'optimizer.lr=0.5']
+    const args = [
+      'train',
+      '--spec',
+      fixture('mini.json'),
+      '--backend',
+      'torch-style',
+      '--set',
+      'optimizer.lr=0.5',
+    ]
     const t = dualfit([...args, '--save', 'model.onnx', '--format', 'json'], cwd)
     expect(t.code).toBe(0)
     const r = json(t.stdout)
@@ -106,11 +123,19 @@ describe('dualfit train, predict, export', () => {
 
   it('exports a model from a results file', () => {
     const cwd = tempDir()
-    expect(dualfit(['compare', '--spec', fixture('mini.json'), '--out', '.', '--format', 'json'], cwd).code).toBe(0)
-    const e = dualfit(['export', '--results', 'results.json', '--backend', 'keras-style', '--out', 'k.onnx'], cwd)
+    expect(
+      dualfit(['compare', '--spec', fixture('mini.json'), '--out', '.', '--format', 'json'], cwd).code,
+    ).toBe(0)
+    const e = dualfit(
+      ['export', '--results', 'results.json', '--backend', 'keras-style', '--out', 'k.onnx'],
+      cwd,
+    )
     expect(e.code).toBe(0)
     expect(e.stdout).toContain('refit/p1/s0')
-    const p = dualfit(['predict', '--model', 'k.onnx', '--x', '100', '--format', 'json', '--engine', 'wasm'], cwd)
+    const p = dualfit(
+      ['predict', '--model', 'k.onnx', '--x', '100', '--format', 'json', '--engine', 'wasm'],
+      cwd,
+    )
     const results = json(readFileSync(join(cwd, 'results.json'), 'utf8'))
     const refit = results.results[0].trials.find((x: { id: string }) => x.id === 'refit/p1/s0')
     expect(json(p.stdout).predictions[0].y[0]).toBeCloseTo(refit.predictions[0].y[0], 3)
@@ -143,7 +168,10 @@ describe('dualfit backends', () => {
       const ids = b.engines.map((e: { id: string }) => e.id)
       expect(ids).toEqual(expect.arrayContaining(['cpu', 'wasm']))
       for (const e of b.engines) expect(e.detail.length).toBeGreaterThan(0)
-      expect(b.engines.filter((e: { available: boolean; device: string }) => e.available && e.device === 'cpu').length).toBeGreaterThan(0)
+      expect(
+        b.engines.filter((e: { available: boolean; device: string }) => e.available && e.device === 'cpu')
+          .length,
+      ).toBeGreaterThan(0)
     }
   })
 })

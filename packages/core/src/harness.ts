@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import type { Backend, DataSplit, EngineInfo, LayerWeights, TrainJob } from './backend.js'
 import { type Dataset, loadDataset, subset } from './datasets.js'
@@ -18,6 +19,8 @@ import type {
 } from './results.js'
 import { RESULTS_SCHEMA_VERSION } from './results.js'
 import { type ExperimentSpec, parseSpec, setPath } from './spec.js'
+
+const CORE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
 /** Fields that define the protocol itself; varying them per grid point would make scores incomparable. */
 const FIXED_FIELDS = new Set([
@@ -368,7 +371,7 @@ export async function runExperiment(
       arch: process.arch,
       cpu,
       cpus: cpus().length,
-      packages: { ...opts.packages },
+      packages: { '@dualfit/core': CORE_VERSION, [backend.id]: backend.version, ...opts.packages },
     },
     grid: { keys: exp.gridKeys, points: exp.points.map((p) => p.params) },
     selection: { score: exp.spec.selection.score, rule: exp.spec.selection.rule, scores, selected },

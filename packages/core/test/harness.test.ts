@@ -103,6 +103,8 @@ describe('harness: grid x 3-fold x 2 seeds', async () => {
     expect(result.schemaVersion).toBe(1)
     expect(result.backend).toMatchObject({ id: 'test-linear', engine: { id: 'js', device: 'cpu' } })
     expect(result.environment.node).toBe(process.version)
+    expect(result.environment.packages).toMatchObject({ 'test-linear': 'test-linear@0' })
+    expect(result.environment.packages['@dualfit/core']).toMatch(/^\d+\.\d+\.\d+/)
     expect(JSON.parse(JSON.stringify(result)).trials.length).toBe(22)
   })
 })
@@ -181,5 +183,14 @@ describe('harness: protocols and failures', () => {
     })
     await expect(run).rejects.toThrow('interrupted')
     expect(seen).toEqual([1, 2, 3])
+  })
+})
+
+describe('core stays backend-neutral', () => {
+  it('depends on neither TensorFlow.js nor ONNX Runtime', async () => {
+    const pkg = (await import('../package.json', { with: { type: 'json' } })).default as {
+      dependencies: Record<string, string>
+    }
+    expect(Object.keys(pkg.dependencies).filter((d) => /tensorflow|onnx/i.test(d))).toEqual([])
   })
 })

@@ -46,7 +46,11 @@ function result(backend: string, w: number, wallMs: number): ExperimentResult {
     kind: 'dualfit.experiment',
     spec,
     specHash: 'abcdef0123456789',
-    backend: { id: backend, version: `${backend}@1`, engine: { id: 'cpu', device: 'cpu', available: true, detail: '' } },
+    backend: {
+      id: backend,
+      version: `${backend}@1`,
+      engine: { id: 'cpu', device: 'cpu', available: true, detail: '' },
+    },
     environment: { node: 'v20', platform: 'linux', arch: 'x64', cpu: 'x', cpus: 2, packages: {} },
     grid: { keys: ['optimizer.lr'], points: [{ 'optimizer.lr': 0.1 }, { 'optimizer.lr': 0.01 }] },
     selection: {
