@@ -1,9 +1,11 @@
 /**
- * ONNX Runtime engines behind one small interface. Each engine's module is imported on first use,
- * so loading @dualfit/onnx costs nothing until a session is needed.
+ * ONNX Runtime engines behind one small interface. Each runtime package is imported on first use,
+ * so a process that only exports models never loads ONNX Runtime.
  */
+import { execFile } from 'node:child_process'
 import type { Device } from '@dualfit/core'
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
+import { exportOnnx } from './export.js'
 
 export const ORT_ENGINES = ['cpu', 'wasm', 'webgpu', 'cuda'] as const
 export type OrtEngineId = (typeof ORT_ENGINES)[number]
@@ -13,7 +15,9 @@ export type Feeds = Record<string, OrtTensor>
 
 /** The part of an onnxruntime-* module that dualfit uses (onnxruntime-node and -web share the API). */
 interface OrtModule {
-  InferenceSession: { create(bytes: Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> }
+  InferenceSession: {
+    create(bytes: Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession>
+  }
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor
 }
 
@@ -27,11 +31,24 @@ export interface OrtEngine {
   tensor(data: Float32Array, dims: readonly number[]): OrtTensor
 }
 
-const SPECS: Record<OrtEngineId, { device: Device; pkg: 'onnxruntime-node' | 'onnxruntime-web'; provider: string }> = {
+interface EngineSpec {
+  device: Device
+  pkg: 'onnxruntime-node' | 'onnxruntime-web'
+  provider: string
+  /** Appended to the reason when the engine is unavailable. */
+  hint?: string
+}
+
+const SPECS: Record<OrtEngineId, EngineSpec> = {
   cpu: { device: 'cpu', pkg: 'onnxruntime-node', provider: 'cpu' },
   wasm: { device: 'wasm', pkg: 'onnxruntime-web', provider: 'wasm' },
   webgpu: { device: 'gpu', pkg: 'onnxruntime-node', provider: 'webgpu' },
-  cuda: { device: 'gpu', pkg: 'onnxruntime-node', provider: 'cuda' },
+  cuda: {
+    device: 'gpu',
+    pkg: 'onnxruntime-node',
+    provider: 'cuda',
+    hint: "its provider files come from onnxruntime-node's install script, and it needs an NVIDIA driver and CUDA 12",
+  },
 }
 
 export function isOrtEngine(id: string): id is OrtEngineId {
@@ -40,16 +57,19 @@ export function isOrtEngine(id: string): id is OrtEngineId {
 
 export const deviceOf = (id: OrtEngineId): Device => SPECS[id].device
 
-async function loadModule(pkg: 'onnxruntime-node' | 'onnxruntime-web'): Promise<OrtModule & { version: string }> {
+async function loadModule(
+  pkg: 'onnxruntime-node' | 'onnxruntime-web',
+): Promise<OrtModule & { version: string }> {
   if (pkg === 'onnxruntime-node') {
     const ort = await import('onnxruntime-node')
-    ort.env.logLevel = 'error'
+    // Failures surface as exceptions; ORT's own log would print them a second time on stderr.
+    ort.env.logLevel = 'fatal'
     return { InferenceSession: ort.InferenceSession, Tensor: ort.Tensor, version: ort.env.versions.common }
   }
   const ort = await import('onnxruntime-web')
   // Worker threads only add latency to graphs this small; one thread also keeps runs deterministic.
   ort.env.wasm.numThreads = 1
-  ort.env.logLevel = 'error'
+  ort.env.logLevel = 'fatal'
   return { InferenceSession: ort.InferenceSession, Tensor: ort.Tensor, version: ort.env.versions.common }
 }
 
@@ -68,7 +88,7 @@ export function loadEngine(id: OrtEngineId): Promise<OrtEngine> {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
+        logSeverityLevel: 4,
       }
       return {
         id,
@@ -81,4 +101,74 @@ export function loadEngine(id: OrtEngineId): Promise<OrtEngine> {
     loaded.set(id, engine)
   }
   return engine
+}
+
+/** One line from an ORT error: its messages start with a source location and the failed check. */
+function reason(e: unknown): string {
+  const first = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.trim() ?? ''
+  return first.match(/ was false\. (.+)$/)?.[1] ?? first
+}
+
+export interface Probe {
+  available: boolean
+  /** What runs the engine, or why it cannot run here. */
+  detail: string
+}
+
+/**
+ * Loads engine `id` in this process and runs a tiny model (a provider can load yet find no device).
+ * Exported for the child process of probeIsolated; use probeEngine.
+ */
+export async function probeHere(id: OrtEngineId): Promise<Probe> {
+  const tiny = exportOnnx({
+    inputs: 1,
+    layers: [{ units: 1, activation: 'linear' }],
+    weights: [{ inputs: 1, units: 1, kernel: Float32Array.of(2), bias: Float32Array.of(1) }],
+  })
+  try {
+    const ort = await loadEngine(id)
+    const session = await ort.session(tiny)
+    const { y } = await session.run({ x: ort.tensor(Float32Array.of(3), [1, 1]) })
+    await session.release()
+    if (y?.data[0] !== 7)
+      return { available: false, detail: `${ort.detail}: wrong result ${y?.data[0]} for 2*3+1` }
+    return { available: true, detail: ort.detail }
+  } catch (e) {
+    const hint = SPECS[id].hint
+    return { available: false, detail: hint ? `${reason(e)} (${hint})` : reason(e) }
+  }
+}
+
+/**
+ * GPU providers are tried in a child process: a driver that crashes cannot take this process down,
+ * and what the GPU stack prints to stderr on a machine without one (Dawn's "Couldn't load Vulkan")
+ * stays out of our output.
+ */
+function probeIsolated(id: OrtEngineId): Promise<Probe> {
+  const script = `const { probeHere } = await import(${JSON.stringify(import.meta.url)})
+process.stdout.write(JSON.stringify(await probeHere(${JSON.stringify(id)})))`
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (err, stdout) => {
+      try {
+        resolve(JSON.parse(stdout) as Probe)
+      } catch {
+        resolve({
+          available: false,
+          detail: `probe failed: ${err?.signal ?? err?.message.split('\n')[0] ?? 'no answer'}`,
+        })
+      }
+    })
+  })
+}
+
+const probes = new Map<OrtEngineId, Promise<Probe>>()
+
+/** Whether engine `id` works here, and what runs it or why not. Never throws; cached per process. */
+export function probeEngine(id: OrtEngineId): Promise<Probe> {
+  let probe = probes.get(id)
+  if (!probe) {
+    probe = SPECS[id].device === 'gpu' ? probeIsolated(id) : probeHere(id)
+    probes.set(id, probe)
+  }
+  return probe
 }

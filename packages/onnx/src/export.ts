@@ -5,7 +5,8 @@ import { GraphBuilder } from './proto.js'
 /** [rows, cols] row-major -> [cols, rows] row-major. */
 export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length)
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number
   return out
 }
 

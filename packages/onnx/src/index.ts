@@ -1,4 +1,27 @@
-export * from './engines.js'
+export {
+  deviceOf,
+  type Feeds,
+  isOrtEngine,
+  loadEngine,
+  ORT_ENGINES,
+  type OrtEngine,
+  type OrtEngineId,
+  type OrtSession,
+  type OrtTensor,
+  type Probe,
+  probeEngine,
+} from './engines.js'
 export { checkModel, exportOnnx, transpose } from './export.js'
-export * from './net.js'
+export { importOnnx, readOnnxFile } from './import.js'
+export {
+  type ActivationOp,
+  gradName,
+  linears,
+  type Net,
+  type NetOp,
+  netOf,
+  outputsOf,
+  paramName,
+} from './net.js'
+export { predictOnnx, rowsOf } from './predict.js'
 export { buildForwardGraph, buildTrainingGraph, LOSS } from './train.js'

@@ -8,6 +8,7 @@ export const { onnx } = onnxProto
 export type ModelProto = onnxProto.onnx.ModelProto
 export type TensorProto = onnxProto.onnx.ITensorProto
 export type NodeProto = onnxProto.onnx.INodeProto
+export type ValueInfoProto = onnxProto.onnx.IValueInfoProto
 
 /** Opset 17 (ONNX 1.12): ReduceSum takes axes as an input, ReduceMean still as an attribute. */
 export const OPSET = 17
@@ -82,7 +83,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node with one output and returns that output's name. */
-  node(op: string, inputs: string[], attrs: Record<string, Attr> = {}, output = `${op.toLowerCase()}_${this.nodes.length}`) {
+  node(
+    op: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    output = `${op.toLowerCase()}_${this.nodes.length}`,
+  ) {
     this.nodes.push({
       opType: op,
       name: `${op}_${this.nodes.length}`,
@@ -115,6 +121,6 @@ export class GraphBuilder {
 function rawBytes(data: Float32Array): Uint8Array {
   const out = new Uint8Array(data.length * 4)
   const view = new DataView(out.buffer)
-  data.forEach((v, i) => view.setFloat32(i * 4, v, true))
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true)
   return out
 }

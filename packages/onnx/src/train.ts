@@ -4,7 +4,16 @@
  * Parameters are graph inputs, so one session per model shape serves every step.
  */
 import { type LossSpec, UserError } from '@dualfit/core'
-import { batchDims, emitForward, gradName, linears, type Net, outputsOf, paramInputs, type Trace } from './net.js'
+import {
+  batchDims,
+  emitForward,
+  gradName,
+  linears,
+  type Net,
+  outputsOf,
+  paramInputs,
+  type Trace,
+} from './net.js'
 import { GraphBuilder } from './proto.js'
 
 export const LOSS = 'loss'
@@ -27,7 +36,8 @@ export function buildForwardGraph(net: Net): Uint8Array {
 function emitLoss(g: GraphBuilder, loss: LossSpec, pred: string, target: string) {
   const d = g.node('Sub', [pred, target])
   const count = g.node('Cast', [g.node('Size', [d])], { to: { int: 1 } })
-  const mean = (v: string) => g.node('ReduceMean', [v], { keepdims: { int: 0 } })
+  // Named as the graph output directly: an Identity to rename it would cost a node per step.
+  const mean = (v: string) => g.node('ReduceMean', [v], { keepdims: { int: 0 } }, LOSS)
   switch (loss.name) {
     case 'mse':
       return {

@@ -1,0 +1,48 @@
+import { createRequire } from 'node:module'
+import { type Backend, type TrainedModel, UserError } from '@dualfit/core'
+import { checkModel, exportOnnx } from '@dualfit/onnx'
+import * as tf from '@tensorflow/tfjs-core'
+import { engineInfos, exclusive, useEngine } from './engines.js'
+import { buildModel } from './model.js'
+import { train } from './train.js'
+
+const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string }
+
+/** Builds the layers model from plain weights and runs `model.predict`; rows of `model.inputs` values. */
+async function predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {
+  checkModel(model)
+  if (x.length % model.inputs !== 0) {
+    throw new UserError(`predict: ${x.length} value(s) do not make rows of ${model.inputs} input(s)`)
+  }
+  await useEngine(engine)
+  const m = buildModel(model.inputs, model.layers, model.weights)
+  try {
+    return tf.tidy(() => {
+      const y = m.predict(tf.tensor2d(x, [x.length / model.inputs, model.inputs])) as tf.Tensor
+      return Float32Array.from(y.dataSync())
+    })
+  } finally {
+    m.dispose()
+  }
+}
+
+export function createBackend(): Backend {
+  let disposed = false
+  const run = <T>(job: () => Promise<T>): Promise<T> =>
+    disposed ? Promise.reject(new Error('keras-style: this backend was disposed')) : exclusive(job)
+  return {
+    id: 'keras-style',
+    version: `${pkg.name}@${pkg.version}`,
+    // Probing an engine initializes it, which switches tfjs' backend: queued like a job.
+    engines: () => run(engineInfos),
+    train: (job, hooks) => run(() => train(job, hooks)),
+    predict: (model, x, engine) => run(() => predict(model, x, engine)),
+    exportOnnx: async (model) => exportOnnx(model),
+    // Every job frees its own tensors; what remains is waiting for the queued ones. tfjs' engine and
+    // its backends are process-wide and shared with other instances, so they stay.
+    dispose: async () => {
+      disposed = true
+      await exclusive(async () => undefined)
+    },
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * TF.js engines. tfjs has one global engine per process, so jobs run one at a time (`exclusive`)
+ * and each switches to its own engine with `tf.setBackend`.
+ */
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { type Device, type EngineInfo, UserError } from '@dualfit/core'
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+
+const require = createRequire(import.meta.url)
+
+interface Engine {
+  id: string
+  device: Device
+  /** What tfjs calls the backend; null when it cannot run in Node at all. */
+  backend: string | null
+  detail: string
+  /** Loads and initializes the backend once; resolves to why it is unavailable, or null. */
+  init?: () => Promise<string | null>
+}
+
+/**
+ * Measured, not assumed (README: a Dense(1) step is ~80 tiny kernels, so per-kernel overhead decides,
+ * and the pure-JS kernels have less of it than calls into WebAssembly).
+ */
+export const DEFAULT_ENGINE = 'cpu'
+
+const ENGINES: Engine[] = [
+  {
+    id: 'cpu',
+    device: 'cpu',
+    backend: 'cpu',
+    detail: 'TF.js pure-JavaScript kernels (@tensorflow/tfjs-backend-cpu)',
+    init: initCpu,
+  },
+  {
+    id: 'wasm',
+    device: 'wasm',
+    backend: 'wasm',
+    detail: 'TF.js WebAssembly kernels, SIMD (@tensorflow/tfjs-backend-wasm, .wasm from its package)',
+    init: initWasm,
+  },
+  {
+    id: 'node',
+    device: 'cpu',
+    backend: 'tensorflow',
+    detail: 'libtensorflow through @tensorflow/tfjs-node',
+    init: initNode,
+  },
+  {
+    id: 'webgl',
+    device: 'gpu',
+    backend: null,
+    detail: 'TF.js WebGL needs a browser WebGL context (@tensorflow/tfjs-backend-webgl); none in Node',
+  },
+  {
+    id: 'webgpu',
+    device: 'gpu',
+    backend: null,
+    detail: 'TF.js WebGPU needs a browser WebGPU adapter (@tensorflow/tfjs-backend-webgpu); none in Node',
+  },
+]
+
+const state = new Map<string, Promise<string | null>>()
+
+function whyUnavailable(e: Engine): Promise<string | null> {
+  let p = state.get(e.id)
+  if (!p) {
+    p = e.init ? e.init() : Promise.resolve(e.detail)
+    state.set(e.id, p)
+  }
+  return p
+}
+
+export async function engineInfos(): Promise<EngineInfo[]> {
+  const infos: EngineInfo[] = []
+  // One at a time: each initialization switches tfjs' current backend.
+  for (const e of ENGINES) {
+    const why = await whyUnavailable(e)
+    infos.push({
+      id: e.id,
+      device: e.device,
+      available: why === null,
+      detail: why ?? e.detail,
+      ...(e.id === DEFAULT_ENGINE ? { default: true } : {}),
+    })
+  }
+  return infos
+}
+
+/** Makes `id` tfjs' current backend; a UserError names the engines on offer or why this one is not. */
+export async function useEngine(id: string): Promise<void> {
+  const e = ENGINES.find((x) => x.id === id)
+  if (!e) throw new UserError(`engine '${id}': keras-style offers ${ENGINES.map((x) => x.id).join(', ')}`)
+  const why = await whyUnavailable(e)
+  if (why !== null || !e.backend)
+    throw new UserError(`engine '${id}' of keras-style is not available: ${why}`)
+  // Not tf.getBackend(): with none chosen yet it would initialize the highest-priority one (wasm).
+  if (tf.engine().backendName !== e.backend) await tf.setBackend(e.backend)
+}
+
+/**
+ * tfjs-backend-cpu prints an "install tfjs-node" banner on its first tensor write in Node, through
+ * tfjs' own logger, which PROD mode mutes. Make that first write here under PROD, then restore the
+ * flag: only the banner is silenced, tfjs' other warnings still reach users, console is untouched.
+ */
+async function initCpu(): Promise<string | null> {
+  if (!(await tf.setBackend('cpu'))) return 'the cpu backend did not initialize'
+  const prod = tf.env().getBool('PROD')
+  tf.env().set('PROD', true)
+  try {
+    tf.tensor(0).dispose()
+  } finally {
+    tf.env().set('PROD', prod)
+  }
+  return null
+}
+
+async function initWasm(): Promise<string | null> {
+  // The .wasm binaries ship next to the package's main file; a file path is read with fs in Node,
+  // offline, wherever this package is installed. tfjs refuses new paths once wasm is initialized.
+  if (!tf.findBackend('wasm')) {
+    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`)
+  }
+  return (await tf.setBackend('wasm')) ? null : 'the WebAssembly module did not initialize'
+}
+
+/**
+ * tfjs-node is never a dependency (its install downloads libtensorflow, which fails offline); it is
+ * used only when the user's project already has it and it loads. It registers the 'tensorflow'
+ * backend in the engine that all tfjs-core copies share (a global).
+ */
+async function initNode(): Promise<string | null> {
+  const name = '@tensorflow/tfjs-node'
+  let path: string | undefined
+  for (const base of [import.meta.url, join(process.cwd(), 'package.json')]) {
+    try {
+      path = createRequire(base).resolve(name)
+      break
+    } catch {
+      // not visible from this base; try the next
+    }
+  }
+  if (!path)
+    return `${name} is not installed (optional; its install downloads libtensorflow, which fails offline)`
+  try {
+    await import(pathToFileURL(path).href)
+  } catch (e) {
+    return `${name} is installed but does not load: ${(e as Error).message.split('\n')[0]}`
+  }
+  return tf.findBackendFactory('tensorflow') ? null : `${name} loaded but registered no 'tensorflow' backend`
+}
+
+let queue: Promise<unknown> = Promise.resolve()
+
+/** Runs jobs one after another: they share tfjs' global engine and current backend. */
+export function exclusive<T>(job: () => Promise<T>): Promise<T> {
+  const run = queue.then(job, job)
+  queue = run.catch(() => undefined)
+  return run
+}

@@ -1,0 +1,119 @@
+import {
+  batches,
+  type DataSplit,
+  type EpochLogs,
+  type LayerWeights,
+  Rng,
+  subset,
+  type TrainHooks,
+  type TrainJob,
+  type TrainResult,
+} from '@dualfit/core'
+import * as tf from '@tensorflow/tfjs-core'
+import { useEngine } from './engines.js'
+import { buildModel, compileModel, readWeights } from './model.js'
+
+function tensors(d: DataSplit): [tf.Tensor2D, tf.Tensor2D] {
+  return [tf.tensor2d(d.x, [d.n, d.inputs]), tf.tensor2d(d.y, [d.n, d.outputs])]
+}
+
+/**
+ * Every epoch's batches, for fitDataset: epoch e visits `order(e)` cut into consecutive batches (fit on
+ * tensors can only keep row order or shuffle with Math.random). One endless iterator; fitDataset's
+ * batchesPerEpoch marks the epochs and disposes each batch after its step. Batches are built from
+ * the rows in JS, which costs less than fit's per-batch slice, cast and gather kernels.
+ */
+function epochBatches(data: DataSplit, order: (epoch: number) => Uint32Array, batchSize: number) {
+  return {
+    size: Number.POSITIVE_INFINITY,
+    iterator: async () => {
+      let epoch = 0
+      let queue: Uint32Array[] = []
+      let next = 0
+      return {
+        next: async (): Promise<IteratorResult<{ xs: tf.Tensor2D; ys: tf.Tensor2D }>> => {
+          if (next === queue.length) {
+            queue = batches(order(epoch++), batchSize)
+            next = 0
+          }
+          const [xs, ys] = tensors(subset(data, queue[next++] as Uint32Array))
+          return { done: false, value: { xs, ys } }
+        },
+      }
+    },
+  }
+}
+
+/**
+ * fit(shuffle: true)'s order: tfjs shuffles one index array in place each epoch (util.shuffle,
+ * Fisher-Yates on Math.random, which cannot be seeded). Same algorithm on a seeded stream.
+ */
+function fitShuffle(n: number, seed: number): () => Uint32Array {
+  const rng = new Rng(seed, 'keras-style', 'shuffle')
+  const index = Uint32Array.from({ length: n }, (_, i) => i)
+  return () => {
+    for (let counter = n; counter > 0; ) {
+      const j = Math.floor(rng.float() * counter)
+      counter--
+      const t = index[counter] as number
+      index[counter] = index[j] as number
+      index[j] = t
+    }
+    return index
+  }
+}
+
+/**
+ * One training run the Keras way: sequential model, compile, fitDataset with a callback that asks
+ * the harness at each epoch end. Epoch loss and val_loss are what fit reports.
+ */
+export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult> {
+  const t0 = performance.now()
+  await useEngine(job.engine)
+  const { data, validation } = job
+  const model = buildModel(job.model.inputs, job.model.layers, job.initialWeights, job.seed)
+  const optimizer = compileModel(model, job.loss, job.optimizer)
+  const val = validation ? tensors(validation) : undefined
+  const batchesPerEpoch = Math.ceil(data.n / job.batchSize)
+  const history: TrainResult['history'] = { loss: [], ...(val ? { valLoss: [] } : {}) }
+  let best: LayerWeights[] | null = null
+  try {
+    const t1 = performance.now()
+    await model.fitDataset(epochBatches(data, job.order ?? fitShuffle(data.n, job.seed), job.batchSize), {
+      epochs: job.epochs,
+      batchesPerEpoch,
+      verbose: 0,
+      // Never hand the event loop a turn mid-fit: at a few hundred microseconds a step, the
+      // trial is short, and the harness checks for Ctrl-C between trials.
+      yieldEvery: 'never',
+      // One pass over the validation rows (its default batch is 32).
+      ...(val && validation ? { validationData: val, validationBatchSize: validation.n } : {}),
+      callbacks: {
+        onEpochEnd: async (epoch, logs) => {
+          const epochLogs: EpochLogs = { loss: logs?.loss ?? Number.NaN }
+          history.loss.push(epochLogs.loss)
+          if (history.valLoss) {
+            epochLogs.valLoss = logs?.val_loss ?? Number.NaN
+            history.valLoss.push(epochLogs.valLoss)
+          }
+          const decision = hooks.onEpochEnd(epoch, epochLogs)
+          if (decision.snapshot && job.restoreBestWeights) best = readWeights(model)
+          if (decision.stop) model.stopTraining = true
+        },
+      },
+    })
+    const trainMs = performance.now() - t1
+    return {
+      history,
+      epochsRun: history.loss.length,
+      steps: history.loss.length * batchesPerEpoch,
+      // The tfjs model is freed below, so ending with the best snapshot means returning it.
+      model: { inputs: job.model.inputs, layers: job.model.layers, weights: best ?? readWeights(model) },
+      timings: { setupMs: t1 - t0, trainMs },
+    }
+  } finally {
+    model.dispose()
+    optimizer.dispose()
+    if (val) tf.dispose(val)
+  }
+}

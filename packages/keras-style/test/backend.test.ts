@@ -1,0 +1,191 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { EarlyStopping, type LayerSpec, Rng, subset, type TrainedModel } from '@dualfit/core'
+import { loadEngine } from '@dualfit/onnx'
+import * as tf from '@tensorflow/tfjs-core'
+import * as tl from '@tensorflow/tfjs-layers'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createBackend, saveLayersModel } from '../src/index.js'
+import { ENGINES, hooks, job, SEED } from './helpers.js'
+
+const backend = createBackend()
+afterAll(() => backend.dispose())
+
+/** 2 inputs -> relu 4 -> tanh 3 -> sigmoid 2 -> linear 1, random weights. */
+function deepModel(): TrainedModel {
+  const layers: LayerSpec[] = [
+    { units: 4, activation: 'relu' },
+    { units: 3, activation: 'tanh' },
+    { units: 2, activation: 'sigmoid' },
+    { units: 1, activation: 'linear' },
+  ]
+  const rng = new Rng(7, 'test')
+  let inputs = 2
+  const weights = layers.map((l) => {
+    const w = {
+      inputs,
+      units: l.units,
+      kernel: Float32Array.from({ length: inputs * l.units }, () => rng.uniform(-1, 1)),
+      bias: Float32Array.from({ length: l.units }, () => rng.uniform(-1, 1)),
+    }
+    inputs = l.units
+    return w
+  })
+  return { inputs: 2, layers, weights }
+}
+
+/** Forward pass by hand, float64, kernel [inputs, units] row-major. */
+function forward(model: TrainedModel, x: Float32Array): number[] {
+  const act = {
+    linear: (v: number) => v,
+    relu: (v: number) => Math.max(0, v),
+    tanh: Math.tanh,
+    sigmoid: (v: number) => 1 / (1 + Math.exp(-v)),
+  }
+  const out: number[] = []
+  for (let r = 0; r < x.length / model.inputs; r++) {
+    let h = Array.from(x.subarray(r * model.inputs, (r + 1) * model.inputs))
+    model.weights.forEach((w, k) => {
+      h = Array.from(w.bias, (b, o) =>
+        act[model.layers[k]?.activation ?? 'linear'](
+          h.reduce((a, v, i) => a + v * (w.kernel[i * w.units + o] as number), b),
+        ),
+      )
+    })
+    out.push(...h)
+  }
+  return out
+}
+
+const X = Float32Array.from([0.5, -1, 2, 0.25, -0.3, 0.8, 1.5, -2])
+
+it('offers cpu (default) and wasm, tfjs-node only when it loads, and no GPU in Node, saying why', async () => {
+  const engines = await backend.engines()
+  expect(engines.map((e) => e.id)).toEqual(['cpu', 'wasm', 'node', 'webgl', 'webgpu'])
+  expect(engines.filter((e) => e.default).map((e) => e.id)).toEqual(['cpu'])
+  expect(engines.filter((e) => e.available).map((e) => e.id)).toEqual(expect.arrayContaining(['cpu', 'wasm']))
+  const node = engines.find((e) => e.id === 'node')
+  expect(node?.device).toBe('cpu')
+  if (!node?.available) expect(node?.detail).toMatch(/tfjs-node/)
+  for (const id of ['webgl', 'webgpu']) {
+    expect(engines.find((e) => e.id === id)).toMatchObject({
+      device: 'gpu',
+      available: false,
+      detail: /Node/,
+    })
+  }
+  expect(backend).toMatchObject({ id: 'keras-style', version: '@dualfit/keras-style@0.1.0' })
+})
+
+describe.each(ENGINES)('predict on %s', (engine) => {
+  it('runs model.predict with Keras kernel layout and every activation', async () => {
+    const model = deepModel()
+    const y = await backend.predict(model, X, engine)
+    expect(y).toHaveLength(4)
+    for (const [i, v] of forward(model, X).entries())
+      expect(Math.abs((y[i] as number) - v)).toBeLessThan(1e-5)
+  })
+
+  it('rejects x that is not whole rows', async () => {
+    await expect(backend.predict(deepModel(), X.subarray(0, 3), engine)).rejects.toThrow(/rows of 2/)
+  })
+})
+
+it('saves TF.js layers format (model.json + weights.bin) that tf.loadLayersModel reads back', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'keras-style-'))
+  try {
+    const model = deepModel()
+    const paths = await saveLayersModel(model, join(dir, 'm'))
+    expect((await readdir(join(dir, 'm'))).sort()).toEqual(['model.json', 'weights.bin'])
+    const json = JSON.parse(await readFile(paths.modelJson, 'utf8')) as tf.io.ModelJSON
+    expect(json.format).toBe('layers-model')
+    const manifest = json.weightsManifest[0]
+    expect(manifest?.paths).toEqual(['weights.bin'])
+    const bin = await readFile(paths.weightsBin)
+    const loaded = await tl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: manifest?.weights ?? [],
+        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+      }),
+    )
+    const y = tf.tidy(() => (loaded.predict(tf.tensor2d(X, [4, 2])) as tf.Tensor).dataSync())
+    loaded.dispose()
+    expect(Array.from(y)).toEqual(Array.from(await backend.predict(model, X, 'cpu')))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+it('exports ONNX (through @dualfit/onnx) that ONNX Runtime runs to the same predictions', async () => {
+  const model = deepModel()
+  const ort = await loadEngine('cpu')
+  const session = await ort.session(await backend.exportOnnx(model))
+  try {
+    const { y } = await session.run({ x: ort.tensor(X, [4, 2]) })
+    const expected = await backend.predict(model, X, 'cpu')
+    for (const [i, v] of (y as { data: Float32Array }).data.entries()) {
+      expect(Math.abs(v - (expected[i] as number))).toBeLessThan(1e-5)
+    }
+  } finally {
+    await session.release()
+  }
+})
+
+it('keeps tensor memory flat over 200 trials on both engines', async () => {
+  const [train, validation] = [subset(SEED, [0, 1, 2, 3, 4]), subset(SEED, [5, 6])]
+  const trial = async (i: number) => {
+    const engine = ENGINES[i % 2] as string
+    const rule = new EarlyStopping({ patience: 1, minDelta: 1e9, baseline: null, startFromEpoch: 0 })
+    const r = await backend.train(
+      job({
+        engine,
+        epochs: 4,
+        batchSize: 1 + (i % 5),
+        data: train,
+        order: null,
+        ...(i % 3 === 0 ? { validation, restoreBestWeights: true } : {}),
+        ...(i % 4 === 0 ? { initialWeights: null, loss: { name: 'huber', delta: 1 } } : {}),
+      }),
+      hooks((e, logs) => rule.update(e, logs.loss)),
+    )
+    await backend.predict(r.model, validation.x, engine)
+    if (i % 10 === 0) {
+      const failing = hooks(() => {
+        throw new Error('hook failed')
+      })
+      await expect(backend.train(job({ engine, validation }), failing)).rejects.toThrow()
+    }
+  }
+  for (let i = 0; i < 20; i++) await trial(i)
+  const before = tf.memory().numTensors
+  for (let i = 0; i < 200; i++) await trial(i)
+  expect(tf.memory().numTensors).toBe(before)
+}, 120_000)
+
+it('keeps the "install tfjs-node" banner from users, and tfjs logging as it was', async () => {
+  const script = `
+    import * as tf from '@tensorflow/tfjs-core'
+    import { createBackend } from './dist/index.js'
+    const b = createBackend()
+    const data = { n: 2, inputs: 1, outputs: 1, x: Float32Array.of(1, 2), y: Float32Array.of(2, 4) }
+    const layers = [{ units: 1, activation: 'linear' }]
+    const r = await b.train({ engine: 'cpu', model: { inputs: 1, layers }, loss: { name: 'mse', delta: 1 },
+      optimizer: { name: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-7, momentum: 0 }, epochs: 2, batchSize: 2,
+      data, initialWeights: null, order: null, seed: 0, restoreBestWeights: false },
+      { onEpochEnd: () => ({ stop: false, snapshot: false }) })
+    await b.predict(r.model, data.x, 'cpu')
+    console.log('PROD', tf.env().getBool('PROD'))`
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', script],
+    {
+      cwd: join(import.meta.dirname, '..'),
+    },
+  )
+  expect(stderr).toBe('')
+  expect(stdout.trim()).toBe('PROD false')
+}, 30_000)

@@ -1,0 +1,199 @@
+/**
+ * The torch-style Backend: the seed's PyTorch program (nn.Sequential, MSELoss, Adam and a loop
+ * written out by hand) on this package's nn/optim API, with ONNX Runtime doing the arithmetic.
+ */
+import { createRequire } from 'node:module'
+import {
+  type Backend,
+  batches,
+  batchOrder,
+  type DataSplit,
+  type EngineInfo,
+  type EpochLogs,
+  initialWeights,
+  type LayerSpec,
+  type LayerWeights,
+  type LossSpec,
+  type OptimizerSpec,
+  subset,
+  type TrainedModel,
+  type TrainHooks,
+  type TrainJob,
+  type TrainResult,
+  UserError,
+} from '@dualfit/core'
+import { checkModel, deviceOf, exportOnnx, ORT_ENGINES, probeEngine, rowsOf, transpose } from '@dualfit/onnx'
+import * as nn from './nn.js'
+import * as optim from './optim.js'
+import { checkEngine, releaseSessions } from './runtime.js'
+import { type Parameter, tensor } from './tensor.js'
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+/** Fastest per optimizer step on the seed's protocols; see README.md for the measurement. */
+export const DEFAULT_ENGINE = 'cpu'
+
+/** nn.Sequential(Linear, activation, Linear, ...) for a Dense-layer list, starting from `weights`. */
+function buildModel(inputs: number, layers: LayerSpec[], weights: LayerWeights[]): nn.Sequential {
+  checkModel({ inputs, layers, weights })
+  const activation = { relu: nn.ReLU, tanh: nn.Tanh, sigmoid: nn.Sigmoid }
+  const modules = layers.flatMap((l, k) => {
+    const w = weights[k] as LayerWeights
+    const linear = new nn.Linear(w.inputs, w.units, w)
+    return l.activation === 'linear' ? [linear] : [linear, new activation[l.activation]()]
+  })
+  return new nn.Sequential(...modules)
+}
+
+const linearsOf = (model: nn.Sequential) => model.modules.filter((m) => m instanceof nn.Linear)
+
+/** Copies core-layout weights ([inputs, units] kernels) into the model (PyTorch's [out, in]). */
+function loadWeights(model: nn.Sequential, weights: LayerWeights[]): void {
+  linearsOf(model).forEach((l, k) => {
+    const w = weights[k] as LayerWeights
+    l.weight.data.set(transpose(w.kernel, w.inputs, w.units))
+    l.bias.data.set(w.bias)
+  })
+}
+
+/** The model's weights in core's layout (fresh arrays, so they double as a snapshot). */
+function weightsOf(model: nn.Sequential): LayerWeights[] {
+  return linearsOf(model).map((l) => ({
+    inputs: l.inFeatures,
+    units: l.outFeatures,
+    kernel: transpose(l.weight.data, l.outFeatures, l.inFeatures),
+    bias: l.bias.data.slice(),
+  }))
+}
+
+function criterionFor(loss: LossSpec): nn.Criterion {
+  if (loss.name === 'mse') return nn.MSELoss()
+  if (loss.name === 'mae') return nn.L1Loss()
+  return nn.HuberLoss({ delta: loss.delta })
+}
+
+function optimizerFor(spec: OptimizerSpec, params: Parameter[]): optim.Optimizer {
+  if (spec.name === 'sgd') return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum })
+  // eps null: PyTorch's own default (1e-8).
+  return new optim.Adam(params, { lr: spec.lr, betas: [spec.beta1, spec.beta2], eps: spec.eps ?? undefined })
+}
+
+function checkSplit(split: DataSplit, inputs: number, outputs: number, what: string): void {
+  if (split.inputs !== inputs || split.outputs !== outputs) {
+    throw new UserError(
+      `${what}: the model maps ${inputs} input(s) to ${outputs} output(s), the data has ${split.inputs} and ${split.outputs}`,
+    )
+  }
+  if (rowsOf(split.x, inputs, `${what}.x`) !== split.n || rowsOf(split.y, outputs, `${what}.y`) !== split.n) {
+    throw new UserError(`${what}: expected ${split.n} row(s) in both x and y`)
+  }
+}
+
+/** A split as (x, y) tensors. */
+const tensors = (d: DataSplit) => ({ x: tensor(d.x, [d.n, d.inputs]), y: tensor(d.y, [d.n, d.outputs]) })
+
+class TorchStyleBackend implements Backend {
+  readonly id = 'torch-style'
+  readonly version = `@dualfit/torch-style@${version}`
+
+  async engines(): Promise<EngineInfo[]> {
+    return Promise.all(
+      ORT_ENGINES.map(async (id) => ({
+        id,
+        device: deviceOf(id),
+        ...(await probeEngine(id)),
+        ...(id === DEFAULT_ENGINE ? { default: true } : {}),
+      })),
+    )
+  }
+
+  /** The engine id, or a UserError saying why it cannot run here. */
+  private async engine(id: string) {
+    const engine = checkEngine(id)
+    const probe = await probeEngine(engine)
+    if (!probe.available) throw new UserError(`engine '${id}' is not available: ${probe.detail}`)
+    return engine
+  }
+
+  async train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult> {
+    const setupStart = performance.now()
+    const engine = await this.engine(job.engine)
+    const { inputs, layers } = job.model
+    const outputs = layers[layers.length - 1]?.units ?? 0
+    checkSplit(job.data, inputs, outputs, 'data')
+    if (job.validation) checkSplit(job.validation, inputs, outputs, 'validation')
+    // Framework conventions: nn.Linear's own initialization and a reshuffling loader, seeded from job.seed.
+    const start = job.initialWeights ?? initialWeights('torch', inputs, layers, job.seed, 'torch-style')
+    const order = job.order ?? batchOrder(job.data.n, true, job.seed, 'torch-style')
+
+    const model = buildModel(inputs, layers, start).to(engine)
+    const criterion = criterionFor(job.loss)
+    const optimizer = optimizerFor(job.optimizer, model.parameters())
+    const all = tensors(job.data)
+    const validation = job.validation && tensors(job.validation)
+    // Build the training session now, so that setupMs holds it and trainMs only the steps.
+    await criterion(model.forward(all.x), all.y).compile()
+    const setupMs = performance.now() - setupStart
+
+    const trainStart = performance.now()
+    const history: TrainResult['history'] = { loss: [], ...(validation ? { valLoss: [] } : {}) }
+    let best: LayerWeights[] | null = null
+    let steps = 0
+    let epochsRun = 0
+    for (let epoch = 0; epoch < job.epochs; epoch++) {
+      model.train()
+      let sum = 0
+      let seen = 0
+      for (const rows of batches(order(epoch), job.batchSize)) {
+        const { x, y } = tensors(subset(job.data, rows))
+        optimizer.zeroGrad()
+        const out = model.forward(x)
+        const loss = criterion(out, y)
+        await loss.backward()
+        optimizer.step()
+        sum += loss.item() * rows.length
+        seen += rows.length
+        steps++
+      }
+      const logs: EpochLogs = { loss: sum / seen }
+      if (validation) {
+        model.eval()
+        logs.valLoss = (await criterion(model.forward(validation.x), validation.y).compute())[0]
+        history.valLoss?.push(logs.valLoss as number)
+      }
+      history.loss.push(logs.loss)
+      epochsRun = epoch + 1
+      const decision = hooks.onEpochEnd(epoch, logs)
+      if (decision.snapshot) best = weightsOf(model)
+      if (decision.stop) break
+    }
+    if (job.restoreBestWeights && best) loadWeights(model, best)
+    return {
+      history,
+      epochsRun,
+      steps,
+      model: { inputs, layers, weights: weightsOf(model) },
+      timings: { setupMs, trainMs: performance.now() - trainStart },
+    }
+  }
+
+  async predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {
+    const id = await this.engine(engine)
+    const n = rowsOf(x, model.inputs)
+    const net = buildModel(model.inputs, model.layers, model.weights).to(id)
+    net.eval()
+    return net.forward(tensor(x, [n, model.inputs])).compute()
+  }
+
+  async exportOnnx(model: TrainedModel): Promise<Uint8Array> {
+    return exportOnnx(model)
+  }
+
+  async dispose(): Promise<void> {
+    await releaseSessions()
+  }
+}
+
+export function createBackend(): Backend {
+  return new TorchStyleBackend()
+}

@@ -1,0 +1,177 @@
+/**
+ * Turns a recorded tape into an ONNX graph, keeps one ORT session per (engine, graph shape, loss),
+ * and runs it. Weights are session inputs, so training 45,000 steps reuses a handful of sessions.
+ */
+import { type LossSpec, UserError } from '@dualfit/core'
+import {
+  buildForwardGraph,
+  buildTrainingGraph,
+  type Feeds,
+  gradName,
+  isOrtEngine,
+  LOSS,
+  loadEngine,
+  type NetOp,
+  ORT_ENGINES,
+  type OrtEngine,
+  type OrtEngineId,
+  type OrtSession,
+  type OrtTensor,
+  paramName,
+} from '@dualfit/onnx'
+import type { Parameter, Tensor } from './tensor.js'
+
+export function checkEngine(id: string): OrtEngineId {
+  if (!isOrtEngine(id)) throw new UserError(`engine '${id}': expected one of ${ORT_ENGINES.join(', ')}`)
+  return id
+}
+
+/** A recorded tape, unrolled into the chain the graph builders take and the tensors to feed. */
+interface Program {
+  engine: OrtEngineId
+  x: Tensor
+  ops: NetOp[]
+  /** Each linear op's parameters, in graph order (dense0, dense1, ...). */
+  linears: { weight: Parameter; bias: Parameter }[]
+  loss: { spec: LossSpec; target: Tensor } | null
+  /** The graph's shape: everything but the batch size and the values. */
+  key: string
+}
+
+/** Walks the tape from its result back to the input. Runs every step, so it stays lean. */
+function trace(root: Tensor): Program {
+  const ops: NetOp[] = []
+  const linears: Program['linears'] = []
+  let loss: Program['loss'] = null
+  let key = 'y'
+  let t = root
+  if (t.creator?.op === 'loss') {
+    loss = { spec: t.creator.loss, target: t.creator.target }
+    key = `${loss.spec.name}:${loss.spec.delta}`
+    t = t.creator.input
+  }
+  for (let c = t.creator; c; t = c.input, c = t.creator) {
+    if (c.op === 'loss') throw new UserError('a loss can only be the last op of a graph')
+    if (c.op === 'linear') {
+      const [units, inputs] = c.weight.shape as [number, number]
+      ops.push({ op: 'linear', inputs, units })
+      linears.push({ weight: c.weight, bias: c.bias })
+      key = `${units}>${key}`
+    } else {
+      ops.push({ op: c.op })
+      key = `${c.op}>${key}`
+    }
+  }
+  ops.reverse()
+  linears.reverse()
+  const engine = linears[0]?.weight.engine ?? 'cpu'
+  for (const l of linears) {
+    if (l.weight.engine !== engine || l.bias.engine !== engine) {
+      throw new UserError(
+        `parameters live on different engines (${engine}, ${l.weight.engine}); use model.to(engine)`,
+      )
+    }
+  }
+  return { engine, x: t, ops, linears, loss, key: `${engine}|${t.shape[1]}>${key}` }
+}
+
+interface Compiled {
+  ort: OrtEngine
+  session: OrtSession
+}
+const ready = new Map<string, Compiled>()
+const building = new Map<string, Promise<Compiled>>()
+
+/** Builds the session for `p` once; callers try `ready` first, which spares an await per step. */
+function build(p: Program): Promise<Compiled> {
+  let b = building.get(p.key)
+  if (!b) {
+    b = (async () => {
+      const ort = await loadEngine(p.engine)
+      const net = { inputs: p.x.shape[1] as number, ops: p.ops }
+      const session = await ort.session(
+        p.loss ? buildTrainingGraph(net, p.loss.spec) : buildForwardGraph(net),
+      )
+      const c = { ort, session }
+      ready.set(p.key, c)
+      return c
+    })().finally(() => building.delete(p.key))
+    building.set(p.key, b)
+  }
+  return b
+}
+
+/**
+ * A parameter keeps its array for life (optimizers update it in place), so its ORT tensor is made
+ * once: ORT reads the current values at every run.
+ */
+const paramTensors = new WeakMap<Parameter, { engine: OrtEngineId; tensor: OrtTensor }>()
+function paramTensor(ort: OrtEngine, p: Parameter): OrtTensor {
+  let cached = paramTensors.get(p)
+  if (cached?.engine !== ort.id) {
+    cached = { engine: ort.id, tensor: ort.tensor(p.data, p.shape) }
+    paramTensors.set(p, cached)
+  }
+  return cached.tensor
+}
+
+/** Graph names per linear op, made once rather than every step. */
+const names: { weight: string; bias: string; weightGrad: string; biasGrad: string }[] = []
+function namesOf(k: number) {
+  let n = names[k]
+  if (!n) {
+    const weight = paramName(k, 'weight')
+    const bias = paramName(k, 'bias')
+    n = { weight, bias, weightGrad: gradName(weight), biasGrad: gradName(bias) }
+    names[k] = n
+  }
+  return n
+}
+
+function feeds(ort: OrtEngine, p: Program): Feeds {
+  const f: Feeds = { x: ort.tensor(p.x.data, p.x.shape) }
+  if (p.loss) f.y = ort.tensor(p.loss.target.data, p.loss.target.shape)
+  p.linears.forEach(({ weight, bias }, k) => {
+    const n = namesOf(k)
+    f[n.weight] = paramTensor(ort, weight)
+    f[n.bias] = paramTensor(ort, bias)
+  })
+  return f
+}
+
+export async function compile(root: Tensor): Promise<void> {
+  const p = trace(root)
+  if (!ready.has(p.key)) await build(p)
+}
+
+/** Forward values of `root` (or its loss, without gradients). */
+export async function evaluate(root: Tensor): Promise<Float32Array> {
+  const p = trace(root)
+  const { ort, session } = ready.get(p.key) ?? (await build(p))
+  const name = p.loss ? LOSS : 'y'
+  const out = await session.run(feeds(ort, p), [name])
+  return out[name]?.data as Float32Array
+}
+
+/** Runs the training graph; accumulates each parameter's gradient and returns the loss value. */
+export async function backward(root: Tensor): Promise<Float32Array> {
+  if (root.creator?.op !== 'loss')
+    throw new UserError('backward(): expected a loss from a criterion such as nn.MSELoss()')
+  const p = trace(root)
+  const { ort, session } = ready.get(p.key) ?? (await build(p))
+  const out = await session.run(feeds(ort, p))
+  p.linears.forEach(({ weight, bias }, k) => {
+    const n = namesOf(k)
+    weight.accumulateGrad(out[n.weightGrad]?.data as Float32Array)
+    bias.accumulateGrad(out[n.biasGrad]?.data as Float32Array)
+  })
+  return out[LOSS]?.data as Float32Array
+}
+
+/** Releases every cached session (Backend.dispose()). */
+export async function releaseSessions(): Promise<void> {
+  await Promise.allSettled(building.values())
+  const all = [...ready.values()]
+  ready.clear()
+  for (const c of all) await c.session.release()
+}

@@ -1,0 +1,200 @@
+import {
+  type Backend,
+  batchOrder,
+  type EpochDecision,
+  initialWeights,
+  isUserError,
+  type LayerSpec,
+  loadDataset,
+  mse,
+  subset,
+  type TrainJob,
+} from '@dualfit/core'
+import { predictOnnx } from '@dualfit/onnx'
+import { afterAll, describe, expect, it } from 'vitest'
+import { relError } from '../../onnx/test/reference.js'
+import { createBackend } from '../src/index.js'
+
+const backend: Backend = createBackend()
+afterAll(() => backend.dispose())
+
+const seed = loadDataset({ builtin: 'meters-feet' })
+const LINEAR: LayerSpec[] = [{ units: 1, activation: 'linear' }]
+const go = (): EpochDecision => ({ stop: false, snapshot: false })
+
+function job(over: Partial<TrainJob> = {}): TrainJob {
+  const layers = over.model?.layers ?? LINEAR
+  return {
+    engine: 'cpu',
+    model: { inputs: 1, layers },
+    loss: { name: 'mse', delta: 1 },
+    optimizer: { name: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0 },
+    epochs: 20,
+    batchSize: 7,
+    data: seed,
+    initialWeights: initialWeights('torch', 1, layers, 0),
+    order: batchOrder(7, false, 0),
+    seed: 0,
+    restoreBestWeights: false,
+    ...over,
+  }
+}
+
+async function userError(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(isUserError(err), String(err)).toBe(true)
+  return (err as Error).message
+}
+
+describe('torch-style backend', () => {
+  it('reports its engines: cpu and wasm available, GPU engines with a reason, one default', async () => {
+    expect(backend.id).toBe('torch-style')
+    expect(backend.version).toMatch(/^@dualfit\/torch-style@\d+\.\d+\.\d+/)
+    const engines = await backend.engines()
+    expect(engines.map((e) => [e.id, e.device])).toEqual([
+      ['cpu', 'cpu'],
+      ['wasm', 'wasm'],
+      ['webgpu', 'gpu'],
+      ['cuda', 'gpu'],
+    ])
+    expect(engines.filter((e) => e.available).map((e) => e.id)).toEqual(
+      expect.arrayContaining(['cpu', 'wasm']),
+    )
+    for (const e of engines) expect(e.detail).toMatch(/\S/)
+    expect(engines.filter((e) => e.default).map((e) => e.id)).toEqual(['cpu'])
+  })
+
+  it('trains the seed loop on cpu and wasm alike, and repeats bit for bit', async () => {
+    const cpu = await backend.train(job(), { onEpochEnd: go })
+    const again = await backend.train(job(), { onEpochEnd: go })
+    const wasm = await backend.train(job({ engine: 'wasm' }), { onEpochEnd: go })
+    expect(again.history).toEqual(cpu.history)
+    expect(again.model).toEqual(cpu.model)
+    expect(cpu.epochsRun).toBe(20)
+    expect(cpu.steps).toBe(20)
+    expect(cpu.history.loss[19]).toBeLessThan((cpu.history.loss[0] as number) / 2)
+    cpu.history.loss.forEach((l, i) => {
+      expect(Math.abs(l - (wasm.history.loss[i] as number)) / l).toBeLessThan(1e-4)
+    })
+    expect(cpu.timings.setupMs).toBeGreaterThan(0)
+  })
+
+  it('weights each batch loss by its size, batches of 3, 3 and 1 (no update with lr 0)', async () => {
+    const sgd0 = { name: 'sgd' as const, lr: 0, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 }
+    const r = await backend.train(job({ epochs: 2, batchSize: 3, optimizer: sgd0 }), { onEpochEnd: go })
+    expect(r.steps).toBe(6)
+    const w = job().initialWeights?.[0]
+    const pred = Array.from(seed.x, (x) => x * (w?.kernel[0] as number) + (w?.bias[0] as number))
+    expect(r.history.loss[0]).toBeCloseTo(mse(pred, seed.y), 3)
+    expect(r.history.loss[1]).toBe(r.history.loss[0])
+  })
+
+  it('visits the harness order and reports valLoss with end-of-epoch weights', async () => {
+    const order = batchOrder(5, true, 9)
+    const r = await backend.train(
+      job({
+        data: subset(seed, [0, 1, 2, 3, 4]),
+        validation: subset(seed, [5, 6]),
+        order,
+        batchSize: 2,
+        epochs: 5,
+      }),
+      { onEpochEnd: go },
+    )
+    expect(r.steps).toBe(15)
+    const y = await backend.predict(r.model, subset(seed, [5, 6]).x, 'cpu')
+    expect(r.history.valLoss?.[4]).toBeCloseTo(mse(y, subset(seed, [5, 6]).y), 3)
+  })
+
+  it('obeys stop and restores the best snapshot', async () => {
+    const decisions = (epoch: number): EpochDecision => ({ stop: epoch === 4, snapshot: epoch === 1 })
+    const r = await backend.train(job({ restoreBestWeights: true }), { onEpochEnd: decisions })
+    expect(r.epochsRun).toBe(5)
+    expect(r.history.loss).toHaveLength(5)
+    const upToBest = await backend.train(job({ epochs: 2 }), { onEpochEnd: go })
+    expect(r.model.weights).toEqual(upToBest.model.weights)
+  })
+
+  it('framework mode: PyTorch init and a reshuffled order, both seeded', async () => {
+    const fw = (s: number) => job({ initialWeights: null, order: null, seed: s, batchSize: 2, epochs: 3 })
+    const a = await backend.train(fw(1), { onEpochEnd: go })
+    const b = await backend.train(fw(1), { onEpochEnd: go })
+    const c = await backend.train(fw(2), { onEpochEnd: go })
+    expect(b.history).toEqual(a.history)
+    expect(c.history).not.toEqual(a.history)
+  })
+
+  it('keeps core layout ([inputs, units] kernels) for multi-layer models, in and out', async () => {
+    const layers: LayerSpec[] = [
+      { units: 3, activation: 'tanh' },
+      { units: 2, activation: 'sigmoid' },
+    ]
+    const data = {
+      n: 4,
+      inputs: 2,
+      outputs: 2,
+      x: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+      y: Float32Array.of(0, 1, 1, 0, 0, 1, 1, 0),
+    }
+    const start = initialWeights('keras', 2, layers, 5)
+    const sgd0 = { name: 'sgd' as const, lr: 0, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 }
+    const r = await backend.train(
+      job({
+        model: { inputs: 2, layers },
+        data,
+        initialWeights: start,
+        optimizer: sgd0,
+        epochs: 1,
+        order: batchOrder(4, false, 0),
+      }),
+      {
+        onEpochEnd: go,
+      },
+    )
+    expect(r.model.weights).toEqual(start)
+    // predict() and the exported model agree exactly on one engine; the two ORT packages' tanh
+    // and sigmoid may differ in the last bit.
+    const y = await backend.predict(r.model, data.x, 'cpu')
+    expect(await predictOnnx(r.model, data.x, 'cpu')).toEqual(y)
+    const wasm = await backend.predict(r.model, data.x, 'wasm')
+    expect(await predictOnnx(r.model, data.x, 'wasm')).toEqual(wasm)
+    expect(relError(wasm, y)).toBeLessThanOrEqual(1e-6)
+    expect(await backend.exportOnnx(r.model)).toBeInstanceOf(Uint8Array)
+  })
+
+  it('rejects bad jobs and inputs with one-line UserErrors', async () => {
+    expect(await userError(backend.train(job({ engine: 'tpu' }), { onEpochEnd: go }))).toBe(
+      "engine 'tpu': expected one of cpu, wasm, webgpu, cuda",
+    )
+    expect(
+      await userError(backend.train(job({ model: { inputs: 2, layers: LINEAR } }), { onEpochEnd: go })),
+    ).toMatch(/^data: the model maps 2 input\(s\) to 1 output\(s\), the data has 1 and 1$/)
+    const model = (await backend.train(job({ epochs: 1 }), { onEpochEnd: go })).model
+    expect(await userError(backend.predict(model, Float32Array.of(), 'cpu'))).toMatch(
+      /^x: expected rows of 1 value/,
+    )
+    const wrong = {
+      ...model,
+      weights: [{ ...(model.weights[0] as (typeof model.weights)[number]), units: 2 }],
+    }
+    expect(await userError(backend.predict(wrong, Float32Array.of(1), 'cpu'))).toMatch(
+      /^model: layer 0 expects/,
+    )
+    const unavailable = (await backend.engines()).find((e) => !e.available)
+    if (unavailable) {
+      expect(await userError(backend.predict(model, Float32Array.of(1), unavailable.id))).toBe(
+        `engine '${unavailable.id}' is not available: ${unavailable.detail}`,
+      )
+    }
+  })
+
+  it('releases its sessions on dispose and rebuilds them on demand', async () => {
+    const before = await backend.train(job({ epochs: 2 }), { onEpochEnd: go })
+    await backend.dispose()
+    const after = await backend.train(job({ epochs: 2 }), { onEpochEnd: go })
+    expect(after.history).toEqual(before.history)
+  })
+})
