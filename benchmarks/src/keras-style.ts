@@ -3,33 +3,40 @@
  * Backend's train (fitDataset), and the breakdown that shows where the time goes: model.fit on
  * tensors, model.trainOnBatch and a bare optimizer.minimize, each with its tfjs kernels per step.
  */
+import { createBackend } from '@dualfit/keras-style'
 import { profileSteps } from '@dualfit/keras-style/profile'
 import type { BenchOptions, BenchRow } from './types.js'
 
-const ENGINES = { cpu: ['cpu'], wasm: ['wasm'], gpu: [], all: ['cpu', 'wasm'] } as const
-
 export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
+  const backend = createBackend()
+  const engines = (await backend.engines()).filter(
+    (e) => e.available && (opts.device === 'all' || e.device === opts.device),
+  )
+  await backend.dispose()
   const rows: BenchRow[] = []
-  for (const engine of ENGINES[opts.device]) {
+  for (const { id: engine } of engines) {
     for (const batchSize of [7, 1]) {
       // Batch 7 is one step per epoch (the seed's full batch); batch 1 is seven.
-      const epochs = (batchSize === 7 ? 1000 : 150) / (opts.quick ? 10 : 1)
-      const p = await profileSteps(engine, batchSize, { epochs, reps: opts.quick ? 1 : 5 })
-      const [train] = p.rows
+      // Many short timed runs, variants taking turns: a median that a slow spell of the machine
+      // barely moves.
+      const epochs = (batchSize === 7 ? 500 : 75) / (opts.quick ? 5 : 1)
+      const p = await profileSteps(engine, batchSize, { epochs, reps: opts.quick ? 3 : 9 })
+      const train = p.rows[0]
       for (const r of p.rows) {
-        const inKernels = r.kernelsPerStep * p.usPerKernel
+        // A scalar add is the cheapest kernel: kernels x its cost is a floor on the launch overhead.
+        const launches = `${r.kernelsPerStep.toFixed(1)} kernels/step, >= ${(r.kernelsPerStep * p.usPerKernel).toFixed(0)} us at ${p.usPerKernel.toFixed(2)} us each`
+        const share =
+          r === train
+            ? ''
+            : `; ${((r.usPerStep / (train?.usPerStep ?? r.usPerStep)) * 100).toFixed(0)}% of Backend.train`
         rows.push({
-          suite: 'train-step',
+          suite: 'optimizer step',
           backend: 'keras-style',
           engine,
           case: `Dense(1) Adam, batch ${batchSize}: ${r.what}`,
           steps: r.steps,
           usPerStep: r.usPerStep,
-          notes:
-            `${r.kernelsPerStep.toFixed(1)} kernels/step x ${p.usPerKernel.toFixed(2)} us = ${inKernels.toFixed(0)} us; ` +
-            (r === train
-              ? `rest ${(r.usPerStep - inKernels).toFixed(0)} us (fit loop, callbacks, GC)`
-              : `${((r.usPerStep / (train?.usPerStep ?? r.usPerStep)) * 100).toFixed(0)}% of Backend.train`),
+          notes: launches + share,
         })
       }
     }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
-import { type Backend, type TrainedModel, UserError } from '@dualfit/core'
-import { checkModel, exportOnnx } from '@dualfit/onnx'
+import type { Backend, TrainedModel } from '@dualfit/core'
+import { checkModel, exportOnnx, rowsOf } from '@dualfit/onnx'
 import * as tf from '@tensorflow/tfjs-core'
 import { engineInfos, exclusive, useEngine } from './engines.js'
 import { buildModel } from './model.js'
@@ -11,14 +11,12 @@ const pkg = createRequire(import.meta.url)('../package.json') as { name: string;
 /** Builds the layers model from plain weights and runs `model.predict`; rows of `model.inputs` values. */
 async function predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {
   checkModel(model)
-  if (x.length % model.inputs !== 0) {
-    throw new UserError(`predict: ${x.length} value(s) do not make rows of ${model.inputs} input(s)`)
-  }
+  const n = rowsOf(x, model.inputs)
   await useEngine(engine)
   const m = buildModel(model.inputs, model.layers, model.weights)
   try {
     return tf.tidy(() => {
-      const y = m.predict(tf.tensor2d(x, [x.length / model.inputs, model.inputs])) as tf.Tensor
+      const y = m.predict(tf.tensor2d(x, [n, model.inputs])) as tf.Tensor
       return Float32Array.from(y.dataSync())
     })
   } finally {

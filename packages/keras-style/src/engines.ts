@@ -23,8 +23,8 @@ interface Engine {
 }
 
 /**
- * Measured, not assumed (README: a Dense(1) step is ~80 tiny kernels, so per-kernel overhead decides,
- * and the pure-JS kernels have less of it than calls into WebAssembly).
+ * Measured, not assumed (README): a Dense(1) step is ~75 tiny kernels, so the cost of launching one
+ * decides, and JavaScript kernels launch faster than calls into WebAssembly.
  */
 export const DEFAULT_ENGINE = 'cpu'
 

@@ -13,10 +13,12 @@ export function buildModel(
   weights: LayerWeights[] | null,
   seed = 0,
 ): tl.Sequential {
-  const model = tl.sequential()
+  // Fixed names (Keras-like) rather than tfjs' process-wide counters: a saved model.json repeats.
+  const model = tl.sequential({ name: 'sequential' })
   layers.forEach((layer, i) => {
     model.add(
       tl.layers.dense({
+        name: `dense_${i + 1}`,
         units: layer.units,
         activation: layer.activation,
         ...(i === 0 ? { inputShape: [inputs] } : {}),
@@ -52,7 +54,7 @@ export function readWeights(model: tl.LayersModel): LayerWeights[] {
 
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor
 
-export function kerasLoss(loss: LossSpec): string | LossFn {
+function kerasLoss(loss: LossSpec): string | LossFn {
   switch (loss.name) {
     case 'mse':
       return 'meanSquaredError'
@@ -66,7 +68,7 @@ export function kerasLoss(loss: LossSpec): string | LossFn {
   }
 }
 
-export function kerasOptimizer(o: OptimizerSpec): tf.Optimizer {
+function kerasOptimizer(o: OptimizerSpec): tf.Optimizer {
   // eps null (framework defaults): tfjs picks the backend's float epsilon, 1e-7 in float32.
   if (o.name === 'adam') return tf.train.adam(o.lr, o.beta1, o.beta2, o.eps ?? undefined)
   // tfjs momentum (accum = m * accum + g; w -= lr * accum) equals Keras' and PyTorch's for a fixed lr.

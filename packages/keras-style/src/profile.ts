@@ -31,7 +31,7 @@ export interface StepProfile {
   engine: string
   batchSize: number
   rows: StepCost[]
-  /** One small kernel (a scalar add) through tfjs' engine: its per-kernel overhead. */
+  /** One small kernel (a scalar add, best of several timings) through tfjs' engine: its fixed cost. */
   usPerKernel: number
 }
 
@@ -82,7 +82,7 @@ function batchTensors(data: DataSplit, batchSize: number): [tf.Tensor2D, tf.Tens
 }
 
 /**
- * Each variant is warmed up (JIT), then timed `reps` times over `epochs` epochs of the seed data
+ * Each variant is warmed up, then timed `reps` times over `epochs` epochs of the seed data
  * (7 rows), the variants taking turns so that a slow spell of the machine hits all of them; the
  * median is reported.
  */
@@ -107,8 +107,7 @@ export function profileSteps(
       { what: 'Backend.train (fitDataset)', run: (e) => train({ ...job, epochs: e }, { onEpochEnd: never }) },
       {
         what: 'model.fit (tensors, no shuffle)',
-        run: (e) =>
-          model.fit(x, y, { epochs: e, batchSize, shuffle: false, verbose: 0, yieldEvery: 'never' }),
+        run: (e) => model.fit(x, y, { epochs: e, batchSize, shuffle: false, verbose: 0 }),
       },
       {
         what: 'model.trainOnBatch',
@@ -131,7 +130,8 @@ export function profileSteps(
     ]
     try {
       const times = variants.map(() => [] as number[])
-      for (const v of variants) await v.run(Math.min(epochs, 50))
+      // Warm-up: V8 optimizes tfjs' hot paths only after a while.
+      for (const v of variants) await v.run(epochs)
       for (let r = 0; r < reps; r++) {
         for (const [i, v] of variants.entries()) {
           const t = performance.now()
@@ -158,16 +158,16 @@ export function profileSteps(
   })
 }
 
-/** Median time of a scalar add through tfjs' engine: the fixed cost of launching one kernel. */
+/** Cheapest time seen for a scalar add through tfjs' engine: the fixed cost of launching one kernel. */
 function kernelCost(): number {
   const [a, b] = [tf.scalar(1), tf.scalar(2)]
-  const n = 5000
-  const times: number[] = []
-  for (let r = 0; r < 7; r++) {
+  const n = 2000
+  let best = Number.POSITIVE_INFINITY
+  for (let r = 0; r < 15; r++) {
     const t = performance.now()
     for (let i = 0; i < n; i++) tf.add(a, b).dispose()
-    times.push(((performance.now() - t) * 1000) / n)
+    best = Math.min(best, ((performance.now() - t) * 1000) / n)
   }
   tf.dispose([a, b])
-  return median(times)
+  return best
 }

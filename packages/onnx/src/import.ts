@@ -34,8 +34,9 @@ export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
     throw new UserError(`${source}: ${msg}`)
   }
 
-  const constants = new Map<string, Tensor>()
-  for (const t of graph.initializer ?? []) constants.set(t.name ?? '', readTensor(t, source))
+  // Decoded only when a layer uses them: other exporters' unused int64 constants must not fail the load.
+  const constants = new Map<string, TensorProto>()
+  for (const t of graph.initializer ?? []) constants.set(t.name ?? '', t)
   // Older exporters also list initializers as graph inputs.
   const inputs = (graph.input ?? []).filter((i) => !constants.has(i.name ?? ''))
   const output = graph.output?.[0]
@@ -73,14 +74,14 @@ export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
     if (op === 'Constant') {
       const t = node.attribute?.find((a) => a.name === 'value')?.t
       if (!t) fail(`${where}: only tensor constants are supported`)
-      constants.set(out, readTensor(t as TensorProto, source))
+      constants.set(out, t as TensorProto)
       continue
     }
     if (!ins.includes(current))
       fail(`${where}: does not read the previous layer's output; only chains are supported`)
     const other = (i: number, what: string) => {
       const t = constants.get(ins[i] ?? '')
-      return t ?? fail(`${where}: ${what} '${ins[i]}' must be a constant initializer`)
+      return t ? readTensor(t, source) : fail(`${where}: ${what} '${ins[i]}' must be a constant initializer`)
     }
     if (op === 'Gemm') {
       flush()

@@ -14,6 +14,9 @@ export interface Net {
   ops: NetOp[]
 }
 
+/** Shape of x and y: the batch axis is symbolic, so one session serves any batch size. */
+export const batchDims = (width: number) => [BATCH, width]
+
 /** Graph names of the k-th linear op's parameters (they are graph inputs or initializers). */
 export const paramName = (k: number, p: 'weight' | 'bias') => `dense${k}.${p}`
 export const gradName = (param: string) => `${param}.grad`
@@ -83,5 +86,3 @@ export function emitForward(g: GraphBuilder, net: Net, x: string): { y: string; 
   }
   return { y: h, trace }
 }
-
-export const batchDims = (width: number) => [BATCH, width]

@@ -74,6 +74,7 @@ function emitBackward(g: GraphBuilder, t: Trace, grad: string, needInputGrad: bo
       // y = x W^T + b  =>  dW = dy^T x ([units, inputs]), db = dy summed over the batch, dx = dy W.
       g.node('Gemm', [grad, t.input], { transA: { int: 1 } }, gradName(weight))
       g.node('ReduceSum', [grad, g.int64s([0])], { keepdims: { int: 0 } }, gradName(bias))
+      // The first linear op needs no dx: the sweep ends there.
       return needInputGrad ? g.node('MatMul', [grad, weight]) : ''
     }
   }

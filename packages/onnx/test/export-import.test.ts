@@ -199,10 +199,26 @@ describe('importOnnx', () => {
     expect(relError(y, expected(x))).toBeLessThanOrEqual(1e-6)
   })
 
-  it('reads MatMul+Add and Gemm with alpha/beta/transB=0', async () => {
+  it('reads MatMul+Add, Constant weights and Gemm with alpha/beta/transB=0', async () => {
     const kernel0 = Array.from(transpose(Float32Array.from(W0), 3, 2)) // [2 in, 3 out]
+    const bias0 = {
+      opType: 'Constant',
+      input: [],
+      output: ['b0'],
+      name: 'bias0',
+      attribute: [
+        { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: tensor('b0', [3], B0) },
+      ],
+    }
+    const unusedInt64 = {
+      name: 'shape',
+      dims: [2],
+      dataType: onnx.TensorProto.DataType.INT64,
+      int64Data: [-1, 3],
+    }
     const bytes = model(
       [
+        bias0 as unknown as ReturnType<typeof node>,
         node('MatMul', ['input', 'k0'], 'h0'),
         node('Add', ['b0', 'h0'], 'h1'),
         node('Relu', ['h1'], 'h2'),
@@ -212,7 +228,7 @@ describe('importOnnx', () => {
       ],
       [
         tensor('k0', [2, 3], kernel0),
-        tensor('b0', [3], B0),
+        unusedInt64 as unknown as ReturnType<typeof tensor>,
         tensor(
           'k1',
           [3, 1],

@@ -122,7 +122,8 @@ class TorchStyleBackend implements Backend {
     const outputs = layers[layers.length - 1]?.units ?? 0
     checkSplit(job.data, inputs, outputs, 'data')
     if (job.validation) checkSplit(job.validation, inputs, outputs, 'validation')
-    // Framework conventions: nn.Linear's own initialization and a reshuffling loader, seeded from job.seed.
+    // Framework conventions: nn.Linear's initialization (core's 'torch' one) and a reshuffling loader,
+    // both seeded from job.seed.
     const start = job.initialWeights ?? initialWeights('torch', inputs, layers, job.seed, 'torch-style')
     const order = job.order ?? batchOrder(job.data.n, true, job.seed, 'torch-style')
 

@@ -79,7 +79,7 @@ export class Linear extends Module {
       generator.draws++,
     )[0] as LayerWeights
     this.weight = new Parameter([outFeatures, inFeatures], transpose(init.kernel, inFeatures, outFeatures))
-    this.bias = new Parameter([outFeatures], init.bias)
+    this.bias = new Parameter([outFeatures], init.bias.slice())
   }
 
   protected override ownParameters(): Parameter[] {

@@ -68,7 +68,10 @@ describe('torch-style backend', () => {
   })
 
   it('trains the seed loop on cpu and wasm alike, and repeats bit for bit', async () => {
-    const cpu = await backend.train(job(), { onEpochEnd: go })
+    const first = job()
+    const start = structuredClone(first.initialWeights)
+    const cpu = await backend.train(first, { onEpochEnd: go })
+    expect(first.initialWeights).toEqual(start) // the harness reuses them across trials
     const again = await backend.train(job(), { onEpochEnd: go })
     const wasm = await backend.train(job({ engine: 'wasm' }), { onEpochEnd: go })
     expect(again.history).toEqual(cpu.history)
