@@ -45,8 +45,9 @@ describe('backend registry', () => {
   })
 
   it('maps the built-in short names to their packages', async () => {
-    await expect(loadBackend('keras-style', [project({})])).rejects.toThrow(
-      /no installed package '@dualfit\/keras-style'/,
-    )
+    const base = project({
+      '@dualfit/keras-style': `export function createBackend() { return { id: 'stand-in', version: '0', ${methods} } }`,
+    })
+    expect((await loadBackend('keras-style', [base])).id).toBe('stand-in')
   })
 })
