@@ -175,3 +175,17 @@ describe('dualfit backends', () => {
     }
   })
 })
+
+describe('dualfit compare --workers', () => {
+  it('spreads trials over worker threads with identical results, timings aside', () => {
+    const strip = (s: string) =>
+      json(s).results.map((r: { trials: { timings: unknown }[]; totals: unknown; environment: unknown }) =>
+        r.trials.map(({ timings: _t, ...rest }) => rest),
+      )
+    const one = dualfit(['compare', '--spec', fixture('mini.json'), '--format', 'json', '--workers', '1'])
+    const two = dualfit(['compare', '--spec', fixture('mini.json'), '--format', 'json', '--workers', '2'])
+    expect(two.code).toBe(0)
+    expect(strip(two.stdout)).toEqual(strip(one.stdout))
+    expect(json(two.stdout).results[0].environment.workers).toBe(2)
+  })
+})

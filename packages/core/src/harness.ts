@@ -37,6 +37,8 @@ const FIXED_FIELDS = new Set([
 
 /** A validated spec with its data and grid expanded: everything a trial needs, computed once. */
 export interface Experiment {
+  /** The spec as given (before defaults): what a worker needs to rebuild this experiment. */
+  raw: unknown
   source: string
   spec: ExperimentSpec
   specHash: string
@@ -109,7 +111,7 @@ export function prepareExperiment(raw: unknown, source = 'spec'): Experiment {
     }
     return row
   })
-  return { source, spec, specHash: hashSpec(spec), dataset, gridKeys, points, predictRows }
+  return { raw, source, spec, specHash: hashSpec(spec), dataset, gridKeys, points, predictRows }
 }
 
 function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
@@ -322,6 +324,10 @@ export interface RunOptions {
   signal?: AbortSignal
   /** Extra package versions for the environment record. */
   packages?: Record<string, string>
+  /** Runs one trial elsewhere (e.g. a worker thread); in-process `runTrial` by default. */
+  run?: (trial: Trial) => Promise<TrialResult>
+  /** Trials in flight at once (default 1); results keep the planned order either way. */
+  concurrency?: number
 }
 
 export async function resolveEngine(backend: Backend, engine: string): Promise<EngineInfo> {
@@ -348,16 +354,26 @@ export async function runExperiment(
   const finalCount = finalTrials(exp, 0).length
   const total = search.length + finalCount
   const trials: TrialResult[] = []
-  const run = async (t: Trial) => {
-    opts.signal?.throwIfAborted()
-    const r = await runTrial(exp, t, backend, engine)
-    trials.push(r)
-    opts.onTrial?.(trials.length, total, r)
+  const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine))
+  const stage = async (planned: Trial[]) => {
+    const out: TrialResult[] = new Array(planned.length)
+    let next = 0
+    const lane = async () => {
+      while (next < planned.length) {
+        opts.signal?.throwIfAborted()
+        const i = next++
+        const r = await run(planned[i] as Trial)
+        out[i] = r
+        opts.onTrial?.(trials.length + out.filter(Boolean).length, total, r)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 1) }, lane))
+    trials.push(...out)
   }
-  for (const t of search) await run(t)
+  await stage(search)
   const scores = scorePoints(exp, trials)
   const selected = search.length > 0 ? selectPoint(scores) : 0
-  for (const t of finalTrials(exp, selected)) await run(t)
+  await stage(finalTrials(exp, selected))
   const cpu = cpus()[0]?.model ?? 'unknown'
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -371,6 +387,7 @@ export async function runExperiment(
       arch: process.arch,
       cpu,
       cpus: cpus().length,
+      workers: Math.max(1, opts.concurrency ?? 1),
       packages: { '@dualfit/core': CORE_VERSION, [backend.id]: backend.version, ...opts.packages },
     },
     grid: { keys: exp.gridKeys, points: exp.points.map((p) => p.params) },

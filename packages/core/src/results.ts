@@ -73,6 +73,8 @@ export interface ExperimentResult {
     arch: string
     cpu: string
     cpus: number
+    /** Trials run at once (worker threads); per-step timings share the CPUs when > 1. */
+    workers: number
     packages: Record<string, string>
   }
   grid: { keys: string[]; points: Params[] }

@@ -99,6 +99,18 @@ describe('harness: grid x 3-fold x 2 seeds', async () => {
     expect(again.specHash).toBe(result.specHash)
   })
 
+  it('gives the same results, in the planned order, when trials run concurrently', async () => {
+    const backend = new LinearBackend()
+    const done: number[] = []
+    const concurrent = await runExperiment(prepareExperiment(spec, 'harness-test'), backend, 'js', {
+      concurrency: 3,
+      onTrial: (n) => done.push(n),
+    })
+    expect(withoutTimings(concurrent)).toEqual(withoutTimings(result))
+    expect(done).toEqual(Array.from({ length: 22 }, (_, i) => i + 1))
+    expect(concurrent.environment.workers).toBe(3)
+  })
+
   it('records a versioned results object', () => {
     expect(result.schemaVersion).toBe(1)
     expect(result.backend).toMatchObject({ id: 'test-linear', engine: { id: 'js', device: 'cpu' } })

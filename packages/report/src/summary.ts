@@ -39,6 +39,7 @@ export interface Summary {
   } | null
   steps: number
   wallMs: number
+  workers: number
   usPerStep: number
 }
 
@@ -96,6 +97,7 @@ export function summarize(r: ExperimentResult): Summary {
       : null,
     steps,
     wallMs: r.totals.wallMs,
+    workers: r.environment.workers ?? 1,
     usPerStep: steps > 0 ? (r.totals.trainMs * 1000) / steps : 0,
   }
 }

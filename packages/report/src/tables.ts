@@ -89,7 +89,8 @@ export function footer(rows: Summary[]): string {
   const first = rows[0] as Summary
   const engines = rows.map((r) => `${r.backend} on ${r.engine}`).join(', ')
   const walls = rows.map((r) => `${r.backend} ${duration(r.wallMs)}`).join(', ')
-  return `${first.spec} · spec ${first.specHash.slice(0, 12)} · seeds ${first.seeds.join(',')} · ${engines} · wall: ${walls}`
+  const workers = first.workers > 1 ? ` · ${first.workers} worker threads` : ''
+  return `${first.spec} · spec ${first.specHash.slice(0, 12)} · seeds ${first.seeds.join(',')} · ${engines} · wall: ${walls}${workers}`
 }
 
 export function renderTable(rows: Summary[]): string {

@@ -1,4 +1,5 @@
 import { type Device, type ExperimentResult, finalTrials, runExperiment, searchTrials } from '@dualfit/core'
+import { TrialPool } from '@dualfit/core/pool'
 import { renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import { load, parseBackendList, pickEngine } from '../backends.js'
@@ -14,6 +15,8 @@ export interface CompareArgs {
   seeds?: number
   set?: string[]
   out?: string
+  /** Worker threads for trials; 1 runs them in this process. */
+  workers: number
   format: Format
   quiet: boolean
   signal: AbortSignal
@@ -48,7 +51,7 @@ export async function compare(a: CompareArgs): Promise<string> {
   const backends = []
   for (const c of choices) {
     const backend = await load(c.name)
-    backends.push({ backend, engine: await pickEngine(backend, a.device, c.engine) })
+    backends.push({ name: c.name, backend, engine: await pickEngine(backend, a.device, c.engine) })
   }
   const bar =
     process.stderr.isTTY && !a.quiet
@@ -59,14 +62,16 @@ export async function compare(a: CompareArgs): Promise<string> {
       : null
   const perBackend = experiments.reduce((n, e) => n + searchTrials(e).length + finalTrials(e, 0).length, 0)
   bar?.start(perBackend * backends.length, 0, { what: '' })
+  const pool = a.workers > 1 ? new TrialPool(a.workers, [import.meta.url]) : null
   const results: ExperimentResult[] = []
   const groups: Summary[][] = []
   try {
     for (const exp of experiments) {
       const group: Summary[] = []
-      for (const { backend, engine } of backends) {
+      for (const { name, backend, engine } of backends) {
         const r = await runExperiment(exp, backend, engine.id, {
           signal: a.signal,
+          ...(pool ? { run: pool.runner(exp, name, engine.id), concurrency: pool.workers } : {}),
           onTrial: () => bar?.increment({ what: `${exp.spec.name} on ${backend.id}` }),
         })
         results.push(r)
@@ -76,6 +81,7 @@ export async function compare(a: CompareArgs): Promise<string> {
     }
   } finally {
     bar?.stop()
+    await pool?.destroy()
     for (const { backend } of backends) await backend.dispose()
   }
   const output: CompareOutput = {
