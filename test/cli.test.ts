@@ -139,6 +139,12 @@ describe('dualfit train, predict, export', () => {
     const results = json(readFileSync(join(cwd, 'results.json'), 'utf8'))
     const refit = results.results[0].trials.find((x: { id: string }) => x.id === 'refit/p1/s0')
     expect(json(p.stdout).predictions[0].y[0]).toBeCloseTo(refit.predictions[0].y[0], 3)
+    const tfjs = dualfit(['export', '--results', 'results.json', '--to', 'tfjs', '--out', 'tfjs-model'], cwd)
+    expect(tfjs.code).toBe(0)
+    const manifest = json(readFileSync(join(cwd, 'tfjs-model', 'model.json'), 'utf8'))
+    expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin'])
+    // Dense(1): kernel and bias, float32.
+    expect(readFileSync(join(cwd, 'tfjs-model', 'weights.bin')).length).toBe(8)
   })
 
   it('rejects a missing or corrupt model and bad inputs with one line', () => {

@@ -178,11 +178,20 @@ export async function main(
     )
     .command(
       'export',
-      'Write a trained model from a results file (compare --out, or train --format json) as ONNX',
+      'Write a trained model from a results file (compare --out, or train --format json) as ONNX or TF.js layers format',
       (y) =>
         y
           .option('results', { type: 'string', demandOption: true, describe: 'results.json' })
-          .option('out', { type: 'string', demandOption: true, describe: '.onnx file to write' })
+          .option('out', {
+            type: 'string',
+            demandOption: true,
+            describe: '.onnx file, or a folder with --to tfjs',
+          })
+          .option('to', {
+            choices: ['onnx', 'tfjs'] as const,
+            default: 'onnx' as const,
+            describe: 'file format',
+          })
           .option('backend', { type: 'string', describe: "which backend's result (default: the first)" })
           .option('spec', { type: 'string', describe: 'which spec name (default: the first)' })
           .option('trial', { type: 'string', describe: 'trial id, e.g. refit/p2/s0 (default: the refit)' })
@@ -195,6 +204,7 @@ export async function main(
           exportModel({
             results: a.results,
             out: a.out,
+            to: a.to,
             ...(a.backend ? { backend: a.backend } : {}),
             ...(a.spec ? { spec: a.spec } : {}),
             ...(a.trial ? { trial: a.trial } : {}),

@@ -1,11 +1,14 @@
 import { basename, dirname } from 'node:path'
 import { type ExperimentResult, trainedModelOf, UserError } from '@dualfit/core'
+import { saveLayersModel } from '@dualfit/keras-style'
 import { exportOnnx } from '@dualfit/onnx'
 import { readJson, writeFiles } from '../io.js'
 
 export interface ExportArgs {
   results: string
   out: string
+  /** onnx: one .onnx file; tfjs: a folder with TF.js layers format (model.json + weights.bin). */
+  to: 'onnx' | 'tfjs'
   backend?: string
   spec?: string
   trial?: string
@@ -20,7 +23,7 @@ function experimentsIn(doc: unknown): ExperimentResult[] {
   )
 }
 
-/** Writes a trained model from a results file as ONNX, without training again. */
+/** Writes a trained model from a results file as ONNX or TF.js layers, without training again. */
 export async function exportModel(a: ExportArgs): Promise<string> {
   const all = experimentsIn(readJson(a.results, 'results file'))
   if (all.length === 0)
@@ -43,7 +46,13 @@ export async function exportModel(a: ExportArgs): Promise<string> {
       `--trial ${a.trial ?? '(refit)'}: not in ${r.spec.name}/${r.backend.id} (trials: ${r.trials.map((t) => t.id).join(', ')})`,
     )
   }
-  const bytes = exportOnnx(trainedModelOf(r, trial))
+  const model = trainedModelOf(r, trial)
+  const what = `${r.spec.name}/${r.backend.id} trial ${trial.id}`
+  if (a.to === 'tfjs') {
+    const files = await saveLayersModel(model, a.out)
+    return `exported ${what} as TF.js layers format to ${files.modelJson} and ${files.weightsBin}\n`
+  }
+  const bytes = exportOnnx(model)
   await writeFiles(dirname(a.out), { [basename(a.out)]: bytes })
-  return `exported ${r.spec.name}/${r.backend.id} trial ${trial.id} to ${a.out} (${bytes.length} bytes)\n`
+  return `exported ${what} to ${a.out} (${bytes.length} bytes)\n`
 }
