@@ -51,7 +51,7 @@ function result(backend: string, w: number, wallMs: number): ExperimentResult {
       version: `${backend}@1`,
       engine: { id: 'cpu', device: 'cpu', available: true, detail: '' },
     },
-    environment: { node: 'v20', platform: 'linux', arch: 'x64', cpu: 'x', cpus: 2, packages: {} },
+    environment: { node: 'v20', platform: 'linux', arch: 'x64', cpu: 'x', cpus: 2, workers: 1, packages: {} },
     grid: { keys: ['optimizer.lr'], points: [{ 'optimizer.lr': 0.1 }, { 'optimizer.lr': 0.01 }] },
     selection: {
       score: 'cv_mse',
