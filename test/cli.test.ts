@@ -61,6 +61,7 @@ describe('dualfit compare', () => {
     ],
     [['compare', '--bogus'], 'Unknown argument: bogus'],
     [['compare', '--backends', 'torch-style:tpu'], "engine 'tpu': torch-style offers"],
+    [['compare', '--device', 'gpu'], '--device gpu: keras-style has no available engine'],
   ])('%j fails with one line, exit 2, nothing written', (args, message) => {
     const cwd = tempDir()
     const r = dualfit([...args, '--out', 'out'], cwd)
@@ -69,6 +70,15 @@ describe('dualfit compare', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toContain(message)
     expect(existsSync(join(cwd, 'out'))).toBe(false)
+  })
+
+  it('refuses an --out that is a file before training', () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, 'taken'), 'x')
+    const r = dualfit(['compare', '--out', 'taken'], cwd)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe("dualfit: --out 'taken': exists and is not a folder\n")
+    expect(readFileSync(join(cwd, 'taken'), 'utf8')).toBe('x')
   })
 
   it('reports a bad spec file with one line per problem', () => {

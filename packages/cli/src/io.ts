@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UserError } from '@dualfit/core'
@@ -22,14 +22,30 @@ export function readJson(path: string, what: string): unknown {
   }
 }
 
+/** Fails early, before any training, when `dir` exists but is not a folder. */
+export function checkOutputDir(dir: string, option: string): void {
+  let isDir = true
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch {
+    // absent: created when the results are written
+  }
+  if (!isDir) throw new UserError(`${option} '${dir}': exists and is not a folder`)
+}
+
 /** Writes each file through a temp file and a rename, so a reader never sees half a file. */
 export async function writeFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<string[]> {
-  await mkdir(dir, { recursive: true })
   const written: string[] = []
-  for (const [name, data] of Object.entries(files)) {
-    const path = join(dir, name)
-    await writeFileAtomic(path, typeof data === 'string' ? data : Buffer.from(data))
-    written.push(path)
+  try {
+    await mkdir(dir, { recursive: true })
+    for (const [name, data] of Object.entries(files)) {
+      const path = join(dir, name)
+      await writeFileAtomic(path, typeof data === 'string' ? data : Buffer.from(data))
+      written.push(path)
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    throw new UserError(`cannot write '${err.path ?? dir}': ${err.code ?? err.message}`)
   }
   return written
 }

@@ -3,7 +3,7 @@ import { TrialPool } from '@dualfit/core/pool'
 import { renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import { load, parseBackendList, pickEngine } from '../backends.js'
-import { toJson, writeFiles } from '../io.js'
+import { checkOutputDir, toJson, writeFiles } from '../io.js'
 import { DEFAULT_SPECS, loadSpec } from '../spec.js'
 
 export type Format = 'table' | 'json' | 'md' | 'csv'
@@ -47,6 +47,7 @@ export async function compare(a: CompareArgs): Promise<string> {
   const experiments = (a.spec?.length ? a.spec : DEFAULT_SPECS).map((p) =>
     loadSpec(p, { ...(a.seeds !== undefined ? { seeds: a.seeds } : {}), set: a.set ?? [] }),
   )
+  if (a.out) checkOutputDir(a.out, '--out')
   const choices = parseBackendList(a.backends)
   const backends = []
   for (const c of choices) {
