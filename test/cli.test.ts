@@ -131,6 +131,32 @@ describe('dualfit train, predict, export', () => {
     expect(text.stdout).toContain('predict 100 ->')
   })
 
+  it('train --early-stopping runs the spec rule alone, and both styles stop at the same epoch', () => {
+    const seedTorch = fixture('../../experiments/seed-torch.json')
+    const runs = ['keras-style', 'torch-style'].map((backend) => {
+      const r = dualfit([
+        'train',
+        '--spec',
+        seedTorch,
+        '--backend',
+        backend,
+        '--early-stopping',
+        '--format',
+        'json',
+      ])
+      expect(r.code).toBe(0)
+      const trials = json(r.stdout).trials
+      expect(trials.map((t: { stage: string }) => t.stage)).toEqual(['early-stopping'])
+      return trials[0]
+    })
+    for (const t of runs) {
+      expect(t.stoppedEpoch).not.toBeNull()
+      expect(t.epochsRun).toBe(t.stoppedEpoch + 1)
+      expect(t.epochsRun).toBeLessThan(100)
+    }
+    expect(runs[0].stoppedEpoch).toBe(runs[1].stoppedEpoch)
+  })
+
   it('exports a model from a results file', () => {
     const cwd = tempDir()
     expect(

@@ -146,7 +146,9 @@ export function searchTrials(exp: Experiment): Trial[] {
 /** Trials on all rows for the selected point: the refit, then the early-stopping run. */
 export function finalTrials(exp: Experiment, point: number): Trial[] {
   const stages: Stage[] = []
-  if (exp.spec.refit || searchTrials(exp).length === 0) stages.push('refit')
+  // Without a search, something must train: the refit, unless an early-stopping run is asked for.
+  const nothingElse = searchTrials(exp).length === 0 && !exp.spec.earlyStopping
+  if (exp.spec.refit || nothingElse) stages.push('refit')
   if (exp.spec.earlyStopping) stages.push('early-stopping')
   return stages.flatMap((stage) =>
     exp.spec.seeds.map((seed) => ({

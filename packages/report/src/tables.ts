@@ -154,7 +154,12 @@ export function renderCsv(rows: Summary[]): string {
 
 /** A plain terminal table, no colours (output is often piped or captured). */
 export function textTable(head: string[], rows: string[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] } })
+  // No rule between body rows: half the height, and the difference row still stands out last.
+  const t = new Table({
+    head,
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  })
   t.push(...rows)
   return t.toString()
 }
