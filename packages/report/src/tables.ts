@@ -154,12 +154,7 @@ export function renderCsv(rows: Summary[]): string {
 
 /** A plain terminal table, no colours (output is often piped or captured). */
 export function textTable(head: string[], rows: string[][]): string {
-  // No rule between body rows: half the height, and the difference row still stands out last.
-  const t = new Table({
-    head,
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  })
+  const t = new Table({ head, style: { head: [], border: [] } })
   t.push(...rows)
   return t.toString()
 }
