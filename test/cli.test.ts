@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { dualfit, fixture, interrupt, tempDir } from './cli.js'
 
@@ -230,4 +232,25 @@ describe('dualfit compare --workers', () => {
     expect(strip(two.stdout)).toEqual(strip(one.stdout))
     expect(json(two.stdout).results[0].environment.workers).toBe(2)
   })
+})
+
+describe('pnpm bench', () => {
+  // On a machine with an NVIDIA GPU the engines may well be there; this checks the machines without one.
+  it.skipIf(existsSync('/dev/nvidia0'))(
+    'says which engines are missing for --device gpu, in one line, exit 2',
+    () => {
+      const r = spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('../benchmarks/dist/run.js', import.meta.url)), '--device', 'gpu'],
+        {
+          encoding: 'utf8',
+        },
+      )
+      expect(r.status).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toMatch(/^pnpm bench: --device gpu: no engine available here \(torch-style webgpu: /)
+      expect(r.stderr).toContain('torch-style cuda: ')
+    },
+  )
 })

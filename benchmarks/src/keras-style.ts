@@ -3,18 +3,13 @@
  * Backend's train (fitDataset), and the breakdown that shows where the time goes: model.fit on
  * tensors, model.trainOnBatch and a bare optimizer.minimize, each with its tfjs kernels per step.
  */
-import { createBackend } from '@dualfit/keras-style'
 import { profileSteps } from '@dualfit/keras-style/profile'
 import type { BenchOptions, BenchRow } from './types.js'
 
-export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
-  const backend = createBackend()
-  const engines = (await backend.engines()).filter(
-    (e) => e.available && (opts.device === 'all' || e.device === opts.device),
-  )
-  await backend.dispose()
+/** `engines`: the available engine ids the runner chose for the requested device. */
+export async function bench(engines: string[], opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = []
-  for (const { id: engine } of engines) {
+  for (const engine of engines) {
     for (const batchSize of [7, 1]) {
       // Batch 7 is one step per epoch (the seed's full batch); batch 1 is seven.
       // Many short timed runs, variants taking turns: a median that a slow spell of the machine

@@ -5,7 +5,7 @@
  * chunks is stable where a single long run is not.
  */
 import { loadDataset } from '@dualfit/core'
-import { createBackend, nn, optim, releaseSessions, type Tensor, tensor } from '@dualfit/torch-style'
+import { nn, optim, releaseSessions, type Tensor, tensor } from '@dualfit/torch-style'
 import type { BenchOptions, BenchRow } from './types.js'
 
 const BATCHES = [7, 1]
@@ -63,13 +63,9 @@ async function measure(engine: string, batch: number, quick: boolean): Promise<B
   }
 }
 
-export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
-  const backend = createBackend()
-  const engines = (await backend.engines()).filter(
-    (e) => e.available && (opts.device === 'all' || e.device === opts.device),
-  )
+/** `engines`: the available engine ids the runner chose for the requested device. */
+export async function bench(engines: string[], opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = []
-  for (const e of engines) for (const batch of BATCHES) rows.push(await measure(e.id, batch, opts.quick))
-  await backend.dispose()
+  for (const e of engines) for (const batch of BATCHES) rows.push(await measure(e, batch, opts.quick))
   return rows
 }
