@@ -124,10 +124,15 @@ function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
   }
 }
 
+/** A search runs when there is something to choose (a grid) or to score (CV). */
+function hasSearch(exp: Experiment): boolean {
+  return exp.gridKeys.length > 0 || exp.spec.cv !== null
+}
+
 /** The search stage's trials: grid point x fold x seed (all rows when there is no CV). */
 export function searchTrials(exp: Experiment): Trial[] {
   const { spec } = exp
-  if (exp.gridKeys.length === 0 && !spec.cv) return []
+  if (!hasSearch(exp)) return []
   const folds: (number | null)[] = spec.cv ? Array.from({ length: spec.cv.folds }, (_, i) => i) : [null]
   return exp.points.flatMap((p, point) =>
     folds.flatMap((fold) =>
@@ -147,7 +152,7 @@ export function searchTrials(exp: Experiment): Trial[] {
 export function finalTrials(exp: Experiment, point: number): Trial[] {
   const stages: Stage[] = []
   // Without a search, something must train: the refit, unless an early-stopping run is asked for.
-  const nothingElse = searchTrials(exp).length === 0 && !exp.spec.earlyStopping
+  const nothingElse = !hasSearch(exp) && !exp.spec.earlyStopping
   if (exp.spec.refit || nothingElse) stages.push('refit')
   if (exp.spec.earlyStopping) stages.push('early-stopping')
   return stages.flatMap((stage) =>
@@ -356,6 +361,7 @@ export async function runExperiment(
   const finalCount = finalTrials(exp, 0).length
   const total = search.length + finalCount
   const trials: TrialResult[] = []
+  let done = 0
   const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine))
   const stage = async (planned: Trial[]) => {
     const out: TrialResult[] = new Array(planned.length)
@@ -366,7 +372,7 @@ export async function runExperiment(
         const i = next++
         const r = await run(planned[i] as Trial)
         out[i] = r
-        opts.onTrial?.(trials.length + out.filter(Boolean).length, total, r)
+        opts.onTrial?.(++done, total, r)
       }
     }
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 1) }, lane))
