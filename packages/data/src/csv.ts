@@ -1,0 +1,205 @@
+import Papa from 'papaparse'
+import { DataError, quote } from './errors.js'
+import { invalidCell, isBlank, parseNumber } from './numbers.js'
+import type { Sink } from './sink.js'
+import { textChunks } from './source.js'
+import { MISSING_HINT, resolveColumns, type Spec } from './spec.js'
+
+/** A row (often: a quote left open) this long stops the read instead of buffering the whole file. */
+const MAX_ROW_CHARS = 64 * 1024 * 1024
+
+const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', '\t': 'tab', ';': "';'", '|': "'|'" }
+
+/**
+ * Reads CSV or TSV into `sink`, streaming, and returns the header's column names.
+ * papaparse's core Parser is driven chunk by chunk (not Papa.parse on a stream) so that rows come
+ * back to this loop, errors propagate as exceptions, and line numbers can be tracked.
+ */
+export async function readDelimited(
+  path: string,
+  delimiter: ',' | '\t',
+  spec: Spec,
+  sink: Sink,
+): Promise<string[]> {
+  const { label } = spec
+  const kind = delimiter === ',' ? 'CSV' : 'TSV'
+  let parser: Papa.Parser | null = null
+  let lineChar = '\n'
+  let pending = ''
+  /** File line (1-based) where `pending` starts. */
+  let line = 1
+  let dataRows = 0
+  let header: string[] | null = null
+  let need: number[] = []
+  const { nx, ny } = sink
+  let nextParseAt = 0
+
+  const setHeader = (row: string[], rowLine: number) => {
+    const names = row.map((f) => f.trim())
+    const seen = new Map<string, number>()
+    for (const [i, name] of names.entries()) {
+      const first = seen.get(name)
+      if (first !== undefined && name !== '')
+        throw new DataError(
+          `${label}: duplicate column "${name}" in the header (columns ${first + 1} and ${i + 1}, line ${rowLine})`,
+        )
+      seen.set(name, i)
+    }
+    need = resolveColumns(spec, names, delimiterHint(names, delimiter))
+    header = names
+  }
+
+  const cellError = (rowLine: number, k: number, what: string) => {
+    const name = k < nx ? spec.x[k] : spec.y[k - nx]
+    return new DataError(`${label}: row ${dataRows} (line ${rowLine}), column "${name}": ${what}`)
+  }
+
+  const consume = (final: boolean) => {
+    if (parser === null) return
+    const startLine = line
+    const res = parser.parse(pending, 0, !final)
+    const rows = res.data as string[][]
+    // Errors in the unfinished last row may only be where the chunk was cut; it is parsed again.
+    let errorRow = Number.POSITIVE_INFINITY
+    let error: Papa.ParseError | undefined
+    for (const e of res.errors) {
+      const r = e.row ?? 0
+      if ((final || r < rows.length) && r < errorRow) {
+        errorRow = r
+        error = e
+      }
+    }
+    const quoted = res.errors.length > 0 || pending.includes('"')
+    for (let i = 0; i < rows.length; i++) {
+      if (i === errorRow && error) throw syntaxError(label, error, pending, startLine, lineChar)
+      const row = rows[i] as string[]
+      const rowLine = line
+      line += quoted ? 1 + newlinesIn(row, lineChar) : 1
+      if (row.length === 1 && (row[0] as string).trim() === '') continue
+      if (header === null) {
+        setHeader(row, rowLine)
+        continue
+      }
+      dataRows++
+      if (row.length !== header.length) {
+        const hint =
+          row.length > header.length ? `; quote fields that contain ${DELIMITER_NAMES[delimiter]}s` : ''
+        throw new DataError(
+          `${label}: row ${dataRows} (line ${rowLine}): expected ${header.length} fields, got ${row.length}${hint}`,
+        )
+      }
+      sink.reserve()
+      const base = sink.n
+      let missingAt = -1
+      for (let k = 0; k < need.length; k++) {
+        const s = row[need[k] as number] as string
+        const v = parseNumber(s)
+        if (!Number.isNaN(v)) {
+          // Beyond ~3.4e38 float32 holds only Infinity, which would poison training silently.
+          if (!Number.isFinite(Math.fround(v)))
+            throw cellError(rowLine, k, `${shortText(s)} overflows float32 (max 3.4e38)`)
+          if (k < nx) sink.x[base * nx + k] = v
+          else sink.y[base * ny + k - nx] = v
+        } else if (!isBlank(s)) {
+          throw cellError(rowLine, k, invalidCell(s, quote))
+        } else if (!spec.dropMissing) {
+          throw cellError(rowLine, k, MISSING_HINT)
+        } else if (missingAt < 0) missingAt = k
+      }
+      if (missingAt < 0) sink.n++
+      else sink.drop(dataRows)
+    }
+    if (error && errorRow >= rows.length) throw syntaxError(label, error, pending, startLine, lineChar)
+    pending = final ? '' : pending.slice(res.meta.cursor)
+    // A row still unfinished after a parse (a long quoted field) is parsed again only once the
+    // text has doubled: linear time, not quadratic, however long it gets.
+    nextParseAt = rows.length === 0 ? pending.length * 2 : 0
+  }
+
+  for await (const text of textChunks(path, label, kind)) {
+    pending = pending.length > 0 ? pending + text : text
+    if (parser === null) {
+      const nl = detectNewline(pending, false)
+      if (nl === null) continue
+      lineChar = nl === '\r' ? '\r' : '\n'
+      parser = new Papa.Parser({ delimiter, newline: nl, quoteChar: '"' })
+    }
+    if (pending.length < nextParseAt) continue
+    consume(false)
+    if (pending.length > MAX_ROW_CHARS)
+      throw new DataError(
+        `${label}: line ${line}: a row longer than ${MAX_ROW_CHARS / 1024 / 1024} MiB; is a quote left open?`,
+      )
+  }
+  if (parser === null) {
+    const nl = detectNewline(pending, true) ?? '\n'
+    lineChar = nl === '\r' ? '\r' : '\n'
+    parser = new Papa.Parser({ delimiter, newline: nl, quoteChar: '"' })
+  }
+  consume(true)
+  if (header === null) throw new DataError(`${label}: empty file, expected a header row and data rows`)
+  if (dataRows === 0) throw new DataError(`${label}: no data rows after the header`)
+  return header
+}
+
+/**
+ * '\n' also serves CRLF files: the '\r' left at the end of a row is space to trimmed cells, and
+ * mixed line endings still split. Only a file whose first line ends in a lone '\r' (classic Mac)
+ * is split on '\r'. Null while the first line break is not known yet.
+ */
+function detectNewline(text: string, final: boolean): '\n' | '\r' | null {
+  const cr = text.indexOf('\r')
+  const lf = text.indexOf('\n')
+  if (lf >= 0 && (cr < 0 || lf < cr || lf === cr + 1)) return '\n'
+  if (cr >= 0 && cr + 1 < text.length) return '\r'
+  return final ? '\n' : null
+}
+
+function newlinesIn(row: string[], lineChar: string): number {
+  let count = 0
+  for (const field of row) {
+    let at = field.indexOf(lineChar)
+    while (at >= 0) {
+      count++
+      at = field.indexOf(lineChar, at + 1)
+    }
+  }
+  return count
+}
+
+function syntaxError(
+  label: string,
+  e: Papa.ParseError,
+  text: string,
+  startLine: number,
+  lineChar: string,
+): DataError {
+  let line = startLine
+  const end = Math.min(e.index ?? 0, text.length)
+  for (let at = text.indexOf(lineChar); at >= 0 && at < end; at = text.indexOf(lineChar, at + 1)) line++
+  const what =
+    e.code === 'MissingQuotes'
+      ? 'a quoted field is not closed before the end of the file'
+      : e.code === 'InvalidQuotes'
+        ? 'a quoted field has text after its closing quote (write a quote inside quotes as "")'
+        : e.message
+  return new DataError(`${label}: line ${line}: ${what}`)
+}
+
+/** Suggests the delimiter the header seems to use, when it is not the one being read with. */
+function delimiterHint(names: readonly string[], delimiter: string): string {
+  const text = names.join(delimiter)
+  const count = (d: string) => text.split(d).length - 1
+  let best = delimiter
+  for (const d of [',', ';', '\t', '|']) if (count(d) > count(best)) best = d
+  if (best === delimiter) return ''
+  const looks = `; the file looks ${DELIMITER_NAMES[best]}-separated`
+  if (best === '\t') return `${looks}: read it as TSV (format 'tsv', --format-data tsv)`
+  if (best === ',') return `${looks}: read it as CSV (format 'csv', --format-data csv)`
+  return `${looks}: convert it to CSV (',') or TSV (tab-separated) first`
+}
+
+function shortText(s: string): string {
+  const t = s.trim()
+  return t.length > 40 ? `${t.slice(0, 37)}...` : t
+}

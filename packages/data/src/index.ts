@@ -1,0 +1,3 @@
+export { DataError } from './errors.js'
+export { formatFromPath, TABLE_FORMATS, type TableFormat } from './format.js'
+export { type ReadTableOptions, readTable, type Table } from './read-table.js'
