@@ -41,7 +41,7 @@ describe('dualfit compare', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('keras-style (')
     expect(r.stdout).toContain('Δ keras-style − torch-style')
-    expect(r.stdout).toMatch(/mini · spec [0-9a-f]{12} · seeds 0,1/)
+    expect(r.stdout).toMatch(/mini · spec [0-9a-f]{12} · meters-feet: 7 rows · seeds 0,1/)
     expect(readdirSync(out).sort()).toEqual(['results.csv', 'results.json', 'results.md'])
     expect(json(readFileSync(join(out, 'results.json'), 'utf8')).results[0].spec.seeds).toEqual([0, 1])
     expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(3)

@@ -1,12 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url))
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
-export const tempDir = () => mkdtempSync(join(tmpdir(), 'dualfit-e2e-'))
+const made: string[] = []
+/** A scratch folder, removed after the test file (see setup.ts). */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dualfit-e2e-'))
+  made.push(dir)
+  return dir
+}
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
 
 export interface Run {
   code: number | null

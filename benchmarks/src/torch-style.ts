@@ -4,14 +4,14 @@
  * Each case reports the median over chunks of steps: these machines are noisy, a median of
  * chunks is stable where a single long run is not.
  */
-import { loadDataset } from '@dualfit/core'
+import { builtinDataset } from '@dualfit/core'
 import { nn, optim, releaseSessions, type Tensor, tensor } from '@dualfit/torch-style'
 import type { BenchOptions, BenchRow } from './types.js'
 
 const BATCHES = [7, 1]
 
 async function measure(engine: string, batch: number, quick: boolean): Promise<BenchRow> {
-  const seed = loadDataset({ builtin: 'meters-feet' })
+  const seed = builtinDataset('meters-feet')
   // The seed data cut into batches, visited in turn (batch 1 cycles through the 7 rows).
   const data: [Tensor, Tensor][] = []
   for (let i = 0; i + batch <= seed.n; i += batch) {

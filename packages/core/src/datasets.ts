@@ -1,63 +1,141 @@
+import { createHash } from 'node:crypto'
+import { resolve } from 'node:path'
+import { DataError, formatFromPath, readTable, TABLE_FORMATS } from '@dualfit/data'
 import type { DataSplit } from './backend.js'
 import { UserError } from './errors.js'
-import type { ExperimentSpec } from './spec.js'
+import { Rng } from './rng.js'
+import type { DatasetSpec } from './spec.js'
 
 export interface Dataset extends DataSplit {
   name: string
   description: string
-  /** Names and units, for reports, e.g. ['m'] -> ['ft']. */
+  /** Column names, e.g. ['meters'] -> ['feet']. */
+  columns: { x: string[]; y: string[] }
+  /** Units for reports, e.g. ['m'] -> ['ft'] ('' when unknown). */
   inputUnits: string[]
   outputUnits: string[]
+  /** Rows left out because a value was missing (file datasets with dropMissing). */
+  dropped: number
   /** The true function, when known, so that prediction error can be reported. */
   exact?: (x: number[]) => number[]
 }
 
-function fromFunction(
-  name: string,
-  description: string,
-  xs: number[],
-  f: (x: number) => number,
-  units: [string, string],
-  ys?: number[],
-): Dataset {
-  return {
-    name,
-    description,
-    n: xs.length,
-    inputs: 1,
-    outputs: 1,
-    x: Float32Array.from(xs),
-    y: Float32Array.from(ys ?? xs.map(f)),
-    inputUnits: [units[0]],
-    outputUnits: [units[1]],
-    exact: (x) => [f(x[0] as number)],
-  }
+/** What results record about the data: enough to tell two runs' data apart without the file. */
+export interface DataInfo {
+  name: string
+  description: string
+  /** The file as the spec names it, for file datasets. */
+  file?: string
+  columns: { x: string[]; y: string[] }
+  units: { x: string[]; y: string[] }
+  rows: number
+  dropped: number
+  /** Rows held out by the spec's split (0 without one). */
+  testRows: number
+  /** sha256 of the float32 x then y bytes. */
+  sha256: string
 }
 
-const BUILTIN: Record<string, () => Dataset> = {
-  // The seed article's data, its feet values as printed there.
-  'meters-feet': () =>
-    fromFunction(
-      'meters-feet',
-      "meters -> feet, the seed article's 7 points (y = 3.28084 x)",
-      [1, 8, 4, 5, 12, 10, 17],
-      (m) => m * 3.28084,
-      ['m', 'ft'],
-      [3.28084, 26.24672, 13.12336, 16.4042, 39.37008, 32.8084, 55.77428],
-    ),
-  'celsius-fahrenheit': () =>
-    fromFunction(
-      'celsius-fahrenheit',
-      'celsius -> fahrenheit, 7 points (y = 1.8 x + 32, has a bias)',
-      [-40, -10, 0, 8, 15, 22, 38],
-      (c) => c * 1.8 + 32,
-      ['°C', '°F'],
-    ),
+/** A one-input built-in: its points, the true function and how to label them. */
+interface Builtin {
+  description: string
+  rows: number
+  /** The seed's tables have fixed rows; generated ones take `rows` and `seed`. */
+  fixed?: boolean
+  columns: [string, string]
+  units: [string, string]
+  f: (x: number) => number
+  make(rows: number, seed: number): { xs: ArrayLike<number>; ys?: ArrayLike<number> }
+}
+
+function uniform(rows: number, seed: number, stream: string, lo: number, hi: number): Float64Array {
+  const rng = new Rng(seed, 'dataset', stream)
+  return Float64Array.from({ length: rows }, () => rng.uniform(lo, hi))
+}
+
+const BUILTIN: Record<string, Builtin> = {
+  'meters-feet': {
+    description: "meters -> feet, the seed article's 7 points (y = 3.28084 x)",
+    rows: 7,
+    fixed: true,
+    columns: ['meters', 'feet'],
+    units: ['m', 'ft'],
+    f: (m) => m * 3.28084,
+    // The seed's own feet values, as printed in the article.
+    make: () => ({
+      xs: [1, 8, 4, 5, 12, 10, 17],
+      ys: [3.28084, 26.24672, 13.12336, 16.4042, 39.37008, 32.8084, 55.77428],
+    }),
+  },
+  'celsius-fahrenheit': {
+    description: 'celsius -> fahrenheit, 7 points (y = 1.8 x + 32, has a bias)',
+    rows: 7,
+    fixed: true,
+    columns: ['celsius', 'fahrenheit'],
+    units: ['°C', '°F'],
+    f: (c) => c * 1.8 + 32,
+    make: () => ({ xs: [-40, -10, 0, 8, 15, 22, 38] }),
+  },
+  'noisy-linear': {
+    description: 'y = 2 x + 1 plus N(0, 1) noise, x uniform in [0, 10] (seeded)',
+    rows: 200,
+    columns: ['x', 'y'],
+    units: ['', ''],
+    f: (x) => 2 * x + 1,
+    make: (rows, seed) => {
+      const xs = uniform(rows, seed, 'noisy-linear/x', 0, 10)
+      const noise = new Rng(seed, 'dataset', 'noisy-linear/noise')
+      return { xs, ys: xs.map((x) => 2 * x + 1 + noise.normal()) }
+    },
+  },
+  sin: {
+    description: 'y = sin(x), x uniform in [-pi, pi] (seeded); needs a hidden layer',
+    rows: 256,
+    columns: ['x', 'sin_x'],
+    units: ['', ''],
+    f: Math.sin,
+    make: (rows, seed) => ({ xs: uniform(rows, seed, 'sin/x', -Math.PI, Math.PI) }),
+  },
 }
 
 export const builtinDatasets = Object.keys(BUILTIN)
 
-function rows(values: (number | number[])[], field: string): number[][] {
+/** Built-in datasets with their default sizes, for `dualfit datasets`. */
+export function listBuiltinDatasets() {
+  return Object.entries(BUILTIN).map(([name, b]) => ({
+    name,
+    description: b.description,
+    rows: b.rows,
+    columns: { x: [b.columns[0]], y: [b.columns[1]] },
+  }))
+}
+
+/** A built-in dataset; `rows` and `seed` only apply to the generated ones (noisy-linear, sin). */
+export function builtinDataset(name: string, rows?: number, seed = 0): Dataset {
+  const b = BUILTIN[name]
+  if (!b) throw new UserError(`dataset.builtin: expected one of ${builtinDatasets.join(', ')}, got "${name}"`)
+  if (b.fixed && rows !== undefined && rows !== b.rows) {
+    throw new UserError(`dataset.rows: '${name}' has a fixed ${b.rows} rows, got ${rows}`)
+  }
+  const { xs, ys } = b.make(rows ?? b.rows, seed)
+  const x = Float32Array.from(xs)
+  return {
+    name,
+    description: b.description,
+    n: x.length,
+    inputs: 1,
+    outputs: 1,
+    x,
+    y: ys ? Float32Array.from(ys) : x.map(b.f),
+    columns: { x: [b.columns[0]], y: [b.columns[1]] },
+    inputUnits: [b.units[0]],
+    outputUnits: [b.units[1]],
+    dropped: 0,
+    exact: (row) => [b.f(row[0] as number)],
+  }
+}
+
+function inlineRows(values: (number | number[])[], field: string): number[][] {
   const out = values.map((v) => (Array.isArray(v) ? v : [v]))
   const width = out[0]?.length ?? 0
   out.forEach((r, i) => {
@@ -65,37 +143,88 @@ function rows(values: (number | number[])[], field: string): number[][] {
       throw new UserError(`${field}[${i}]: expected ${width} value(s) like row 0, got ${r.length}`)
     r.forEach((v, j) => {
       if (!Number.isFinite(v)) throw new UserError(`${field}[${i}][${j}]: expected a finite number, got ${v}`)
+      if (Math.abs(v) > F32_MAX)
+        throw new UserError(`${field}[${i}][${j}]: ${v} overflows float32 (max 3.4e38)`)
     })
   })
   return out
 }
 
-export function loadDataset(spec: ExperimentSpec['dataset']): Dataset {
-  if ('builtin' in spec) {
-    const make = BUILTIN[spec.builtin]
-    if (!make)
-      throw new UserError(
-        `dataset.builtin: expected one of ${builtinDatasets.join(', ')}, got "${spec.builtin}"`,
-      )
-    return make()
-  }
-  const x = rows(spec.inline.x, 'dataset.inline.x')
-  const y = rows(spec.inline.y, 'dataset.inline.y')
-  if (x.length !== y.length)
-    throw new UserError(`dataset.inline.y: expected ${x.length} rows like x, got ${y.length}`)
-  const inputs = x[0]?.length ?? 0
-  const outputs = y[0]?.length ?? 0
+const F32_MAX = 3.4028234663852886e38
+
+function inline(x: (number | number[])[], y: (number | number[])[]): Dataset {
+  const xr = inlineRows(x, 'dataset.inline.x')
+  const yr = inlineRows(y, 'dataset.inline.y')
+  if (xr.length !== yr.length)
+    throw new UserError(`dataset.inline.y: expected ${xr.length} rows like x, got ${yr.length}`)
+  const inputs = xr[0]?.length ?? 0
+  const outputs = yr[0]?.length ?? 0
   return {
     name: 'inline',
-    description: `inline data, ${x.length} rows`,
-    n: x.length,
+    description: `inline data, ${xr.length} rows`,
+    n: xr.length,
     inputs,
     outputs,
-    x: Float32Array.from(x.flat()),
-    y: Float32Array.from(y.flat()),
+    x: Float32Array.from(xr.flat()),
+    y: Float32Array.from(yr.flat()),
+    columns: {
+      x: Array.from({ length: inputs }, (_, i) => `x${i}`),
+      y: Array.from({ length: outputs }, (_, i) => `y${i}`),
+    },
     inputUnits: Array(inputs).fill(''),
     outputUnits: Array(outputs).fill(''),
+    dropped: 0,
   }
+}
+
+async function fromFile(spec: Extract<DatasetSpec, { file: string }>, baseDir: string): Promise<Dataset> {
+  const path = resolve(baseDir, spec.file)
+  const format = spec.format ?? formatFromPath(spec.file)
+  if (!format) {
+    throw new UserError(
+      `dataset.file '${spec.file}': cannot tell the format from its extension; set dataset.format (--format-data) to one of ${TABLE_FORMATS.join(', ')}`,
+    )
+  }
+  try {
+    const t = await readTable(path, {
+      format,
+      x: spec.x,
+      y: spec.y,
+      dropMissing: spec.dropMissing,
+      label: spec.file,
+    })
+    const dropped = t.dropped > 0 ? `, ${t.dropped} with missing values dropped` : ''
+    return {
+      name: spec.file,
+      description: `${spec.x.join(', ')} -> ${spec.y.join(', ')} from ${spec.file} (${t.n} rows${dropped})`,
+      n: t.n,
+      inputs: spec.x.length,
+      outputs: spec.y.length,
+      x: t.x,
+      y: t.y,
+      columns: { x: [...spec.x], y: [...spec.y] },
+      inputUnits: spec.x.map(() => ''),
+      outputUnits: spec.y.map(() => ''),
+      dropped: t.dropped,
+    }
+  } catch (e) {
+    if (e instanceof DataError) throw new UserError(e.message)
+    throw e
+  }
+}
+
+/** Loads the spec's dataset; a file's path is taken relative to `baseDir` (the spec file's folder). */
+export async function loadDataset(spec: DatasetSpec, baseDir = process.cwd()): Promise<Dataset> {
+  if ('builtin' in spec) return builtinDataset(spec.builtin, spec.rows, spec.seed)
+  if ('inline' in spec) return inline(spec.inline.x, spec.inline.y)
+  return fromFile(spec, baseDir)
+}
+
+export function dataHash(d: DataSplit): string {
+  const h = createHash('sha256')
+  h.update(new Uint8Array(d.x.buffer, d.x.byteOffset, d.x.byteLength))
+  h.update(new Uint8Array(d.y.buffer, d.y.byteOffset, d.y.byteLength))
+  return h.digest('hex')
 }
 
 /** The rows `index` of a split, in that order. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import type { Backend, DataSplit, EngineInfo, LayerWeights, TrainJob } from './backend.js'
-import { type Dataset, loadDataset, subset } from './datasets.js'
+import { type DataInfo, type Dataset, dataHash, loadDataset, subset } from './datasets.js'
 import { EarlyStopping } from './early-stopping.js'
 import { UserError } from './errors.js'
 import { batchOrder, kFold } from './folds.js'
@@ -18,6 +18,8 @@ import type {
   WeightsJson,
 } from './results.js'
 import { RESULTS_SCHEMA_VERSION } from './results.js'
+import { Rng } from './rng.js'
+import { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 import { type ExperimentSpec, parseSpec, setPath } from './spec.js'
 
 const CORE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
@@ -33,6 +35,8 @@ const FIXED_FIELDS = new Set([
   'selection',
   'refit',
   'report',
+  'standardize',
+  'split',
 ])
 
 /** A validated spec with its data and grid expanded: everything a trial needs, computed once. */
@@ -40,9 +44,16 @@ export interface Experiment {
   /** The spec as given (before defaults): what a worker needs to rebuild this experiment. */
   raw: unknown
   source: string
+  /** Where a file dataset's relative path starts (the spec file's folder). */
+  baseDir: string
   spec: ExperimentSpec
   specHash: string
   dataset: Dataset
+  /** The rows CV and refit use: all of them, or what the split left after holding out `holdout`. */
+  dev: DataSplit
+  /** The held-out test rows (spec `split`), never trained on. */
+  holdout: DataSplit | null
+  data: DataInfo
   gridKeys: string[]
   points: { params: Params; spec: ExperimentSpec }[]
   /** Report inputs as rows of `dataset.inputs` values. */
@@ -75,10 +86,29 @@ function cartesian(keys: string[], values: unknown[][]): Params[] {
   return out
 }
 
-/** Validates a spec (parsed JSON) and everything that depends on its data; UserError otherwise. */
-export function prepareExperiment(raw: unknown, source = 'spec'): Experiment {
+/** Test rows as scikit-learn's train_test_split: ceil(test * n) held out, from a seeded permutation. */
+function splitRows(
+  n: number,
+  split: NonNullable<ExperimentSpec['split']>,
+): { dev: number[]; test: number[] } {
+  const order = split.shuffle ? Array.from(new Rng(split.seed, 'split').permutation(n)) : [...Array(n).keys()]
+  const nTest = Math.ceil(split.test * n)
+  // Without shuffling the last rows are the test set, as train_test_split(shuffle=False).
+  const test = split.shuffle ? order.slice(0, nTest) : order.slice(n - nTest)
+  const inTest = new Set(test)
+  return { dev: order.filter((i) => !inTest.has(i)).sort((a, b) => a - b), test }
+}
+
+/**
+ * Validates a spec (parsed JSON), loads its data and checks everything that depends on it;
+ * UserError otherwise. A file dataset's path is relative to `baseDir`.
+ */
+export async function prepareExperiment(
+  raw: unknown,
+  source = 'spec',
+  baseDir = process.cwd(),
+): Promise<Experiment> {
   const spec = parseSpec(raw, source)
-  const dataset = loadDataset(spec.dataset)
   const gridKeys = Object.keys(spec.grid)
   for (const k of gridKeys) {
     const root = k.split('.')[0] as string
@@ -96,10 +126,28 @@ export function prepareExperiment(raw: unknown, source = 'spec'): Experiment {
       .join(', ')
     return { params, spec: parseSpec(pointRaw, `${source} (grid point ${i}: ${label})`) }
   })
+  // The spec is checked in full before a possibly large file is read.
+  const dataset = await loadDataset(spec.dataset, baseDir)
   for (const { spec: s } of points) checkShapes(s, dataset, source)
-  if (spec.cv && spec.cv.folds > dataset.n) {
+  let dev: DataSplit = dataset
+  let holdout: DataSplit | null = null
+  if (spec.split) {
+    const rows = splitRows(dataset.n, spec.split)
+    if (rows.dev.length < 2)
+      throw new UserError(
+        `${source}: split.test: ${spec.split.test} of ${dataset.n} rows leaves ${rows.dev.length} to train on, expected at least 2`,
+      )
+    dev = subset(dataset, rows.dev)
+    holdout = subset(dataset, rows.test)
+  }
+  const minRows = spec.cv?.folds ?? 1
+  if (dev.n < minRows) {
+    const after = [
+      dataset.dropped > 0 ? `dropping ${dataset.dropped} with missing values` : '',
+      holdout ? `holding out ${holdout.n} for test` : '',
+    ].filter(Boolean)
     throw new UserError(
-      `${source}: cv.folds: expected at most ${dataset.n} (the dataset's rows), got ${spec.cv.folds}`,
+      `${source}: cv.folds: expected at most ${dev.n} (the rows of ${dataset.name}${after.length ? ` after ${after.join(' and ')}` : ''}), got ${minRows}`,
     )
   }
   const predictRows = spec.report.predict.map((v, i) => {
@@ -111,7 +159,31 @@ export function prepareExperiment(raw: unknown, source = 'spec'): Experiment {
     }
     return row
   })
-  return { raw, source, spec, specHash: hashSpec(spec), dataset, gridKeys, points, predictRows }
+  const data: DataInfo = {
+    name: dataset.name,
+    description: dataset.description,
+    ...('file' in spec.dataset ? { file: spec.dataset.file } : {}),
+    columns: dataset.columns,
+    units: { x: dataset.inputUnits, y: dataset.outputUnits },
+    rows: dataset.n,
+    dropped: dataset.dropped,
+    testRows: holdout?.n ?? 0,
+    sha256: dataHash(dataset),
+  }
+  return {
+    raw,
+    source,
+    baseDir,
+    spec,
+    specHash: hashSpec(spec),
+    dataset,
+    dev,
+    holdout,
+    data,
+    gridKeys,
+    points,
+    predictRows,
+  }
 }
 
 function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
@@ -171,7 +243,7 @@ function rowsOf(
   exp: Experiment,
   trial: Trial,
 ): { train: DataSplit; test: DataSplit | null; validation?: DataSplit } {
-  const d = exp.dataset
+  const d = exp.dev
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   if (trial.fold !== null && s.cv) {
     const fold = kFold(d.n, s.cv.folds, s.cv.shuffle, trial.seed)[trial.fold]
@@ -188,9 +260,9 @@ function rowsOf(
       )
     }
     const idx = Array.from({ length: d.n }, (_, i) => i)
-    return { train: subset(d, idx.slice(0, at)), test: null, validation: subset(d, idx.slice(at)) }
+    return { train: subset(d, idx.slice(0, at)), test: exp.holdout, validation: subset(d, idx.slice(at)) }
   }
-  return { train: d, test: null }
+  return { train: d, test: exp.holdout }
 }
 
 /** The job a backend runs for one trial: identical for every backend, by construction. */
@@ -198,9 +270,14 @@ export function buildJob(
   exp: Experiment,
   trial: Trial,
   engine: string,
-): { job: TrainJob; test: DataSplit | null } {
+): { job: TrainJob; test: DataSplit | null; scaler: Scaler } {
   const s = exp.points[trial.point]?.spec as ExperimentSpec
-  const { train, test, validation } = rowsOf(exp, trial)
+  const rows = rowsOf(exp, trial)
+  const { test } = rows
+  // Fitted on this trial's training rows alone, so no statistic leaks from the rows it is scored on.
+  const scaler = fitScaler(rows.train, s.standardize)
+  const train = scaleSplit(rows.train, scaler)
+  const validation = rows.validation && scaleSplit(rows.validation, scaler)
   // Common random numbers: every grid point of a fold and seed starts from the same weights and order.
   const stream = trial.fold === null ? ['all'] : ['fold', trial.fold]
   const framework = s.init === 'framework'
@@ -222,7 +299,7 @@ export function buildJob(
     seed: trial.seed,
     restoreBestWeights: es?.restoreBestWeights ?? false,
   }
-  return { job, test }
+  return { job, test, scaler }
 }
 
 function weightsJson(ws: LayerWeights[]): WeightsJson[] {
@@ -242,7 +319,7 @@ export async function runTrial(
   engine: string,
 ): Promise<TrialResult> {
   const t0 = performance.now()
-  const { job, test } = buildJob(exp, trial, engine)
+  const { job, test, scaler } = buildJob(exp, trial, engine)
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
   const rule = new EarlyStopping(es)
@@ -255,15 +332,17 @@ export async function runTrial(
         !Number.isFinite(logs.loss) ? Number.NaN : monitorVal ? (logs.valLoss ?? Number.NaN) : logs.loss,
       ),
   })
+  // Scores, predictions and saved weights are all in the data's own units.
+  const model = unscaleModel(result.model, scaler)
   let testMse: number | null = null
   if (test) {
-    const pred = await backend.predict(result.model, test.x, engine)
+    const pred = await backend.predict(model, test.x, engine)
     testMse = rule.diverged ? Number.POSITIVE_INFINITY : mse(pred, test.y)
   }
   const predictions = []
   if (trial.stage !== 'search' && exp.predictRows.length > 0) {
     const x = Float32Array.from(exp.predictRows.flat())
-    const y = await backend.predict(result.model, x, engine)
+    const y = await backend.predict(model, x, engine)
     const outs = exp.dataset.outputs
     for (const [i, row] of exp.predictRows.entries()) {
       const yi = Array.from(y.subarray(i * outs, (i + 1) * outs))
@@ -288,7 +367,7 @@ export async function runTrial(
     history: result.history,
     finalLoss: rule.diverged ? Number.POSITIVE_INFINITY : last,
     testMse,
-    weights: weightsJson(result.model.weights),
+    weights: weightsJson(model.weights),
     predictions,
     timings: {
       setupMs: result.timings.setupMs,
@@ -388,6 +467,7 @@ export async function runExperiment(
     kind: 'dualfit.experiment',
     spec: exp.spec,
     specHash: exp.specHash,
+    data: exp.data,
     backend: { id: backend.id, version: backend.version, engine: engineInfo },
     environment: {
       node: process.version,

@@ -29,7 +29,15 @@ export class TrialPool {
   /** A `run` for runExperiment: this experiment's trials on `backend`'s `engine`, in the pool. */
   runner(exp: Experiment, backend: string, engine: string): (trial: Trial) => Promise<TrialResult> {
     return (trial) =>
-      this.pool.run({ raw: exp.raw, source: exp.source, backend, engine, from: this.resolveFrom, trial })
+      this.pool.run({
+        raw: exp.raw,
+        source: exp.source,
+        baseDir: exp.baseDir,
+        backend,
+        engine,
+        from: this.resolveFrom,
+        trial,
+      })
   }
 
   destroy(): Promise<void> {

@@ -1,7 +1,8 @@
 import type { EngineInfo } from './backend.js'
+import type { DataInfo } from './datasets.js'
 import type { ExperimentSpec } from './spec.js'
 
-export const RESULTS_SCHEMA_VERSION = 1
+export const RESULTS_SCHEMA_VERSION = 2
 
 export type Stage = 'search' | 'refit' | 'early-stopping'
 export type Params = Record<string, unknown>
@@ -44,7 +45,10 @@ export interface TrialResult extends Trial {
   steps: number
   history: { loss: number[]; valLoss?: number[] }
   finalLoss: number
-  /** Held-out MSE of a CV trial; null otherwise. */
+  /**
+   * MSE, in the data's units, on rows the trial did not train on: its CV fold (search trials) or
+   * the spec's held-out test set (refit and early-stopping runs); null when there are none.
+   */
   testMse: number | null
   weights: WeightsJson[]
   predictions: PredictionJson[]
@@ -66,6 +70,8 @@ export interface ExperimentResult {
   spec: ExperimentSpec
   /** sha256 of the canonical JSON of the validated spec (defaults filled in). */
   specHash: string
+  /** The rows the experiment ran on (after dropping missing values); `testRows` of them held out. */
+  data: DataInfo
   backend: { id: string; version: string; engine: EngineInfo }
   environment: {
     node: string

@@ -1,3 +1,4 @@
+import { TABLE_FORMATS } from '@dualfit/data'
 import { z } from 'zod'
 import { UserError } from './errors.js'
 
@@ -40,15 +41,35 @@ export interface OptimizerSpec extends Omit<Required<z.output<typeof optimizer>>
   eps: number | null
 }
 
+const columnList = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .transform((v) => (Array.isArray(v) ? v : [v]))
+
 const dataset = z.union([
-  z.strictObject({ builtin: z.string().min(1) }),
+  z.strictObject({
+    builtin: z.string().min(1),
+    /** Rows to generate (noisy-linear, sin). */
+    rows: z.number().int().min(2).optional(),
+    /** Seed of the generated data, independent of the training seeds. */
+    seed: z.number().int().min(0).optional(),
+  }),
   z.strictObject({
     inline: z.strictObject({
       x: z.array(z.union([z.number(), z.array(z.number()).min(1)])).min(2),
       y: z.array(z.union([z.number(), z.array(z.number()).min(1)])).min(2),
     }),
   }),
+  z.strictObject({
+    /** CSV, TSV, JSON (array of objects) or JSONL; relative to the spec file's folder. */
+    file: z.string().min(1),
+    format: z.enum(TABLE_FORMATS).optional(),
+    x: columnList,
+    y: columnList,
+    /** Drop rows with an empty x or y cell instead of failing on the first one. */
+    dropMissing: z.boolean().default(false),
+  }),
 ])
+export type DatasetSpec = z.output<typeof dataset>
 
 const earlyStopping = z.strictObject({
   monitor: z.enum(['loss', 'val_loss']).default('loss'),
@@ -89,6 +110,23 @@ export const specSchema = z
     shuffle: z.boolean().default(true),
     init: z.enum(INITS).default('keras'),
     seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+    /**
+     * Scale columns to zero mean and unit variance, fitted on each training part only (per CV
+     * fold, per refit). Predictions, errors and exported models stay in the data's own units.
+     */
+    standardize: z
+      .strictObject({ x: z.boolean().default(false), y: z.boolean().default(false) })
+      .default({ x: false, y: false }),
+    /** Hold out a test set before anything else; CV and refit use the rest. */
+    split: z
+      .strictObject({
+        test: z.number().gt(0).lt(1),
+        shuffle: z.boolean().default(true),
+        /** The split's own seed, so every training seed is tested on the same rows. */
+        seed: z.number().int().min(0).default(0),
+      })
+      .nullable()
+      .default(null),
     /** Spec paths (dot-separated) to the values to try, e.g. {"optimizer.lr": [0.1, 0.01]}. */
     grid: z.record(z.string().min(1), z.array(gridValue).min(1)).default({}),
     cv: z
@@ -116,6 +154,24 @@ export const specSchema = z
         path: ['selection', 'score'],
         message: "expected 'train_loss' without cv, got 'cv_mse'",
       })
+    }
+    const last = s.model.layers.length - 1
+    if (s.standardize.y && s.model.layers[last]?.activation !== 'linear') {
+      // Raw outputs are the standardized ones scaled back: only a linear output layer can hold that.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['standardize', 'y'],
+        message: `expected a linear output layer (model.layers[${last}].activation), got '${s.model.layers[last]?.activation}'`,
+      })
+    }
+    if ('file' in s.dataset) {
+      const both = s.dataset.x.filter((c) => (s.dataset as { y: string[] }).y.includes(c))
+      if (both.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dataset', 'y'],
+          message: `expected columns other than the inputs, got '${both.join("', '")}' in both x and y`,
+        })
     }
     if (s.earlyStopping?.monitor === 'val_loss' && s.earlyStopping.validationSplit === undefined) {
       ctx.addIssue({
@@ -208,7 +264,7 @@ function unionExpectation(path: PropertyKey[]): string {
   const key = String(path[path.length - 1] ?? '')
   if (key === 'loss') return `one of ${LOSSES.join(', ')} or {name, delta}`
   if (key === 'batchSize') return 'a positive integer or "full"'
-  if (key === 'dataset') return '{builtin: name} or {inline: {x, y}}'
+  if (key === 'dataset') return '{builtin: name}, {inline: {x, y}} or {file, x, y}'
   return 'a number or an array of numbers'
 }
 

@@ -6,6 +6,7 @@ import type { Trial, TrialResult } from './results.js'
 export interface TrialTask {
   raw: unknown
   source: string
+  baseDir: string
   backend: string
   engine: string
   from: string[]
@@ -17,10 +18,10 @@ const experiments = new Map<string, Experiment>()
 const backends = new Map<string, Promise<Backend>>()
 
 export default async function runTask(task: TrialTask): Promise<TrialResult> {
-  const key = `${task.source}\n${JSON.stringify(task.raw)}`
+  const key = `${task.baseDir}\n${task.source}\n${JSON.stringify(task.raw)}`
   let exp = experiments.get(key)
   if (!exp) {
-    exp = prepareExperiment(task.raw, task.source)
+    exp = await prepareExperiment(task.raw, task.source, task.baseDir)
     experiments.set(key, exp)
   }
   let backend = backends.get(task.backend)

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import {
   EarlyStopping,
   type ExperimentResult,
+  kFold,
   prepareExperiment,
+  Rng,
   runExperiment,
   type SpecInput,
   type TrialResult,
@@ -27,7 +29,7 @@ const spec: SpecInput = {
 const withoutTimings = (r: ExperimentResult) => r.trials.map(({ timings: _t, ...rest }: TrialResult) => rest)
 
 describe('harness: grid x 3-fold x 2 seeds', async () => {
-  const exp = prepareExperiment(spec, 'harness-test')
+  const exp = await prepareExperiment(spec, 'harness-test')
   const backend = new LinearBackend()
   const result = await runExperiment(exp, backend, 'js')
 
@@ -94,7 +96,11 @@ describe('harness: grid x 3-fold x 2 seeds', async () => {
   })
 
   it('gives identical results for the same seed, timings aside', async () => {
-    const again = await runExperiment(prepareExperiment(spec, 'harness-test'), new LinearBackend(), 'js')
+    const again = await runExperiment(
+      await prepareExperiment(spec, 'harness-test'),
+      new LinearBackend(),
+      'js',
+    )
     expect(withoutTimings(again)).toEqual(withoutTimings(result))
     expect(again.specHash).toBe(result.specHash)
   })
@@ -102,7 +108,7 @@ describe('harness: grid x 3-fold x 2 seeds', async () => {
   it('gives the same results, in the planned order, when trials run concurrently', async () => {
     const backend = new LinearBackend()
     const done: number[] = []
-    const concurrent = await runExperiment(prepareExperiment(spec, 'harness-test'), backend, 'js', {
+    const concurrent = await runExperiment(await prepareExperiment(spec, 'harness-test'), backend, 'js', {
       concurrency: 3,
       onTrial: (n) => done.push(n),
     })
@@ -112,7 +118,7 @@ describe('harness: grid x 3-fold x 2 seeds', async () => {
   })
 
   it('records a versioned results object', () => {
-    expect(result.schemaVersion).toBe(1)
+    expect(result.schemaVersion).toBe(2)
     expect(result.backend).toMatchObject({ id: 'test-linear', engine: { id: 'js', device: 'cpu' } })
     expect(result.environment.node).toBe(process.version)
     expect(result.environment.packages).toMatchObject({ 'test-linear': 'test-linear@0' })
@@ -125,7 +131,7 @@ describe('harness: protocols and failures', () => {
   it('scores by final training loss without CV and never selects a diverged point', async () => {
     const backend = new LinearBackend((lr, epoch) => (lr === 0.05 && epoch === 5 ? Number.NaN : 1))
     const r = await runExperiment(
-      prepareExperiment({ ...spec, cv: null, seeds: [0], earlyStopping: null, refit: false }),
+      await prepareExperiment({ ...spec, cv: null, seeds: [0], earlyStopping: null, refit: false }),
       backend,
       'js',
     )
@@ -145,7 +151,7 @@ describe('harness: protocols and failures', () => {
 
   it('without grid or CV runs one plain training per seed', async () => {
     const r = await runExperiment(
-      prepareExperiment({ ...spec, grid: {}, cv: null, earlyStopping: null }),
+      await prepareExperiment({ ...spec, grid: {}, cv: null, earlyStopping: null }),
       new LinearBackend(),
       'js',
     )
@@ -155,7 +161,7 @@ describe('harness: protocols and failures', () => {
   it('holds out the last rows for val_loss (Keras validation_split)', async () => {
     const backend = new LinearBackend()
     await runExperiment(
-      prepareExperiment({
+      await prepareExperiment({
         ...spec,
         grid: {},
         cv: null,
@@ -173,7 +179,7 @@ describe('harness: protocols and failures', () => {
   })
 
   it('rejects an unavailable or unknown engine with one line', async () => {
-    const exp = prepareExperiment(spec)
+    const exp = await prepareExperiment(spec)
     await expect(runExperiment(exp, new LinearBackend(), 'gpu')).rejects.toThrow(
       "engine 'gpu' of test-linear is not available: no GPU in tests",
     )
@@ -185,7 +191,7 @@ describe('harness: protocols and failures', () => {
   it('stops between trials when aborted and reports progress', async () => {
     const ac = new AbortController()
     const seen: number[] = []
-    const run = runExperiment(prepareExperiment(spec), new LinearBackend(), 'js', {
+    const run = runExperiment(await prepareExperiment(spec), new LinearBackend(), 'js', {
       signal: ac.signal,
       onTrial: (done, total) => {
         seen.push(done)
@@ -204,5 +210,102 @@ describe('core stays backend-neutral', () => {
       dependencies: Record<string, string>
     }
     expect(Object.keys(pkg.dependencies).filter((d) => /tensorflow|onnx/i.test(d))).toEqual([])
+  })
+})
+
+describe('harness: held-out test rows and standardization', async () => {
+  // y = 3a - 0.02b + 500 + noise, with columns on very different scales.
+  const rng = new Rng(5, 'test-data')
+  const rows = Array.from({ length: 60 }, () => [rng.uniform(50, 250), rng.uniform(1500, 5000)])
+  const target = rows.map(([a, b]) => 3 * (a as number) - 0.02 * (b as number) + 500 + rng.normal() * 5)
+  const dataSpec: SpecInput = {
+    name: 'scaled',
+    dataset: { inline: { x: rows, y: target } },
+    model: { layers: [{ units: 1 }] },
+    optimizer: { name: 'adam', lr: 0.05 },
+    epochs: 400,
+    batchSize: 'full',
+    init: 'keras',
+    cv: { folds: 5, shuffle: true },
+    standardize: { x: true, y: true },
+    split: { test: 0.2 },
+  }
+  const exp = await prepareExperiment(dataSpec)
+  const backend = new LinearBackend()
+  const result = await runExperiment(exp, backend, 'js')
+
+  it('holds out ceil(0.2 n) seeded rows that no trial trains on, and scores the final model on them', () => {
+    expect(exp.holdout?.n).toBe(12)
+    expect(exp.dev.n).toBe(48)
+    expect(result.data).toMatchObject({ rows: 60, testRows: 12, dropped: 0 })
+    // CV trains on 4/5 of the 48 development rows, the refit on all 48: never on the 12 test rows.
+    expect(backend.jobs.map((j) => j.data.n)).toEqual([38, 38, 38, 39, 39, 48])
+    const refit = result.trials.find((t) => t.stage === 'refit') as TrialResult
+    const w = refit.weights[0]
+    const h = exp.holdout as NonNullable<typeof exp.holdout>
+    let sum = 0
+    for (let i = 0; i < h.n; i++) {
+      const pred =
+        (w?.bias[0] as number) +
+        (w?.kernel[0] as number) * (h.x[2 * i] as number) +
+        (w?.kernel[1] as number) * (h.x[2 * i + 1] as number)
+      sum += (pred - (h.y[i] as number)) ** 2
+    }
+    expect(refit.testMse).toBeCloseTo(sum / h.n, 2)
+    // Another split seed holds out other rows.
+    return prepareExperiment({ ...dataSpec, split: { test: 0.2, seed: 1 } }).then((other) =>
+      expect(Array.from(other.holdout?.y ?? [])).not.toEqual(Array.from(h.y)),
+    )
+  })
+
+  it('trains on standardized columns, fitted on each training part alone', () => {
+    for (const job of backend.jobs) {
+      const { x, y, n } = job.data
+      const meanOf = (v: Float32Array, c: number, w: number) => {
+        let s = 0
+        for (let i = 0; i < n; i++) s += v[i * w + c] as number
+        return s / n
+      }
+      expect(Math.abs(meanOf(x, 0, 2))).toBeLessThan(1e-5)
+      expect(Math.abs(meanOf(x, 1, 2))).toBeLessThan(1e-5)
+      expect(Math.abs(meanOf(y, 0, 1))).toBeLessThan(1e-5)
+    }
+  })
+
+  it('reports CV MSE in raw units, within 2% of ordinary least squares on the same folds', () => {
+    type M3 = [number, number, number, number, number, number, number, number, number]
+    const det3 = ([a, b, c, d, e, f, g, h, i]: M3) =>
+      a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+    /** Least squares y = b0 + b1 a + b2 b from the normal equations, by Cramer's rule in float64. */
+    const ols = (xs: number[][], ys: number[]) => {
+      const rows = xs.map((r) => [1, ...r])
+      const A = [0, 1, 2].flatMap((i) =>
+        [0, 1, 2].map((j) => rows.reduce((s, r) => s + (r[i] as number) * (r[j] as number), 0)),
+      ) as M3
+      const c = [0, 1, 2].map((i) => rows.reduce((s, r, k) => s + (r[i] as number) * (ys[k] as number), 0))
+      return [0, 1, 2].map(
+        (k) => det3(A.map((v, at) => (at % 3 === k ? (c[Math.floor(at / 3)] as number) : v)) as M3) / det3(A),
+      )
+    }
+    const d = exp.dev
+    const folds = kFold(d.n, 5, true, 0)
+    const foldMse = folds.map((f) => {
+      const pick = (idx: number[]) => ({
+        xs: idx.map((i) => [d.x[2 * i] as number, d.x[2 * i + 1] as number]),
+        ys: idx.map((i) => d.y[i] as number),
+      })
+      const tr = pick(f.train)
+      const te = pick(f.test)
+      const [b0, b1, b2] = ols(tr.xs, tr.ys) as [number, number, number]
+      return (
+        te.xs.reduce(
+          (s, [a, b], k) => s + (b0 + b1 * (a as number) + b2 * (b as number) - (te.ys[k] as number)) ** 2,
+          0,
+        ) / te.xs.length
+      )
+    })
+    const reference = foldMse.reduce((a, b) => a + b, 0) / foldMse.length
+    const score = result.selection.scores[0]?.mean as number
+    expect(Math.abs(score - reference) / reference).toBeLessThan(0.02)
   })
 })

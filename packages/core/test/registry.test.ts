@@ -1,12 +1,18 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../src/index.js'
+
+const made: string[] = []
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
 
 /** Lays out node_modules/<name> in a temp project and returns a base to resolve from. */
 function project(packages: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'dualfit-registry-'))
+  made.push(root)
   for (const [name, source] of Object.entries(packages)) {
     const dir = join(root, 'node_modules', name)
     mkdirSync(dir, { recursive: true })

@@ -87,28 +87,28 @@ describe('spec', () => {
     expect(problems([])).toEqual(['spec.json: expected an object, got an array'])
   })
 
-  it('validates every grid point and the data shapes', () => {
-    const bad = (extra: object) => () => prepareExperiment({ ...minimal, ...extra }, 'spec.json')
-    expect(bad({ grid: { 'optimizer.lr': [0.1, -2] } })).toThrow(
+  it('validates every grid point and the data shapes', async () => {
+    const bad = (extra: object) => expect(prepareExperiment({ ...minimal, ...extra }, 'spec.json')).rejects
+    await bad({ grid: { 'optimizer.lr': [0.1, -2] } }).toThrow(
       'spec.json (grid point 1: optimizer.lr=-2): optimizer.lr: expected a number > 0, got -2',
     )
-    expect(bad({ grid: { 'optimizer.lrr': [0.1] } })).toThrow(/optimizer: unknown field\(s\) 'lrr'/)
-    expect(bad({ grid: { seeds: [[1]] } })).toThrow(
+    await bad({ grid: { 'optimizer.lrr': [0.1] } }).toThrow(/optimizer: unknown field\(s\) 'lrr'/)
+    await bad({ grid: { seeds: [[1]] } }).toThrow(
       `spec.json: grid."seeds": 'seeds' is fixed for the whole experiment`,
     )
-    expect(bad({ model: { layers: [{ units: 2 }] } })).toThrow(
+    await bad({ model: { layers: [{ units: 2 }] } }).toThrow(
       "spec.json: model.layers[0].units: expected 1 (the dataset's outputs), got 2",
     )
-    expect(bad({ report: { predict: [[1, 2]] } })).toThrow(
+    await bad({ report: { predict: [[1, 2]] } }).toThrow(
       'spec.json: report.predict[0]: expected 1 input value(s), got 2',
     )
-    expect(bad({ cv: { folds: 8 } })).toThrow(
-      "spec.json: cv.folds: expected at most 7 (the dataset's rows), got 8",
+    await bad({ cv: { folds: 8 } }).toThrow(
+      'spec.json: cv.folds: expected at most 7 (the rows of meters-feet), got 8',
     )
   })
 
-  it('expands the grid in order and hashes the validated spec', () => {
-    const e = prepareExperiment({ ...minimal, grid: { 'optimizer.lr': [0.1, 0.2], epochs: [5, 6] } })
+  it('expands the grid in order and hashes the validated spec', async () => {
+    const e = await prepareExperiment({ ...minimal, grid: { 'optimizer.lr': [0.1, 0.2], epochs: [5, 6] } })
     expect(e.points.map((p) => [p.spec.optimizer.lr, p.spec.epochs])).toEqual([
       [0.1, 5],
       [0.1, 6],
@@ -116,7 +116,7 @@ describe('spec', () => {
       [0.2, 6],
     ])
     expect(e.specHash).toMatch(/^[0-9a-f]{64}$/)
-    expect(prepareExperiment({ ...minimal, grid: { epochs: [6, 5] } }).specHash).not.toBe(e.specHash)
+    expect((await prepareExperiment({ ...minimal, grid: { epochs: [6, 5] } })).specHash).not.toBe(e.specHash)
     // Key order and omitted defaults do not change the hash.
     const reordered = {
       epochs: 10,
@@ -125,7 +125,7 @@ describe('spec', () => {
       dataset: { builtin: 'meters-feet' },
       name: 't',
     }
-    expect(prepareExperiment(reordered).specHash).toBe(prepareExperiment(minimal).specHash)
+    expect((await prepareExperiment(reordered)).specHash).toBe((await prepareExperiment(minimal)).specHash)
   })
 
   it('setPath copies instead of mutating', () => {

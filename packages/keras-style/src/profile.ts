@@ -6,10 +6,10 @@
 import {
   batches,
   batchOrder,
+  builtinDataset,
   type DataSplit,
   initialWeights,
   type LayerSpec,
-  loadDataset,
   subset,
   type TrainJob,
 } from '@dualfit/core'
@@ -38,7 +38,7 @@ export interface StepProfile {
 const LAYERS: LayerSpec[] = [{ units: 1, activation: 'linear' }]
 
 function seedJob(engine: string, batchSize: number, epochs: number): TrainJob {
-  const data = loadDataset({ builtin: 'meters-feet' })
+  const data = builtinDataset('meters-feet')
   return {
     engine,
     model: { inputs: 1, layers: LAYERS },

@@ -1,15 +1,15 @@
 import {
   batches,
   batchOrder,
+  builtinDataset,
   type EpochDecision,
   type LayerSpec,
   type LayerWeights,
-  loadDataset,
   type TrainHooks,
   type TrainJob,
 } from '@dualfit/core'
 
-export const SEED = loadDataset({ builtin: 'meters-feet' })
+export const SEED = builtinDataset('meters-feet')
 export const DENSE1: LayerSpec[] = [{ units: 1, activation: 'linear' }]
 export const ENGINES = ['cpu', 'wasm'] as const
 

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type TrainedModel, UserError } from '@dualfit/core'
@@ -275,8 +275,12 @@ describe('importOnnx', () => {
       '/nonexistent/model.onnx: cannot read the ONNX file (no such file)',
     )
     const dir = await mkdtemp(join(tmpdir(), 'dualfit-onnx-'))
-    await writeFile(join(dir, 'ok.onnx'), torchLike())
-    expect((await readOnnxFile(join(dir, 'ok.onnx'))).inputs).toBe(2)
+    try {
+      await writeFile(join(dir, 'ok.onnx'), torchLike())
+      expect((await readOnnxFile(join(dir, 'ok.onnx'))).inputs).toBe(2)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('rejects prediction inputs that are not whole rows', async () => {

@@ -1,4 +1,4 @@
-import { type ExperimentResult, loadDataset, mean, type Params, sd, type TrialResult } from '@dualfit/core'
+import { type DataInfo, type ExperimentResult, mean, type Params, sd, type TrialResult } from '@dualfit/core'
 
 export interface Stat {
   mean: number
@@ -21,6 +21,11 @@ export interface Summary {
   scoreKind: 'cv_mse' | 'train_loss'
   /** Selection score of the chosen point over folds and seeds (or over seeds). */
   score: Stat | null
+  /** MSE of the final model on the spec's held-out test rows, over seeds. */
+  testMse: Stat | null
+  data: DataInfo
+  /** Training losses are in standardized units (spec standardize.y), unlike the MSEs. */
+  scaledLoss: boolean
   /** The final model's runs: the refit, else the early-stopping run. */
   finalStage: 'refit' | 'early-stopping' | null
   epochsRun: Stat | null
@@ -58,7 +63,6 @@ export function summarize(r: ExperimentResult): Summary {
   const finalStage = refit.length > 0 ? 'refit' : es.length > 0 ? 'early-stopping' : null
   const sel = r.selection.scores[r.selection.selected]
   const single = r.spec.model.layers.length === 1 && final[0]?.weights[0]?.kernel.length === 1
-  const dataset = loadDataset(r.spec.dataset)
   const firstPred = final[0]?.predictions[0]
   const predStats = final.map((t) => t.predictions[0]).filter((p) => p !== undefined)
   const steps = r.totals.steps
@@ -71,6 +75,9 @@ export function summarize(r: ExperimentResult): Summary {
     selected: r.grid.points[r.selection.selected] ?? {},
     scoreKind: r.selection.score,
     score: sel && sel.values.length > 0 ? { mean: sel.mean, sd: sel.sd, n: sel.values.length } : null,
+    testMse: statOf(final.flatMap((t) => (t.testMse === null ? [] : [t.testMse]))),
+    data: r.data,
+    scaledLoss: r.spec.standardize.y,
     finalStage,
     epochsRun: statOf(final.map((t) => t.epochsRun)),
     finalLoss: statOf(final.map((t) => t.finalLoss)),
@@ -88,8 +95,8 @@ export function summarize(r: ExperimentResult): Summary {
     prediction: firstPred
       ? {
           x: firstPred.x,
-          unitX: dataset.inputUnits[0] ?? '',
-          unitY: dataset.outputUnits[0] ?? '',
+          unitX: r.data.units.x[0] ?? '',
+          unitY: r.data.units.y[0] ?? '',
           y: statOf(predStats.map((p) => p.y[0] as number)) as Stat,
           exact: firstPred.exact?.[0] ?? null,
           absError: firstPred.absError ? statOf(predStats.map((p) => p.absError?.[0] as number)) : null,

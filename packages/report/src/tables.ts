@@ -1,3 +1,4 @@
+import type { DataInfo } from '@dualfit/core'
 import Table from 'cli-table3'
 import { duration, micros, num, signed, stat } from './format.js'
 import { paramsLabel, type Summary } from './summary.js'
@@ -21,6 +22,7 @@ const COLUMNS: Column[] = [
     cell: (s) => stat(s.score, 3),
     value: (s) => s.score?.mean,
   },
+  { header: () => 'test MSE', cell: (s) => stat(s.testMse, 3), value: (s) => s.testMse?.mean },
   { header: () => 'epochs', cell: (s) => stat(s.epochsRun, 4), value: (s) => s.epochsRun?.mean },
   {
     header: () => 'early stop',
@@ -32,7 +34,11 @@ const COLUMNS: Column[] = [
     },
     value: (s) => s.earlyStop?.epochsRun.mean,
   },
-  { header: () => 'final loss', cell: (s) => stat(s.finalLoss, 3), value: (s) => s.finalLoss?.mean },
+  {
+    header: (f) => (f.scaledLoss ? 'final loss (standardized)' : 'final loss'),
+    cell: (s) => stat(s.finalLoss, 3),
+    value: (s) => s.finalLoss?.mean,
+  },
   { header: () => 'weight', cell: (s) => stat(s.weight, 6), value: (s) => s.weight?.mean },
   { header: () => 'bias', cell: (s) => stat(s.bias, 4), value: (s) => s.bias?.mean },
   {
@@ -57,6 +63,7 @@ function columnsFor(rows: Summary[]): Column[] {
     const h = c.header(rows[0] as Summary)
     if (h === 'weight' || h === 'bias') return rows.some((r) => r.weight !== null)
     if (h === '|error|') return rows.some((r) => r.prediction?.absError)
+    if (h === 'test MSE') return rows.some((r) => r.testMse !== null)
     return true
   })
 }
@@ -90,7 +97,15 @@ export function footer(rows: Summary[]): string {
   const engines = rows.map((r) => `${r.backend} on ${r.engine}`).join(', ')
   const walls = rows.map((r) => `${r.backend} ${duration(r.wallMs)}`).join(', ')
   const workers = first.workers > 1 ? ` · ${first.workers} worker threads` : ''
-  return `${first.spec} · spec ${first.specHash.slice(0, 12)} · seeds ${first.seeds.join(',')} · ${engines} · wall: ${walls}${workers}`
+  return `${first.spec} · spec ${first.specHash.slice(0, 12)} · ${dataLine(first.data)} · seeds ${first.seeds.join(',')} · ${engines} · wall: ${walls}${workers}`
+}
+
+/** Which rows: how many, how many dropped for missing values, how many held out for test. */
+export function dataLine(d: DataInfo): string {
+  const parts = [`${d.name}: ${d.rows} rows`]
+  if (d.dropped > 0) parts.push(`${d.dropped} dropped (missing)`)
+  if (d.testRows > 0) parts.push(`${d.testRows} held out for test`)
+  return parts.join(', ')
 }
 
 export function renderTable(rows: Summary[]): string {
@@ -124,6 +139,10 @@ const CSV_COLUMNS: [string, (s: Summary) => unknown][] = [
   ['score_kind', (s) => s.scoreKind],
   ['score_mean', (s) => s.score?.mean],
   ['score_sd', (s) => s.score?.sd],
+  ['test_mse', (s) => s.testMse?.mean],
+  ['data_rows', (s) => s.data.rows],
+  ['data_dropped', (s) => s.data.dropped],
+  ['data_test_rows', (s) => s.data.testRows],
   ['epochs_run', (s) => s.epochsRun?.mean],
   ['early_stop_epochs', (s) => s.earlyStop?.epochsRun.mean],
   ['early_stop_stopped', (s) => s.earlyStop?.stopped],

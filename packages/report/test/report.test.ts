@@ -40,12 +40,24 @@ function trial(stage: TrialResult['stage'], o: Partial<TrialResult>): TrialResul
   }
 }
 
-function result(backend: string, w: number, wallMs: number): ExperimentResult {
+const seedData = {
+  name: 'meters-feet',
+  description: 'meters -> feet',
+  columns: { x: ['meters'], y: ['feet'] },
+  units: { x: ['m'], y: ['ft'] },
+  rows: 7,
+  dropped: 0,
+  testRows: 0,
+  sha256: '0'.repeat(64),
+}
+
+function result(backend: string, w: number, wallMs: number, testMse: number | null = null): ExperimentResult {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'dualfit.experiment',
     spec,
     specHash: 'abcdef0123456789',
+    data: testMse === null ? seedData : { ...seedData, rows: 9, dropped: 2, testRows: 2 },
     backend: {
       id: backend,
       version: `${backend}@1`,
@@ -63,7 +75,7 @@ function result(backend: string, w: number, wallMs: number): ExperimentResult {
       ],
     },
     trials: [
-      trial('refit', { weights: [{ inputs: 1, units: 1, kernel: [w], bias: [0.5] }] }),
+      trial('refit', { weights: [{ inputs: 1, units: 1, kernel: [w], bias: [0.5] }], testMse }),
       trial('early-stopping', { id: 'early-stopping/p0/s0', epochsRun: 2, stoppedEpoch: 1 }),
     ],
     totals: { trials: 2, steps: 42, trainMs: 4.2, wallMs },
@@ -107,12 +119,24 @@ describe('summaries and tables', () => {
   it('renders terminal, Markdown and CSV', () => {
     const t = renderTable([a, b])
     expect(t).toContain('keras-style (cpu)')
-    expect(t).toContain('mini · spec abcdef012345 · seeds 0')
+    expect(t).toContain('mini · spec abcdef012345 · meters-feet: 7 rows · seeds 0')
     const md = renderMarkdown([a, b])
     expect(md.split('\n')[2]).toMatch(/^\| backend \| selected \|/)
     const csv = renderCsv([a, b]).trim().split('\n')
     expect(csv).toHaveLength(3)
     expect(csv[0]?.split(',')).toContain('us_per_step')
     expect(csv[1]).toContain('keras-style,cpu,0,lr 0.1,cv_mse,0.02,0.01')
+  })
+
+  it('shows test MSE beside the CV score, and the rows dropped and held out, only when there are some', () => {
+    expect(tableRows([a, b]).head).not.toContain('test MSE')
+    const c = summarize(result('keras-style', 3.25, 3000, 0.5))
+    const d = summarize(result('torch-style', 3.28, 1000, 0.25))
+    const { head, body } = tableRows([c, d])
+    expect(head.slice(2, 4)).toEqual(['CV MSE (mean ± sd)', 'test MSE'])
+    expect(body.map((row) => row[3])).toEqual(['0.5', '0.25', '+0.25'])
+    expect(renderTable([c, d])).toContain('meters-feet: 9 rows, 2 dropped (missing), 2 held out for test')
+    expect(renderTable([a, b])).toContain('meters-feet: 7 rows · seeds 0')
+    expect(renderCsv([c]).split('\n')[1]).toContain(',0.5,9,2,2,')
   })
 })

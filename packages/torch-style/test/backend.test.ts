@@ -1,11 +1,11 @@
 import {
   type Backend,
   batchOrder,
+  builtinDataset,
   type EpochDecision,
   initialWeights,
   isUserError,
   type LayerSpec,
-  loadDataset,
   mse,
   subset,
   type TrainJob,
@@ -18,7 +18,7 @@ import { createBackend } from '../src/index.js'
 const backend: Backend = createBackend()
 afterAll(() => backend.dispose())
 
-const seed = loadDataset({ builtin: 'meters-feet' })
+const seed = builtinDataset('meters-feet')
 const LINEAR: LayerSpec[] = [{ units: 1, activation: 'linear' }]
 const go = (): EpochDecision => ({ stop: false, snapshot: false })
 

@@ -1,10 +1,10 @@
-import { loadDataset } from '@dualfit/core'
+import { builtinDataset } from '@dualfit/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { nn, optim, releaseSessions, tensor } from '../src/index.js'
 
 afterAll(releaseSessions)
 
-const seed = loadDataset({ builtin: 'meters-feet' })
+const seed = builtinDataset('meters-feet')
 const xs = Array.from(seed.x)
 const ys = Array.from(seed.y)
 

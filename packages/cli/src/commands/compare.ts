@@ -1,14 +1,21 @@
-import { type Device, type ExperimentResult, finalTrials, runExperiment, searchTrials } from '@dualfit/core'
+import {
+  type Device,
+  type ExperimentResult,
+  finalTrials,
+  RESULTS_SCHEMA_VERSION,
+  runExperiment,
+  searchTrials,
+} from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
 import { renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import { load, parseBackendList, pickEngine } from '../backends.js'
 import { checkOutputDir, toJson, writeFiles } from '../io.js'
-import { DEFAULT_SPECS, loadSpec } from '../spec.js'
+import { DATA_SPEC, type DataArgs, DEFAULT_SPECS, loadSpec } from '../spec.js'
 
 export type Format = 'table' | 'json' | 'md' | 'csv'
 
-export interface CompareArgs {
+export interface CompareArgs extends DataArgs {
   spec?: string[]
   backends?: string[]
   device?: Device
@@ -23,7 +30,7 @@ export interface CompareArgs {
 }
 
 export interface CompareOutput {
-  schemaVersion: 1
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION
   kind: 'dualfit.compare'
   results: ExperimentResult[]
   summaries: Summary[]
@@ -44,9 +51,9 @@ function render(format: Format, groups: Summary[][], output: CompareOutput): str
 
 export async function compare(a: CompareArgs): Promise<string> {
   // Validate everything before the first trial, so a typo fails in milliseconds.
-  const experiments = (a.spec?.length ? a.spec : DEFAULT_SPECS).map((p) =>
-    loadSpec(p, { ...(a.seeds !== undefined ? { seeds: a.seeds } : {}), set: a.set ?? [] }),
-  )
+  const specs = a.spec?.length ? a.spec : a.data ? [DATA_SPEC] : DEFAULT_SPECS
+  const experiments = []
+  for (const p of specs) experiments.push(await loadSpec(p, { ...a, set: a.set ?? [] }))
   if (a.out) checkOutputDir(a.out, '--out')
   const choices = parseBackendList(a.backends)
   const backends = []
@@ -86,7 +93,7 @@ export async function compare(a: CompareArgs): Promise<string> {
     for (const { backend } of backends) await backend.dispose()
   }
   const output: CompareOutput = {
-    schemaVersion: 1,
+    schemaVersion: RESULTS_SCHEMA_VERSION,
     kind: 'dualfit.compare',
     results,
     summaries: groups.flat(),

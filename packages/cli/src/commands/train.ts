@@ -3,10 +3,11 @@ import { type Device, runExperiment, trainedModelOf, UserError } from '@dualfit/
 import { duration, num, textTable } from '@dualfit/report'
 import { load, pickEngine } from '../backends.js'
 import { toJson, writeFiles } from '../io.js'
-import { loadSpec } from '../spec.js'
+import { DATA_SPEC, type DataArgs, loadSpec } from '../spec.js'
 
-export interface TrainArgs {
-  spec: string
+export interface TrainArgs extends DataArgs {
+  /** Without one, --data runs the linear template. */
+  spec?: string
   backend: string
   device?: Device
   engine?: string
@@ -27,7 +28,11 @@ function sampleEpochs(n: number, rows = 12): number[] {
 
 /** One configuration on one backend: the spec's own values, grid and CV ignored. */
 export async function train(a: TrainArgs): Promise<string> {
-  const exp = loadSpec(a.spec, {
+  if (!a.spec && !a.data)
+    throw new UserError('train: name an experiment with --spec or a data file with --data')
+  const specPath = a.spec ?? DATA_SPEC
+  const exp = await loadSpec(specPath, {
+    ...a,
     set: a.set ?? [],
     patch: (raw) => ({
       ...raw,
@@ -41,7 +46,7 @@ export async function train(a: TrainArgs): Promise<string> {
   })
   if (a.earlyStopping && !exp.spec.earlyStopping) {
     // Nothing to stop by: say so rather than silently training without a rule.
-    throw new UserError(`--early-stopping: spec '${a.spec}' has no earlyStopping section`)
+    throw new UserError(`--early-stopping: spec '${specPath}' has no earlyStopping section`)
   }
   const backend = await load(a.backend)
   try {
@@ -69,6 +74,9 @@ export async function train(a: TrainArgs): Promise<string> {
         (p) =>
           `predict ${p.x.join(', ')} -> ${p.y.map((v) => num(v, 7)).join(', ')}${p.exact ? ` (exact ${p.exact.map((v) => num(v, 7)).join(', ')}, error ${p.absError?.map((v) => num(v, 3)).join(', ')})` : ''}`,
       ),
+      ...(trial.testMse !== null
+        ? [`test MSE on ${exp.holdout?.n} held-out rows: ${num(trial.testMse, 6)}`]
+        : []),
       ...(a.save ? [`saved ${a.save}`] : []),
     ]
     return `${lines.join('\n')}\n`
