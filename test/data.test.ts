@@ -143,15 +143,84 @@ describe('compare --data: files that simply work', () => {
     ],
     ['TSV', 'tab.tsv', `a\tb\ty\n${rows.map((r) => r.join('\t')).join('\n')}\n`],
     ['JSONL', 'rows.jsonl', rows.map(([a, b, y]) => JSON.stringify({ a, b, y })).join('\n')],
+    [
+      '--format-data for another extension',
+      'export.txt',
+      `a,b,y\n${rows.map((r) => r.join(',')).join('\n')}\n`,
+    ],
   ])('%s', (_what, name, content) => {
     const cwd = dataFile(name, content)
+    const format = name.endsWith('.txt') ? ['--format-data', 'csv'] : []
     const r = dualfit(
-      ['compare', '--data', name, '--x', 'a,b', '--y', 'y', '--format', 'json', '--set', 'epochs=5'],
+      [
+        'compare',
+        '--data',
+        name,
+        ...format,
+        '--x',
+        'a,b',
+        '--y',
+        'y',
+        '--format',
+        'json',
+        '--set',
+        'epochs=5',
+      ],
       cwd,
     )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     for (const res of results(r.stdout)) expect(res.data).toMatchObject({ rows: 40, dropped: 0, testRows: 8 })
+  })
+})
+
+describe('train --data, --workers and datasets', () => {
+  const csv = `x,y\n${Array.from({ length: 30 }, (_, i) => `${i},${3 * i + 7}`).join('\n')}\n`
+
+  it('train --data fits the linear template, reports test MSE and saves a model in raw units', () => {
+    const cwd = dataFile('line.csv', csv)
+    const t = dualfit(
+      ['train', '--data', 'line.csv', '--x', 'x', '--y', 'y', '--set', 'epochs=300', '--save', 'line.onnx'],
+      cwd,
+    )
+    expect(t.stderr).toBe('')
+    expect(t.stdout).toMatch(/test MSE on 6 held-out rows: /)
+    const p = dualfit(['predict', '--model', 'line.onnx', '--x', '100', '--format', 'json'], cwd)
+    expect(json(p.stdout).predictions[0].y[0]).toBeCloseTo(307, 0)
+  })
+
+  it('worker threads read the file too and give identical results', () => {
+    const cwd = dataFile('line.csv', csv)
+    const args = [
+      'compare',
+      '--data',
+      'line.csv',
+      '--x',
+      'x',
+      '--y',
+      'y',
+      '--set',
+      'epochs=20',
+      '--format',
+      'json',
+    ]
+    const strip = (out: string) =>
+      results(out).map((r) => r.trials.map(({ timings: _t, ...rest }: Record<string, unknown>) => rest))
+    const one = dualfit([...args, '--workers', '1'], cwd)
+    const two = dualfit([...args, '--workers', '2'], cwd)
+    expect(two.stderr).toBe('')
+    expect(strip(two.stdout)).toEqual(strip(one.stdout))
+  })
+
+  it('dualfit datasets lists the built-ins with rows and columns', () => {
+    const r = dualfit(['datasets', '--format', 'json'])
+    expect(json(r.stdout).map((d: { name: string; rows: number }) => `${d.name}:${d.rows}`)).toEqual([
+      'meters-feet:7',
+      'celsius-fahrenheit:7',
+      'noisy-linear:200',
+      'sin:256',
+    ])
+    expect(dualfit(['datasets']).stdout).toContain('x -> sin_x')
   })
 })
 

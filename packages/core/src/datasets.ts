@@ -231,10 +231,11 @@ export function dataHash(d: DataSplit): string {
 export function subset(d: DataSplit, index: ArrayLike<number>): DataSplit {
   const x = new Float32Array(index.length * d.inputs)
   const y = new Float32Array(index.length * d.outputs)
+  // Element copies: a subarray view per row costs more than the copy itself at 1e6 rows.
   for (let r = 0; r < index.length; r++) {
     const i = index[r] as number
-    x.set(d.x.subarray(i * d.inputs, (i + 1) * d.inputs), r * d.inputs)
-    y.set(d.y.subarray(i * d.outputs, (i + 1) * d.outputs), r * d.outputs)
+    for (let c = 0; c < d.inputs; c++) x[r * d.inputs + c] = d.x[i * d.inputs + c] as number
+    for (let c = 0; c < d.outputs; c++) y[r * d.outputs + c] = d.y[i * d.outputs + c] as number
   }
   return { n: index.length, inputs: d.inputs, outputs: d.outputs, x, y }
 }

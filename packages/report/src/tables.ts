@@ -43,7 +43,9 @@ const COLUMNS: Column[] = [
   { header: () => 'bias', cell: (s) => stat(s.bias, 4), value: (s) => s.bias?.mean },
   {
     header: (f) =>
-      f.prediction ? `pred @ ${f.prediction.x.join(', ')} ${f.prediction.unitX}`.trim() : 'prediction',
+      f.prediction
+        ? `pred @ ${f.prediction.x.map((v) => num(v, 6)).join(', ')} ${f.prediction.unitX}`.trim()
+        : 'prediction',
     cell: (s) => stat(s.prediction?.y ?? null, 6, unit(s)),
     value: (s) => s.prediction?.y.mean,
   },
