@@ -3,7 +3,7 @@
  * `pnpm bench`: microseconds per optimizer step of each backend and engine, measured in one run
  * so that ratios between rows are meaningful on a noisy machine.
  */
-import type { Backend } from '@dualfit/core'
+import { type Backend, listEngines } from '@dualfit/core'
 import { createBackend as kerasBackend } from '@dualfit/keras-style'
 import { num, textTable } from '@dualfit/report'
 import { createBackend as torchBackend } from '@dualfit/torch-style'
@@ -40,7 +40,7 @@ const rows: BenchRow[] = []
 const skipped: string[] = []
 for (const suite of SUITES) {
   const backend = suite.backend()
-  const wanted = (await backend.engines()).filter((e) => opts.device === 'all' || e.device === opts.device)
+  const wanted = (await listEngines(backend)).filter((e) => opts.device === 'all' || e.device === opts.device)
   await backend.dispose()
   for (const e of wanted.filter((x) => !x.available)) skipped.push(`${backend.id} ${e.id}: ${e.detail}`)
   rows.push(

@@ -5,7 +5,7 @@
  * chunks is stable where a single long run is not.
  */
 import { builtinDataset } from '@dualfit/core'
-import { nn, optim, releaseSessions, type Tensor, tensor } from '@dualfit/torch-style'
+import { defaultRuntime, nn, optim, type Tensor, tensor } from '@dualfit/torch-style'
 import type { BenchOptions, BenchRow } from './types.js'
 
 const BATCHES = [7, 1]
@@ -24,7 +24,7 @@ async function measure(engine: string, batch: number, quick: boolean): Promise<B
   const criterion = nn.MSELoss()
   const opt = new optim.Adam(model.parameters(), { lr: 0.01 })
 
-  await releaseSessions()
+  await defaultRuntime.release()
   const setupStart = performance.now()
   await criterion(model.forward(data[0]?.[0] as Tensor), data[0]?.[1] as Tensor).compile()
   const setupMs = performance.now() - setupStart

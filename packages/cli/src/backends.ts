@@ -1,6 +1,4 @@
-import { type Backend, type Device, type EngineInfo, loadBackend, UserError } from '@dualfit/core'
-
-export const DEFAULT_BACKENDS = ['keras-style', 'torch-style']
+import { type Backend, BUILTIN_BACKENDS, type Device, type EngineChoice, loadBackend } from '@dualfit/core'
 
 /** `name` or `name:engine`, e.g. 'torch-style:wasm'. */
 export interface BackendChoice {
@@ -9,7 +7,7 @@ export interface BackendChoice {
 }
 
 export function parseBackendList(values: string[] | undefined): BackendChoice[] {
-  const items = (values && values.length > 0 ? values : DEFAULT_BACKENDS).flatMap((v) => v.split(','))
+  const items = (values && values.length > 0 ? values : BUILTIN_BACKENDS).flatMap((v) => v.split(','))
   return items
     .map((s) => s.trim())
     .filter(Boolean)
@@ -24,21 +22,7 @@ export function load(name: string): Promise<Backend> {
   return loadBackend(name, [import.meta.url])
 }
 
-/** The engine to use: the one named, else the backend's preferred available engine on `device`. */
-export async function pickEngine(backend: Backend, device?: Device, engine?: string): Promise<EngineInfo> {
-  const engines = await backend.engines()
-  if (engine) {
-    const e = engines.find((x) => x.id === engine)
-    if (!e)
-      throw new UserError(`engine '${engine}': ${backend.id} offers ${engines.map((x) => x.id).join(', ')}`)
-    if (!e.available) throw new UserError(`engine '${engine}' of ${backend.id} is not available: ${e.detail}`)
-    return e
-  }
-  const candidates = device ? engines.filter((e) => e.device === device) : engines
-  const pick = candidates.find((e) => e.available && e.default) ?? candidates.find((e) => e.available)
-  if (!pick) {
-    const why = candidates.map((e) => `${e.id}: ${e.detail}`).join('; ') || 'none offered'
-    throw new UserError(`--device ${device ?? 'any'}: ${backend.id} has no available engine (${why})`)
-  }
-  return pick
+/** An engine named (`name:engine`, --engine) wins over --device; neither: the backend's preference. */
+export function choice(engine: string | undefined, device: Device | undefined): EngineChoice {
+  return engine ? { engine } : device ? { device } : {}
 }

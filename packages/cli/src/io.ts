@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { UserError } from '@dualfit/core'
 import writeFileAtomic from 'write-file-atomic'
 
@@ -31,6 +31,18 @@ export function checkOutputDir(dir: string, option: string): void {
     // absent: created when the results are written
   }
   if (!isDir) throw new UserError(`${option} '${dir}': exists and is not a folder`)
+}
+
+/** Fails early, before any training, when `path` is a folder or its folder is not one. */
+export function checkOutputFile(path: string, option: string): void {
+  checkOutputDir(dirname(path), option)
+  let isDir = false
+  try {
+    isDir = statSync(path).isDirectory()
+  } catch {
+    // absent: written after training
+  }
+  if (isDir) throw new UserError(`${option} '${path}': is a folder, expected a file name`)
 }
 
 /** Writes each file through a temp file and a rename, so a reader never sees half a file. */

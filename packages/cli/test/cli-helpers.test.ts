@@ -1,18 +1,6 @@
-import type { Backend, EngineInfo } from '@dualfit/core'
 import { describe, expect, it } from 'vitest'
-import { parseBackendList, pickEngine } from '../src/backends.js'
+import { choice, parseBackendList } from '../src/backends.js'
 import { parseSet } from '../src/spec.js'
-
-function fake(engines: EngineInfo[]): Backend {
-  return { id: 'fake', engines: async () => engines } as unknown as Backend
-}
-
-const ENGINES: EngineInfo[] = [
-  { id: 'js', device: 'cpu', available: true, detail: 'plain JS' },
-  { id: 'native', device: 'cpu', available: true, detail: 'native', default: true },
-  { id: 'simd', device: 'wasm', available: true, detail: 'wasm' },
-  { id: 'cuda', device: 'gpu', available: false, detail: 'no NVIDIA driver' },
-]
 
 describe('backend choice', () => {
   it('defaults to the two built-in styles and accepts comma lists and name:engine', () => {
@@ -24,20 +12,10 @@ describe('backend choice', () => {
     ])
   })
 
-  it('picks the default engine, the preferred one per device, or says why none fits', async () => {
-    const b = fake(ENGINES)
-    expect((await pickEngine(b)).id).toBe('native')
-    expect((await pickEngine(b, 'wasm')).id).toBe('simd')
-    expect((await pickEngine(b, undefined, 'js')).id).toBe('js')
-    await expect(pickEngine(b, 'gpu')).rejects.toThrow(
-      '--device gpu: fake has no available engine (cuda: no NVIDIA driver)',
-    )
-    await expect(pickEngine(b, undefined, 'cuda')).rejects.toThrow(
-      "engine 'cuda' of fake is not available: no NVIDIA driver",
-    )
-    await expect(pickEngine(b, undefined, 'tpu')).rejects.toThrow(
-      "engine 'tpu': fake offers js, native, simd, cuda",
-    )
+  it('lets a named engine win over --device, and leaves the rest to the backend', () => {
+    expect(choice('wasm', 'gpu')).toEqual({ engine: 'wasm' })
+    expect(choice(undefined, 'gpu')).toEqual({ device: 'gpu' })
+    expect(choice(undefined, undefined)).toEqual({})
   })
 })
 

@@ -1,7 +1,7 @@
 /**
  * The Backend contract: what an engine must do for dualfit, and nothing more.
- * The harness owns data, folds, batch order, initial weights, metrics, early stopping
- * and model selection; a backend only runs optimizer steps and predicts.
+ * The harness owns data, folds, batch order, initial weights, metrics, early stopping, the loss
+ * history, engine resolution and model selection; a backend runs optimizer steps and predicts.
  */
 import type { LayerSpec, LossSpec, OptimizerSpec } from './spec.js'
 
@@ -13,7 +13,7 @@ export interface LayerWeights {
   bias: Float32Array
 }
 
-/** Plain data, so any backend can predict or export a model that another one trained. */
+/** Plain data, so any backend can predict, save or export a model another one trained. */
 export interface TrainedModel {
   inputs: number
   layers: LayerSpec[]
@@ -29,8 +29,8 @@ export interface DataSplit {
   y: Float32Array
 }
 
+/** Built and checked by core: shapes agree, the engine is one of the backend's and available. */
 export interface TrainJob {
-  /** Engine id from `engines()`; the backend rejects one it does not offer. */
   engine: string
   model: { inputs: number; layers: LayerSpec[] }
   loss: LossSpec
@@ -39,26 +39,21 @@ export interface TrainJob {
   /** Resolved batch size ('full' is already n). The last batch of an epoch may be smaller. */
   batchSize: number
   data: DataSplit
-  /** When present, `valLoss` (same loss, weights at the end of the epoch) is reported every epoch. */
+  /** When present, report `valLoss` (same loss, weights at the end of the epoch) every epoch. */
   validation?: DataSplit
   /**
-   * Harness conventions: start from these weights and visit samples in `order(epoch)`,
-   * cut into consecutive batches of `batchSize`.
-   * Framework conventions (spec init 'framework'): both are null and the backend uses its own
-   * framework's defaults, seeded from `seed`.
+   * Start from these weights and visit samples in `order(epoch)`, cut into consecutive batches.
+   * Both null under spec init 'framework': use the framework's own defaults, seeded from `seed`.
    */
   initialWeights: LayerWeights[] | null
   order: ((epoch: number) => Uint32Array) | null
   seed: number
-  /** Keep the weights of the best epoch and end with them (see TrainHooks). */
+  /** End with the weights of the last epoch whose decision said `snapshot`. */
   restoreBestWeights: boolean
 }
 
 export interface EpochLogs {
-  /**
-   * Each batch's loss before its own update, averaged over the epoch weighted by batch size
-   * (what Keras' and TF.js' fit report as `loss`, and the seed's loop records).
-   */
+  /** Each batch's loss before its own update, averaged over the epoch weighted by batch size. */
   loss: number
   valLoss?: number
 }
@@ -71,33 +66,39 @@ export interface EpochDecision {
 }
 
 export interface TrainHooks {
-  /** Epochs count from 0. Called after every epoch; the backend obeys the decision at once. */
+  /** Epochs count from 0. Call after every epoch and obey the decision at once. */
   onEpochEnd(epoch: number, logs: EpochLogs): EpochDecision
 }
 
 export interface TrainResult {
-  history: { loss: number[]; valLoss?: number[] }
-  epochsRun: number
+  /** The final weights (the snapshot when restoreBestWeights applied), in core's layout. */
+  weights: LayerWeights[]
   /** Optimizer steps taken (batches). */
   steps: number
-  /** Weights the model ends with (the snapshot when restoreBestWeights applied). */
-  model: TrainedModel
-  timings: {
-    /** Model and session construction before the first step. */
-    setupMs: number
-    /** The training loop itself. */
-    trainMs: number
-  }
+  /** Time before the first step (model and session construction); core times the whole call. */
+  setupMs: number
 }
 
 export type Device = 'cpu' | 'wasm' | 'gpu'
 
+/** An engine a backend offers. Core probes it once per backend instance, when first needed. */
+export interface Engine {
+  id: string
+  device: Device
+  /** What it is, e.g. 'ONNX Runtime, native CPU (onnxruntime-node)'. */
+  detail: string
+  /** null when it runs here; otherwise why not, in one line. */
+  probe(): Promise<string | null>
+}
+
+/** An engine as resolved by core: probed, with the outcome. */
 export interface EngineInfo {
   id: string
   device: Device
   available: boolean
   /** Why not, when unavailable; what it is, when available. */
   detail: string
+  /** The backend's first available engine (its preference order). */
   default?: boolean
 }
 
@@ -106,10 +107,16 @@ export interface Backend {
   readonly id: string
   /** Package name and version, e.g. '@dualfit/keras-style@0.1.0'. */
   readonly version: string
-  engines(): Promise<EngineInfo[]>
+  /** In order of preference: the first available one (on a device) is the default. */
+  readonly engines: readonly Engine[]
   train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult>
+  /** Rows of `model.inputs` values in, rows of outputs out, on an engine core has resolved. */
   predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array>
-  exportOnnx(model: TrainedModel): Promise<Uint8Array>
+  /** Optional: the framework's own file formats (ONNX export is backend-neutral, in @dualfit/onnx). */
+  readonly saveFormats?: readonly string[]
+  /** Files (name -> bytes) that hold `model` in `format`, written atomically by the caller. */
+  save?(model: TrainedModel, format: string): Promise<Record<string, Uint8Array>>
+  /** Releases what this instance holds (sessions, processes); other instances are unaffected. */
   dispose(): Promise<void>
 }
 

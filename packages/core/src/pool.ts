@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
-import type { Experiment } from './harness.js'
+import type { Experiment } from './plan.js'
 import type { Trial, TrialResult } from './results.js'
 import type { TrialTask } from './trial-worker.js'
 

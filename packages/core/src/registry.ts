@@ -4,42 +4,49 @@ import { pathToFileURL } from 'node:url'
 import type { Backend, BackendModule } from './backend.js'
 import { UserError } from './errors.js'
 
-/** Short names for the backends that ship with dualfit; anything else is a package name. */
-export const BUILTIN_BACKENDS: Record<string, string> = {
-  'keras-style': '@dualfit/keras-style',
-  'torch-style': '@dualfit/torch-style',
+/** The backends that ship with dualfit, listed when none is named. */
+export const BUILTIN_BACKENDS = ['keras-style', 'torch-style']
+
+const REQUIRED = ['train', 'predict', 'dispose'] as const
+
+/** A short name `x` may be the package `x`, `@dualfit/x` or `dualfit-backend-x`, in that order. */
+function candidates(name: string): string[] {
+  if (name.startsWith('@') || name.startsWith('.') || name.includes('/')) return [name]
+  return [name, `@dualfit/${name}`, `dualfit-backend-${name}`]
 }
 
-const REQUIRED = ['engines', 'train', 'predict', 'exportOnnx', 'dispose'] as const
-
 /**
- * Resolves a backend by short name or package name and creates it.
- * Packages are looked up from each of `from` (file URLs or directories) in turn,
- * then from the current directory, so plugins installed in the user's project are found.
+ * Resolves a backend by short name or package name and creates it. Packages are looked up from
+ * each of `from` (file URLs or directories) in turn, then from the current directory, so plugins
+ * installed in the user's project are found.
  */
 export async function loadBackend(name: string, from: string[] = []): Promise<Backend> {
-  const pkg = BUILTIN_BACKENDS[name] ?? name
-  let resolved: string | undefined
-  for (const base of [...from, join(process.cwd(), 'package.json')]) {
-    try {
-      resolved = createRequire(base).resolve(pkg)
-      break
-    } catch {
-      // not visible from this base; try the next
+  const names = candidates(name)
+  let resolved: { pkg: string; path: string } | undefined
+  search: for (const pkg of names) {
+    for (const base of [...from, join(process.cwd(), 'package.json')]) {
+      try {
+        resolved = { pkg, path: createRequire(base).resolve(pkg) }
+        break search
+      } catch {
+        // not visible from this base; try the next
+      }
     }
   }
   if (!resolved) {
-    const known = Object.keys(BUILTIN_BACKENDS).join(', ')
-    throw new UserError(`backend '${name}': no installed package '${pkg}' (built-in: ${known})`)
+    throw new UserError(
+      `backend '${name}': no installed package ${names.map((n) => `'${n}'`).join(' or ')} (built-in: ${BUILTIN_BACKENDS.join(', ')})`,
+    )
   }
-  const mod = (await import(pathToFileURL(resolved).href)) as Partial<BackendModule>
+  const mod = (await import(pathToFileURL(resolved.path).href)) as Partial<BackendModule>
   if (typeof mod.createBackend !== 'function') {
-    throw new UserError(`backend '${name}': package '${pkg}' does not export createBackend()`)
+    throw new UserError(`backend '${name}': package '${resolved.pkg}' does not export createBackend()`)
   }
   const backend = await mod.createBackend()
-  const missing = REQUIRED.filter(
+  const missing: string[] = REQUIRED.filter(
     (m) => typeof (backend as unknown as Record<string, unknown>)[m] !== 'function',
   )
+  if (!Array.isArray(backend.engines)) missing.unshift('engines')
   if (typeof backend.id !== 'string' || missing.length > 0) {
     throw new UserError(`backend '${name}': not a dualfit Backend (missing ${missing.join(', ') || 'id'})`)
   }

@@ -1,7 +1,8 @@
 import type { Backend } from './backend.js'
-import { type Experiment, prepareExperiment, runTrial } from './harness.js'
+import { type Experiment, prepareExperiment } from './plan.js'
 import { loadBackend } from './registry.js'
 import type { Trial, TrialResult } from './results.js'
+import { runTrial } from './trial.js'
 
 export interface TrialTask {
   raw: unknown

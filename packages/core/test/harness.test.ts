@@ -6,6 +6,7 @@ import {
   prepareExperiment,
   Rng,
   runExperiment,
+  runSingle,
   type SpecInput,
   type TrialResult,
 } from '../src/index.js'
@@ -201,6 +202,38 @@ describe('harness: protocols and failures', () => {
     })
     await expect(run).rejects.toThrow('interrupted')
     expect(seen).toEqual([1, 2, 3])
+  })
+})
+
+describe('harness: one training (dualfit train)', () => {
+  it("runs the spec's own values for one seed, grid and CV aside, with the history kept by the harness", async () => {
+    const backend = new LinearBackend()
+    const r = await runSingle(await prepareExperiment(spec), backend, 'js', { seed: 1, stage: 'refit' })
+    expect(r.trials.map((t) => t.id)).toEqual(['refit/p0/s1'])
+    expect(backend.jobs).toHaveLength(1)
+    expect(backend.jobs[0]?.optimizer.lr).toBe(0.1)
+    expect(backend.jobs[0]?.data.n).toBe(7)
+    expect(r.trials[0]?.history.loss).toHaveLength(60)
+    expect(r.trials[0]?.epochsRun).toBe(60)
+    expect(r.grid.points).toEqual([{}])
+  })
+
+  it("applies the spec's early-stopping rule when asked", async () => {
+    const r = await runSingle(await prepareExperiment(spec), new LinearBackend(), 'js', {
+      seed: 0,
+      stage: 'early-stopping',
+    })
+    const t = r.trials[0]
+    expect(t?.stoppedEpoch).not.toBeNull()
+    expect(t?.epochsRun).toBe((t?.stoppedEpoch as number) + 1)
+  })
+
+  it('refuses a spec that would train nothing', async () => {
+    await expect(
+      prepareExperiment({ ...spec, grid: {}, cv: null, earlyStopping: null, refit: false }, 's.json'),
+    ).rejects.toThrow(
+      's.json: refit: expected true when there is no grid, cv or earlyStopping (nothing would train)',
+    )
   })
 })
 

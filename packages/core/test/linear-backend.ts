@@ -12,12 +12,10 @@ export class LinearBackend implements Backend {
   /** Multiplies every loss, e.g. by NaN to simulate divergence for some learning rates. */
   constructor(private readonly lossHook: (lr: number, epoch: number) => number = () => 1) {}
 
-  async engines() {
-    return [
-      { id: 'js', device: 'cpu' as const, available: true, detail: 'plain TypeScript', default: true },
-      { id: 'gpu', device: 'gpu' as const, available: false, detail: 'no GPU in tests' },
-    ]
-  }
+  readonly engines = [
+    { id: 'js', device: 'cpu' as const, detail: 'plain TypeScript', probe: async () => null },
+    { id: 'gpu', device: 'gpu' as const, detail: 'a GPU', probe: async () => 'no GPU in tests' },
+  ]
 
   async train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult> {
     this.jobs.push(job)
@@ -65,13 +63,7 @@ export class LinearBackend implements Backend {
       if (decision.stop) break
     }
     const weights = job.restoreBestWeights && best ? best : current()
-    return {
-      history: { loss: history },
-      epochsRun: history.length,
-      steps,
-      model: { inputs, layers: job.model.layers, weights },
-      timings: { setupMs: 0, trainMs: 1 },
-    }
+    return { weights, steps, setupMs: 0 }
   }
 
   async predict(model: TrainedModel, x: Float32Array): Promise<Float32Array> {
@@ -83,10 +75,6 @@ export class LinearBackend implements Backend {
         s += (l.kernel[j] as number) * (x[i * model.inputs + j] as number)
       return s
     })
-  }
-
-  async exportOnnx(): Promise<Uint8Array> {
-    throw new Error('not in tests')
   }
 
   async dispose() {}

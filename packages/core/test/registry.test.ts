@@ -23,7 +23,7 @@ function project(packages: Record<string, string>): string {
   return join(root, 'package.json')
 }
 
-const methods = 'engines() {}, train() {}, predict() {}, exportOnnx() {}, dispose() {}'
+const methods = 'engines: [], train() {}, predict() {}, dispose() {}'
 
 describe('backend registry', () => {
   it('loads a backend package by name from the given base', async () => {
@@ -40,20 +40,27 @@ describe('backend registry', () => {
       'half-backend': `export const createBackend = async () => ({ id: 'half', engines() {} })`,
     })
     await expect(loadBackend('nope', [base])).rejects.toThrow(
-      "backend 'nope': no installed package 'nope' (built-in: keras-style, torch-style)",
+      "backend 'nope': no installed package 'nope' or '@dualfit/nope' or 'dualfit-backend-nope' (built-in: keras-style, torch-style)",
     )
     await expect(loadBackend('no-factory', [base])).rejects.toThrow(
       "backend 'no-factory': package 'no-factory' does not export createBackend()",
     )
     await expect(loadBackend('half-backend', [base])).rejects.toThrow(
-      "backend 'half-backend': not a dualfit Backend (missing train, predict, exportOnnx, dispose)",
+      "backend 'half-backend': not a dualfit Backend (missing engines, train, predict, dispose)",
     )
   })
 
-  it('maps the built-in short names to their packages', async () => {
+  it('resolves a short name to the package, @dualfit/<name> or dualfit-backend-<name>', async () => {
+    const backend = (id: string) =>
+      `export function createBackend() { return { id: '${id}', version: '0', ${methods} } }`
     const base = project({
-      '@dualfit/keras-style': `export function createBackend() { return { id: 'stand-in', version: '0', ${methods} } }`,
+      '@dualfit/keras-style': backend('scoped'),
+      'dualfit-backend-echo': backend('prefixed'),
+      echo: backend('bare'),
     })
-    expect((await loadBackend('keras-style', [base])).id).toBe('stand-in')
+    expect((await loadBackend('keras-style', [base])).id).toBe('scoped')
+    expect((await loadBackend('echo', [base])).id).toBe('bare')
+    const prefixedOnly = project({ 'dualfit-backend-echo': backend('prefixed') })
+    expect((await loadBackend('echo', [prefixedOnly])).id).toBe('prefixed')
   })
 })

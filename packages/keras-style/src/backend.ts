@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module'
-import type { Backend, TrainedModel } from '@dualfit/core'
-import { checkModel, exportOnnx, rowsOf } from '@dualfit/onnx'
+import { type Backend, checkModel, rowsOf, type TrainedModel } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
-import { engineInfos, exclusive, useEngine } from './engines.js'
+import { exclusive, KERAS_ENGINES, useEngine } from './engines.js'
 import { buildModel } from './model.js'
+import { layersModelFiles } from './save.js'
 import { train } from './train.js'
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string }
@@ -31,11 +31,14 @@ export function createBackend(): Backend {
   return {
     id: 'keras-style',
     version: `${pkg.name}@${pkg.version}`,
-    // Probing an engine initializes it, which switches tfjs' backend: queued like a job.
-    engines: () => run(engineInfos),
+    engines: KERAS_ENGINES,
     train: (job, hooks) => run(() => train(job, hooks)),
     predict: (model, x, engine) => run(() => predict(model, x, engine)),
-    exportOnnx: async (model) => exportOnnx(model),
+    saveFormats: ['tfjs'],
+    save: async (model, format) => {
+      if (format !== 'tfjs') throw new Error(`keras-style saves 'tfjs' (layers format), not '${format}'`)
+      return layersModelFiles(model)
+    },
     // Every job frees its own tensors; what remains is waiting for the queued ones. tfjs' engine and
     // its backends are process-wide and shared with other instances, so they stay.
     dispose: async () => {

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type Device, type EngineInfo, UserError } from '@dualfit/core'
+import type { Engine as CoreEngine, Device } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
@@ -23,11 +23,10 @@ interface Engine {
 }
 
 /**
- * Measured, not assumed (README): a Dense(1) step is ~75 tiny kernels, so the cost of launching one
- * decides, and JavaScript kernels launch faster than calls into WebAssembly.
+ * In order of preference. cpu first, measured not assumed (README): a Dense(1) step is ~75 tiny
+ * kernels, so the cost of launching one decides, and JavaScript kernels launch faster than calls
+ * into WebAssembly.
  */
-export const DEFAULT_ENGINE = 'cpu'
-
 const ENGINES: Engine[] = [
   {
     id: 'cpu',
@@ -75,29 +74,20 @@ function whyUnavailable(e: Engine): Promise<string | null> {
   return p
 }
 
-export async function engineInfos(): Promise<EngineInfo[]> {
-  const infos: EngineInfo[] = []
-  // One at a time: each initialization switches tfjs' current backend.
-  for (const e of ENGINES) {
-    const why = await whyUnavailable(e)
-    infos.push({
-      id: e.id,
-      device: e.device,
-      available: why === null,
-      detail: why ?? e.detail,
-      ...(e.id === DEFAULT_ENGINE ? { default: true } : {}),
-    })
-  }
-  return infos
-}
+/** The engines as core sees them; a probe initializes the backend, so it queues like a job. */
+export const KERAS_ENGINES: CoreEngine[] = ENGINES.map((e) => ({
+  id: e.id,
+  device: e.device,
+  detail: e.detail,
+  probe: () => exclusive(() => whyUnavailable(e)),
+}))
 
-/** Makes `id` tfjs' current backend; a UserError names the engines on offer or why this one is not. */
+/** Makes `id` tfjs' current backend (core has already resolved it as available). */
 export async function useEngine(id: string): Promise<void> {
   const e = ENGINES.find((x) => x.id === id)
-  if (!e) throw new UserError(`engine '${id}': keras-style offers ${ENGINES.map((x) => x.id).join(', ')}`)
+  if (!e) throw new Error(`engine '${id}': keras-style offers ${ENGINES.map((x) => x.id).join(', ')}`)
   const why = await whyUnavailable(e)
-  if (why !== null || !e.backend)
-    throw new UserError(`engine '${id}' of keras-style is not available: ${why}`)
+  if (why !== null || !e.backend) throw new Error(`engine '${id}' of keras-style is not available: ${why}`)
   // Not tf.getBackend(): with none chosen yet it would initialize the highest-priority one (wasm).
   if (tf.engine().backendName !== e.backend) await tf.setBackend(e.backend)
 }

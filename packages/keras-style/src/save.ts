@@ -1,42 +1,25 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import type { TrainedModel } from '@dualfit/core'
-import { checkModel } from '@dualfit/onnx'
+import { checkModel, type TrainedModel } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
 import { exclusive, useEngine } from './engines.js'
 import { buildModel } from './model.js'
 
 const WEIGHTS = 'weights.bin'
 
-/** Writes next to the target, then renames: a reader never sees half a file. */
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`
-  await writeFile(tmp, data)
-  await rename(tmp, path)
-}
-
 /**
- * Saves a model in TF.js layers format, as tfjs-node's file:// handler would (not available
+ * A model in TF.js layers format, as tfjs-node's file:// handler would write it (not available
  * without tfjs-node): `model.json` (topology + weights manifest) and `weights.bin`, loadable with
- * `tf.loadLayersModel`. weights.bin is written first, so a model.json always has its weights.
+ * `tf.loadLayersModel`. weights.bin comes first, so a writer that keeps the order never leaves a
+ * model.json without its weights.
  */
-export async function saveLayersModel(
-  model: TrainedModel,
-  dir: string,
-): Promise<{ modelJson: string; weightsBin: string }> {
+export async function layersModelFiles(model: TrainedModel): Promise<Record<string, Uint8Array>> {
   checkModel(model)
-  const paths = { modelJson: join(dir, 'model.json'), weightsBin: join(dir, WEIGHTS) }
-  await mkdir(dir, { recursive: true })
-  await exclusive(async () => {
+  return exclusive(async () => {
     await useEngine('cpu')
     const m = buildModel(model.inputs, model.layers, model.weights)
+    let files: Record<string, Uint8Array> = {}
     try {
       await m.save(
         tf.io.withSaveHandler(async (artifacts) => {
-          await writeAtomic(
-            paths.weightsBin,
-            new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)),
-          )
           const json: tf.io.ModelJSON = {
             modelTopology: artifacts.modelTopology as object,
             format: artifacts.format,
@@ -44,13 +27,16 @@ export async function saveLayersModel(
             convertedBy: artifacts.convertedBy,
             weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
           }
-          await writeAtomic(paths.modelJson, JSON.stringify(json))
+          files = {
+            [WEIGHTS]: new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)),
+            'model.json': new TextEncoder().encode(JSON.stringify(json)),
+          }
           return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
         }),
       )
     } finally {
       m.dispose()
     }
+    return files
   })
-  return paths
 }

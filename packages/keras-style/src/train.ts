@@ -1,7 +1,6 @@
 import {
   batches,
   type DataSplit,
-  type EpochLogs,
   type LayerWeights,
   Rng,
   subset,
@@ -75,7 +74,7 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
   const optimizer = compileModel(model, job.loss, job.optimizer)
   const val = validation ? tensors(validation) : undefined
   const batchesPerEpoch = Math.ceil(data.n / job.batchSize)
-  const history: TrainResult['history'] = { loss: [], ...(val ? { valLoss: [] } : {}) }
+  let epochsRun = 0
   let best: LayerWeights[] | null = null
   try {
     const t1 = performance.now()
@@ -90,26 +89,22 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
       ...(val && validation ? { validationData: val, validationBatchSize: validation.n } : {}),
       callbacks: {
         onEpochEnd: async (epoch, logs) => {
-          const epochLogs: EpochLogs = { loss: logs?.loss ?? Number.NaN }
-          history.loss.push(epochLogs.loss)
-          if (history.valLoss) {
-            epochLogs.valLoss = logs?.val_loss ?? Number.NaN
-            history.valLoss.push(epochLogs.valLoss)
-          }
-          const decision = hooks.onEpochEnd(epoch, epochLogs)
+          epochsRun = epoch + 1
+          const loss = logs?.loss ?? Number.NaN
+          const decision = hooks.onEpochEnd(
+            epoch,
+            val ? { loss, valLoss: logs?.val_loss ?? Number.NaN } : { loss },
+          )
           if (decision.snapshot && job.restoreBestWeights) best = readWeights(model)
           if (decision.stop) model.stopTraining = true
         },
       },
     })
-    const trainMs = performance.now() - t1
     return {
-      history,
-      epochsRun: history.loss.length,
-      steps: history.loss.length * batchesPerEpoch,
       // The tfjs model is freed below, so ending with the best snapshot means returning it.
-      model: { inputs: job.model.inputs, layers: job.model.layers, weights: best ?? readWeights(model) },
-      timings: { setupMs: t1 - t0, trainMs },
+      weights: best ?? readWeights(model),
+      steps: epochsRun * batchesPerEpoch,
+      setupMs: t1 - t0,
     }
   } finally {
     model.dispose()

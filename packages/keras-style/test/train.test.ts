@@ -1,7 +1,7 @@
 import { batchOrder, EarlyStopping, type EarlyStoppingRule, mse, subset } from '@dualfit/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBackend } from '../src/index.js'
-import { dense1, ENGINES, hooks, job, referenceAdam, SEED } from './helpers.js'
+import { dense1, ENGINES, fit, hooks, job, referenceAdam, SEED } from './helpers.js'
 
 const backend = createBackend()
 afterAll(() => backend.dispose())
@@ -11,7 +11,7 @@ const SEED_RULE: EarlyStoppingRule = { patience: 7, minDelta: 1e-4, baseline: nu
 describe.each(ENGINES)('train on %s', (engine) => {
   it('one Adam step from fixed weights gives the hand-computed weight and bias', async () => {
     const j = job({ engine })
-    const r = await backend.train(j, hooks())
+    const r = await fit(backend, j, hooks())
     const ref = referenceAdam(j)
     const [w] = r.model.weights
     expect(Math.abs((w?.kernel[0] as number) - ref.w)).toBeLessThan(1e-6)
@@ -23,7 +23,7 @@ describe.each(ENGINES)('train on %s', (engine) => {
 
   it("visits core's order each epoch, in batches with a smaller last one", async () => {
     const j = job({ engine, batchSize: 3, epochs: 4, optimizer: { ...job().optimizer, lr: 0.05 } })
-    const r = await backend.train(j, hooks())
+    const r = await fit(backend, j, hooks())
     const ref = referenceAdam(j)
     expect(r.steps).toBe(12)
     for (const [e, l] of r.history.loss.entries())
@@ -40,7 +40,7 @@ describe.each(ENGINES)('train on %s', (engine) => {
       job({ engine, epochs: 30, batchSize: 2 }),
       job({ engine, epochs: 30, batchSize: 2, initialWeights: null, order: null, seed: 3 }),
     ]) {
-      const [a, b] = [await backend.train(j, hooks()), await backend.train(j, hooks())]
+      const [a, b] = [await fit(backend, j, hooks()), await fit(backend, j, hooks())]
       expect(b.history).toEqual(a.history)
       expect(b.model.weights).toEqual(a.model.weights)
     }
@@ -49,7 +49,8 @@ describe.each(ENGINES)('train on %s', (engine) => {
   it("stops at the epoch core's early-stopping rule picks from the same losses", async () => {
     const rule = new EarlyStopping(SEED_RULE)
     const j = job({ engine, epochs: 500, batchSize: 1 })
-    const r = await backend.train(
+    const r = await fit(
+      backend,
       j,
       hooks((e, logs) => rule.update(e, logs.loss)),
     )
@@ -64,15 +65,17 @@ describe.each(ENGINES)('train on %s', (engine) => {
   it('restores the best weights: those of a run that ends at the best epoch', async () => {
     const rule = new EarlyStopping(SEED_RULE)
     const j = job({ engine, epochs: 500, batchSize: 1 })
-    const restored = await backend.train(
+    const restored = await fit(
+      backend,
       { ...j, restoreBestWeights: true },
       hooks((e, logs) => rule.update(e, logs.loss)),
     )
-    const last = await backend.train(
+    const last = await fit(
+      backend,
       j,
       hooks((e) => ({ stop: e === restored.epochsRun - 1, snapshot: false })),
     )
-    const best = await backend.train({ ...j, epochs: rule.bestEpoch + 1 }, hooks())
+    const best = await fit(backend, { ...j, epochs: rule.bestEpoch + 1 }, hooks())
     expect(rule.bestEpoch).toBeLessThan(restored.epochsRun - 1)
     expect(restored.model.weights).toEqual(best.model.weights)
     expect(restored.model.weights).not.toEqual(last.model.weights)
@@ -81,11 +84,11 @@ describe.each(ENGINES)('train on %s', (engine) => {
   it('reports valLoss with the weights at the end of each epoch', async () => {
     const [train, validation] = [subset(SEED, [0, 1, 2, 3, 4]), subset(SEED, [5, 6])]
     const j = job({ engine, epochs: 5, batchSize: 1, data: train, validation, order: batchOrder(5, true, 1) })
-    const r = await backend.train(j, hooks())
+    const r = await fit(backend, j, hooks())
     expect(r.history.valLoss).toHaveLength(5)
     const pred = await backend.predict(r.model, validation.x, engine)
     expect(Math.abs((r.history.valLoss?.[4] as number) / mse(pred, validation.y) - 1)).toBeLessThan(1e-5)
-    const noVal = await backend.train({ ...j, validation: undefined }, hooks())
+    const noVal = await fit(backend, { ...j, validation: undefined }, hooks())
     expect(noVal.history.valLoss).toBeUndefined()
   })
 
@@ -99,7 +102,8 @@ describe.each(ENGINES)('train on %s', (engine) => {
       huber: mean((d) => (Math.abs(d) <= delta ? 0.5 * d * d : delta * Math.abs(d) - 0.5 * delta * delta)),
     }
     for (const name of ['mae', 'huber'] as const) {
-      const r = await backend.train(
+      const r = await fit(
+        backend,
         job({ engine, loss: { name, delta }, initialWeights: dense1(w0, b0) }),
         hooks(),
       )
@@ -115,7 +119,7 @@ describe.each(ENGINES)('train on %s', (engine) => {
       initialWeights: dense1(w0, b0),
       optimizer: { ...job().optimizer, name: 'sgd', lr, momentum: m },
     })
-    const r = await backend.train(j, hooks())
+    const r = await fit(backend, j, hooks())
     const grad = (w: number, b: number) => {
       const d = Array.from(SEED.x, (x, i) => w * x + b - (SEED.y[i] as number))
       const n = SEED.n
@@ -136,7 +140,7 @@ describe.each(ENGINES)('train on %s', (engine) => {
   it("uses tfjs' own defaults under framework conventions: seeded glorotNormal kernel, zero bias", async () => {
     const tiny = { ...job().optimizer, name: 'sgd' as const, lr: 1e-20, eps: null }
     const start = (seed: number) =>
-      backend.train(job({ engine, initialWeights: null, order: null, seed, optimizer: tiny }), hooks())
+      fit(backend, job({ engine, initialWeights: null, order: null, seed, optimizer: tiny }), hooks())
     const [a, b, a2] = [await start(1), await start(2), await start(1)]
     expect(Math.abs(a.model.weights[0]?.bias[0] as number)).toBeLessThan(1e-15)
     expect(a.model.weights[0]?.kernel[0]).not.toBe(0)
@@ -147,25 +151,25 @@ describe.each(ENGINES)('train on %s', (engine) => {
   })
 
   it('obeys stop at once and counts the steps it took', async () => {
-    const r = await backend.train(
+    const r = await fit(
+      backend,
       job({ engine, epochs: 50, batchSize: 2 }),
       hooks((e) => ({ stop: e === 2, snapshot: false })),
     )
     expect(r).toMatchObject({ epochsRun: 3, steps: 12 })
     expect(r.history.loss).toHaveLength(3)
-    expect(r.timings.trainMs).toBeGreaterThan(0)
   })
 })
 
 it('rejects unknown and unavailable engines with the reason', async () => {
-  await expect(backend.train(job({ engine: 'tpu' }), hooks())).rejects.toThrow(/keras-style offers cpu, wasm/)
-  await expect(backend.train(job({ engine: 'webgl' }), hooks())).rejects.toThrow(/not available: .*browser/)
+  await expect(fit(backend, job({ engine: 'tpu' }), hooks())).rejects.toThrow(/keras-style offers cpu, wasm/)
+  await expect(fit(backend, job({ engine: 'webgl' }), hooks())).rejects.toThrow(/not available: .*browser/)
 })
 
 it('rejects the job of a failing hook and stays usable', async () => {
   const failing = hooks(() => {
     throw new Error('hook failed')
   })
-  await expect(backend.train(job({ validation: SEED }), failing)).rejects.toThrow('hook failed')
-  expect((await backend.train(job(), hooks())).epochsRun).toBe(1)
+  await expect(fit(backend, job({ validation: SEED }), failing)).rejects.toThrow('hook failed')
+  expect((await fit(backend, job(), hooks())).epochsRun).toBe(1)
 })

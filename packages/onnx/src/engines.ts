@@ -57,6 +57,11 @@ export function isOrtEngine(id: string): id is OrtEngineId {
 
 export const deviceOf = (id: OrtEngineId): Device => SPECS[id].device
 
+/** What runs each engine, before it is loaded. */
+export const ENGINE_DETAIL = Object.fromEntries(
+  ORT_ENGINES.map((id) => [id, `${SPECS[id].pkg}, ${SPECS[id].provider} execution provider`]),
+) as Record<OrtEngineId, string>
+
 async function loadModule(
   pkg: 'onnxruntime-node' | 'onnxruntime-web',
 ): Promise<OrtModule & { version: string }> {

@@ -1,37 +1,6 @@
-import { type LayerWeights, type TrainedModel, UserError } from '@dualfit/core'
+import { checkModel, type LayerWeights, type TrainedModel, transpose } from '@dualfit/core'
 import { batchDims, emitForward, linears, netOf, outputsOf } from './net.js'
 import { GraphBuilder } from './proto.js'
-
-/** [rows, cols] row-major -> [cols, rows] row-major. */
-export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length)
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number
-  return out
-}
-
-/** Throws a UserError naming the first layer whose weights do not fit the model's shape. */
-export function checkModel(model: TrainedModel): void {
-  if (model.weights.length !== model.layers.length) {
-    throw new UserError(`model: ${model.layers.length} layer(s) but weights for ${model.weights.length}`)
-  }
-  let width = model.inputs
-  model.layers.forEach((layer, i) => {
-    const w = model.weights[i] as LayerWeights
-    const ok =
-      w.inputs === width &&
-      w.units === layer.units &&
-      w.kernel.length === width * layer.units &&
-      w.bias.length === layer.units
-    if (!ok) {
-      throw new UserError(
-        `model: layer ${i} expects a [${width}, ${layer.units}] kernel and ${layer.units} bias value(s), ` +
-          `got [${w.inputs}, ${w.units}] (${w.kernel.length} values) and ${w.bias.length}`,
-      )
-    }
-    width = layer.units
-  })
-}
 
 /**
  * A standard ONNX model of a trained network: input `x` [batch, inputs], output `y` [batch, outputs],

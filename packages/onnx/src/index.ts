@@ -1,5 +1,6 @@
 export {
   deviceOf,
+  ENGINE_DETAIL,
   type Feeds,
   isOrtEngine,
   loadEngine,
@@ -11,7 +12,7 @@ export {
   type Probe,
   probeEngine,
 } from './engines.js'
-export { checkModel, exportOnnx, transpose } from './export.js'
+export { exportOnnx } from './export.js'
 export { importOnnx, readOnnxFile } from './import.js'
 export {
   type ActivationOp,
@@ -23,5 +24,5 @@ export {
   outputsOf,
   paramName,
 } from './net.js'
-export { predictOnnx, rowsOf } from './predict.js'
+export { predictOnnx } from './predict.js'
 export { buildForwardGraph, buildTrainingGraph, LOSS } from './train.js'

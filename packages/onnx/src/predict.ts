@@ -1,14 +1,6 @@
-import { type TrainedModel, UserError } from '@dualfit/core'
+import { rowsOf, type TrainedModel } from '@dualfit/core'
 import { loadEngine, type OrtEngineId } from './engines.js'
 import { exportOnnx } from './export.js'
-
-/** Throws a UserError unless `x` holds whole rows of `inputs` values; returns the row count. */
-export function rowsOf(x: Float32Array, inputs: number, what = 'x'): number {
-  if (x.length === 0 || x.length % inputs !== 0) {
-    throw new UserError(`${what}: expected rows of ${inputs} value(s), got ${x.length} value(s)`)
-  }
-  return x.length / inputs
-}
 
 /**
  * One-shot prediction: exports `model`, opens a session on `engine`, runs x [n, inputs] and

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type TrainedModel, UserError } from '@dualfit/core'
+import { type TrainedModel, transpose, UserError } from '@dualfit/core'
 import onnxProto from 'onnx-proto'
 import { describe, expect, it } from 'vitest'
 import {
@@ -14,7 +14,6 @@ import {
   netOf,
   predictOnnx,
   readOnnxFile,
-  transpose,
 } from '../src/index.js'
 import { forward64, randomData, relError } from './reference.js'
 

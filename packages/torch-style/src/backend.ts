@@ -7,31 +7,30 @@ import {
   type Backend,
   batches,
   batchOrder,
+  checkModel,
   type DataSplit,
-  type EngineInfo,
+  type Engine,
   type EpochLogs,
   initialWeights,
   type LayerSpec,
   type LayerWeights,
   type LossSpec,
   type OptimizerSpec,
+  rowsOf,
   subset,
   type TrainedModel,
   type TrainHooks,
   type TrainJob,
   type TrainResult,
-  UserError,
+  transpose,
 } from '@dualfit/core'
-import { checkModel, deviceOf, exportOnnx, ORT_ENGINES, probeEngine, rowsOf, transpose } from '@dualfit/onnx'
+import { deviceOf, ENGINE_DETAIL, ORT_ENGINES, probeEngine } from '@dualfit/onnx'
 import * as nn from './nn.js'
 import * as optim from './optim.js'
-import { checkEngine, releaseSessions } from './runtime.js'
+import { checkEngine, Runtime } from './runtime.js'
 import { type Parameter, tensor } from './tensor.js'
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
-
-/** Fastest per optimizer step on the seed's protocols; see README.md for the measurement. */
-export const DEFAULT_ENGINE = 'cpu'
 
 /** nn.Sequential(Linear, activation, Linear, ...) for a Dense-layer list, starting from `weights`. */
 function buildModel(inputs: number, layers: LayerSpec[], weights: LayerWeights[]): nn.Sequential {
@@ -78,69 +77,45 @@ function optimizerFor(spec: OptimizerSpec, params: Parameter[]): optim.Optimizer
   return new optim.Adam(params, { lr: spec.lr, betas: [spec.beta1, spec.beta2], eps: spec.eps ?? undefined })
 }
 
-function checkSplit(split: DataSplit, inputs: number, outputs: number, what: string): void {
-  if (split.inputs !== inputs || split.outputs !== outputs) {
-    throw new UserError(
-      `${what}: the model maps ${inputs} input(s) to ${outputs} output(s), the data has ${split.inputs} and ${split.outputs}`,
-    )
-  }
-  if (rowsOf(split.x, inputs, `${what}.x`) !== split.n || rowsOf(split.y, outputs, `${what}.y`) !== split.n) {
-    throw new UserError(`${what}: expected ${split.n} row(s) in both x and y`)
-  }
-}
-
 /** A split as (x, y) tensors. */
 const tensors = (d: DataSplit) => ({ x: tensor(d.x, [d.n, d.inputs]), y: tensor(d.y, [d.n, d.outputs]) })
 
 class TorchStyleBackend implements Backend {
   readonly id = 'torch-style'
   readonly version = `@dualfit/torch-style@${version}`
-
-  async engines(): Promise<EngineInfo[]> {
-    return Promise.all(
-      ORT_ENGINES.map(async (id) => ({
-        id,
-        device: deviceOf(id),
-        ...(await probeEngine(id)),
-        ...(id === DEFAULT_ENGINE ? { default: true } : {}),
-      })),
-    )
-  }
-
-  /** The engine id, or a UserError saying why it cannot run here. */
-  private async engine(id: string) {
-    const engine = checkEngine(id)
-    const probe = await probeEngine(engine)
-    if (!probe.available) throw new UserError(`engine '${id}' is not available: ${probe.detail}`)
-    return engine
-  }
+  /** In order of preference: cpu is the fastest per step on the seed's protocols (README). */
+  readonly engines: Engine[] = ORT_ENGINES.map((id) => ({
+    id,
+    device: deviceOf(id),
+    detail: ENGINE_DETAIL[id],
+    probe: async () => {
+      const p = await probeEngine(id)
+      return p.available ? null : p.detail
+    },
+  }))
+  /** This instance's sessions: dispose() releases them and no other instance's. */
+  readonly #runtime = new Runtime()
 
   async train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult> {
     const setupStart = performance.now()
-    const engine = await this.engine(job.engine)
+    const engine = checkEngine(job.engine)
     const { inputs, layers } = job.model
-    const outputs = layers[layers.length - 1]?.units ?? 0
-    checkSplit(job.data, inputs, outputs, 'data')
-    if (job.validation) checkSplit(job.validation, inputs, outputs, 'validation')
     // Framework conventions: nn.Linear's initialization (core's 'torch' one) and a reshuffling loader,
     // both seeded from job.seed.
     const start = job.initialWeights ?? initialWeights('torch', inputs, layers, job.seed, 'torch-style')
     const order = job.order ?? batchOrder(job.data.n, true, job.seed, 'torch-style')
 
-    const model = buildModel(inputs, layers, start).to(engine)
+    const model = buildModel(inputs, layers, start).to(engine, this.#runtime)
     const criterion = criterionFor(job.loss)
     const optimizer = optimizerFor(job.optimizer, model.parameters())
     const all = tensors(job.data)
     const validation = job.validation && tensors(job.validation)
-    // Build the training session now, so that setupMs holds it and trainMs only the steps.
+    // Build the training session now, so that setupMs holds it and core's train time only the steps.
     await criterion(model.forward(all.x), all.y).compile()
     const setupMs = performance.now() - setupStart
 
-    const trainStart = performance.now()
-    const history: TrainResult['history'] = { loss: [], ...(validation ? { valLoss: [] } : {}) }
     let best: LayerWeights[] | null = null
     let steps = 0
-    let epochsRun = 0
     for (let epoch = 0; epoch < job.epochs; epoch++) {
       model.train()
       let sum = 0
@@ -160,38 +135,25 @@ class TorchStyleBackend implements Backend {
       if (validation) {
         model.eval()
         logs.valLoss = (await criterion(model.forward(validation.x), validation.y).compute())[0]
-        history.valLoss?.push(logs.valLoss as number)
       }
-      history.loss.push(logs.loss)
-      epochsRun = epoch + 1
       const decision = hooks.onEpochEnd(epoch, logs)
       if (decision.snapshot) best = weightsOf(model)
       if (decision.stop) break
     }
     if (job.restoreBestWeights && best) loadWeights(model, best)
-    return {
-      history,
-      epochsRun,
-      steps,
-      model: { inputs, layers, weights: weightsOf(model) },
-      timings: { setupMs, trainMs: performance.now() - trainStart },
-    }
+    return { weights: weightsOf(model), steps, setupMs }
   }
 
   async predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {
-    const id = await this.engine(engine)
+    const id = checkEngine(engine)
     const n = rowsOf(x, model.inputs)
-    const net = buildModel(model.inputs, model.layers, model.weights).to(id)
+    const net = buildModel(model.inputs, model.layers, model.weights).to(id, this.#runtime)
     net.eval()
     return net.forward(tensor(x, [n, model.inputs])).compute()
   }
 
-  async exportOnnx(model: TrainedModel): Promise<Uint8Array> {
-    return exportOnnx(model)
-  }
-
   async dispose(): Promise<void> {
-    await releaseSessions()
+    await this.#runtime.release()
   }
 }
 

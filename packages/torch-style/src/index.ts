@@ -1,6 +1,6 @@
-export { createBackend, DEFAULT_ENGINE } from './backend.js'
+export { createBackend } from './backend.js'
 export * as nn from './nn.js'
 export { manualSeed } from './nn.js'
 export * as optim from './optim.js'
-export { releaseSessions } from './runtime.js'
+export { defaultRuntime, Runtime } from './runtime.js'
 export { type Creator, Parameter, Tensor, tensor } from './tensor.js'

@@ -1,7 +1,7 @@
 /** A PyTorch-like `nn`: modules record ops on tensors; ONNX Runtime computes them (see tensor.ts). */
-import { initialWeights, type LayerWeights, type LossName, UserError } from '@dualfit/core'
-import { type ActivationOp, transpose } from '@dualfit/onnx'
-import { checkEngine } from './runtime.js'
+import { initialWeights, type LayerWeights, type LossName, transpose, UserError } from '@dualfit/core'
+import type { ActivationOp } from '@dualfit/onnx'
+import { checkEngine, defaultRuntime, type Runtime } from './runtime.js'
 import { Parameter, Tensor } from './tensor.js'
 
 let generator = { seed: 0, draws: 0 }
@@ -41,10 +41,16 @@ export abstract class Module {
     return this.train(false)
   }
 
-  /** Moves the parameters to an ONNX Runtime engine: 'cpu', 'wasm', 'webgpu' or 'cuda'. */
-  to(engine: string): this {
+  /**
+   * Moves the parameters to an ONNX Runtime engine: 'cpu', 'wasm', 'webgpu' or 'cuda'. A Backend
+   * passes its own Runtime, so that disposing it releases its sessions and no one else's.
+   */
+  to(engine: string, runtime: Runtime = defaultRuntime): this {
     const id = checkEngine(engine)
-    for (const p of this.parameters()) p.engine = id
+    for (const p of this.parameters()) {
+      p.engine = id
+      p.runtime = runtime
+    }
     return this
   }
 }

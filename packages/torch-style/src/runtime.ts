@@ -1,6 +1,7 @@
 /**
- * Turns a recorded tape into an ONNX graph, keeps one ORT session per (engine, graph shape, loss),
- * and runs it. Weights are session inputs, so training 45,000 steps reuses a handful of sessions.
+ * Turns a recorded tape into an ONNX graph, keeps one ORT session per (engine, graph shape, loss)
+ * in the parameters' Runtime, and runs it. Weights are session inputs, so training 45,000 steps
+ * reuses a handful of sessions.
  */
 import { type LossSpec, UserError } from '@dualfit/core'
 import {
@@ -28,6 +29,7 @@ export function checkEngine(id: string): OrtEngineId {
 
 /** A recorded tape, unrolled into the chain the graph builders take and the tensors to feed. */
 interface Program {
+  runtime: Runtime
   engine: OrtEngineId
   x: Tensor
   ops: NetOp[]
@@ -65,41 +67,60 @@ function trace(root: Tensor): Program {
   ops.reverse()
   linears.reverse()
   const engine = linears[0]?.weight.engine ?? 'cpu'
+  const runtime = linears[0]?.weight.runtime ?? defaultRuntime
   for (const l of linears) {
     if (l.weight.engine !== engine || l.bias.engine !== engine) {
       throw new UserError(
         `parameters live on different engines (${engine}, ${l.weight.engine}); use model.to(engine)`,
       )
     }
+    if (l.weight.runtime !== runtime || l.bias.runtime !== runtime) {
+      throw new UserError('parameters belong to different runtimes; move the whole model with model.to()')
+    }
   }
-  return { engine, x: t, ops, linears, loss, key: `${engine}|${t.shape[1]}>${key}` }
+  return { runtime, engine, x: t, ops, linears, loss, key: `${engine}|${t.shape[1]}>${key}` }
 }
 
 interface Compiled {
   ort: OrtEngine
   session: OrtSession
 }
-const ready = new Map<string, Compiled>()
-const building = new Map<string, Promise<Compiled>>()
+/** The sessions of one owner (a Backend instance): released together, and only together. */
+export class Runtime {
+  readonly #ready = new Map<string, Compiled>()
+  readonly #building = new Map<string, Promise<Compiled>>()
 
-/** Builds the session for `p` once; callers try `ready` first, which spares an await per step. */
-function build(p: Program): Promise<Compiled> {
-  let b = building.get(p.key)
-  if (!b) {
-    b = (async () => {
-      const ort = await loadEngine(p.engine)
-      const net = { inputs: p.x.shape[1] as number, ops: p.ops }
-      const session = await ort.session(
-        p.loss ? buildTrainingGraph(net, p.loss.spec) : buildForwardGraph(net),
-      )
-      const c = { ort, session }
-      ready.set(p.key, c)
-      return c
-    })().finally(() => building.delete(p.key))
-    building.set(p.key, b)
+  /** The session for `p`, built once; a built one comes back without an await per step. */
+  session(p: Program): Compiled | Promise<Compiled> {
+    const c = this.#ready.get(p.key)
+    if (c) return c
+    let b = this.#building.get(p.key)
+    if (!b) {
+      b = (async () => {
+        const ort = await loadEngine(p.engine)
+        const net = { inputs: p.x.shape[1] as number, ops: p.ops }
+        const session = await ort.session(
+          p.loss ? buildTrainingGraph(net, p.loss.spec) : buildForwardGraph(net),
+        )
+        const built = { ort, session }
+        this.#ready.set(p.key, built)
+        return built
+      })().finally(() => this.#building.delete(p.key))
+      this.#building.set(p.key, b)
+    }
+    return b
   }
-  return b
+
+  async release(): Promise<void> {
+    await Promise.allSettled(this.#building.values())
+    const all = [...this.#ready.values()]
+    this.#ready.clear()
+    for (const c of all) await c.session.release()
+  }
 }
+
+/** Where models moved with `.to(engine)` alone keep their sessions: the nn API outside a Backend. */
+export const defaultRuntime = new Runtime()
 
 /**
  * A parameter keeps its array for life (optimizers update it in place), so its ORT tensor is made
@@ -141,13 +162,14 @@ function feeds(ort: OrtEngine, p: Program): Feeds {
 
 export async function compile(root: Tensor): Promise<void> {
   const p = trace(root)
-  if (!ready.has(p.key)) await build(p)
+  await p.runtime.session(p)
 }
 
 /** Forward values of `root` (or its loss, without gradients). */
 export async function evaluate(root: Tensor): Promise<Float32Array> {
   const p = trace(root)
-  const { ort, session } = ready.get(p.key) ?? (await build(p))
+  const ready = p.runtime.session(p)
+  const { ort, session } = ready instanceof Promise ? await ready : ready
   const name = p.loss ? LOSS : 'y'
   const out = await session.run(feeds(ort, p), [name])
   return out[name]?.data as Float32Array
@@ -158,7 +180,8 @@ export async function backward(root: Tensor): Promise<Float32Array> {
   if (root.creator?.op !== 'loss')
     throw new UserError('backward(): expected a loss from a criterion such as nn.MSELoss()')
   const p = trace(root)
-  const { ort, session } = ready.get(p.key) ?? (await build(p))
+  const ready = p.runtime.session(p)
+  const { ort, session } = ready instanceof Promise ? await ready : ready
   const out = await session.run(feeds(ort, p))
   p.linears.forEach(({ weight, bias }, k) => {
     const n = namesOf(k)
@@ -166,12 +189,4 @@ export async function backward(root: Tensor): Promise<Float32Array> {
     bias.accumulateGrad(out[n.biasGrad]?.data as Float32Array)
   })
   return out[LOSS]?.data as Float32Array
-}
-
-/** Releases every cached session (Backend.dispose()). */
-export async function releaseSessions(): Promise<void> {
-  await Promise.allSettled(building.values())
-  const all = [...ready.values()]
-  ready.clear()
-  for (const c of all) await c.session.release()
 }

@@ -1,6 +1,6 @@
 import { type LossSpec, UserError } from '@dualfit/core'
 import type { ActivationOp, OrtEngineId } from '@dualfit/onnx'
-import { backward, compile, evaluate } from './runtime.js'
+import { backward, compile, defaultRuntime, evaluate, type Runtime } from './runtime.js'
 
 /** How a tensor was computed: the tape that forward() and the criterion record. */
 export type Creator =
@@ -67,6 +67,8 @@ export class Parameter extends Tensor {
   requiresGrad = true
   /** The ONNX Runtime engine that runs graphs over this parameter (set by Module.to()). */
   engine: OrtEngineId = 'cpu'
+  /** Where the sessions over this parameter live (set by Module.to()). */
+  runtime: Runtime = defaultRuntime
 
   constructor(shape: readonly number[], values: Float32Array) {
     super(shape, values)

@@ -10,9 +10,9 @@ import {
   randomData,
   relError,
 } from '../../onnx/test/reference.js'
-import { manualSeed, nn, releaseSessions, tensor } from '../src/index.js'
+import { defaultRuntime, manualSeed, nn, tensor } from '../src/index.js'
 
-afterAll(releaseSessions)
+afterAll(() => defaultRuntime.release())
 
 /** The same network as a graph-builder chain, and its parameters in graph ([out, in]) layout. */
 function asNet(model: nn.Sequential, inputs: number): { net: Net; params: Params } {

@@ -1,8 +1,8 @@
 import { builtinDataset } from '@dualfit/core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { nn, optim, releaseSessions, tensor } from '../src/index.js'
+import { defaultRuntime, nn, optim, tensor } from '../src/index.js'
 
-afterAll(releaseSessions)
+afterAll(() => defaultRuntime.release())
 
 const seed = builtinDataset('meters-feet')
 const xs = Array.from(seed.x)

@@ -1,19 +1,24 @@
+import { availableParallelism } from 'node:os'
 import {
   type Device,
   type ExperimentResult,
   finalTrials,
   RESULTS_SCHEMA_VERSION,
+  resolveEngine,
   runExperiment,
   searchTrials,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
 import { renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
-import { load, parseBackendList, pickEngine } from '../backends.js'
+import type { Argv } from 'yargs'
+import { choice, load, parseBackendList } from '../backends.js'
 import { checkOutputDir, toJson, writeFiles } from '../io.js'
+import { type Command, type Context, DEVICES, dataArgs, dataOptions, positiveInt } from '../options.js'
 import { DATA_SPEC, type DataArgs, DEFAULT_SPECS, loadSpec } from '../spec.js'
 
-export type Format = 'table' | 'json' | 'md' | 'csv'
+const FORMATS = ['table', 'json', 'md', 'csv'] as const
+export type Format = (typeof FORMATS)[number]
 
 export interface CompareArgs extends DataArgs {
   spec?: string[]
@@ -59,7 +64,7 @@ export async function compare(a: CompareArgs): Promise<string> {
   const backends = []
   for (const c of choices) {
     const backend = await load(c.name)
-    backends.push({ name: c.name, backend, engine: await pickEngine(backend, a.device, c.engine) })
+    backends.push({ name: c.name, backend, engine: await resolveEngine(backend, choice(c.engine, a.device)) })
   }
   const bar =
     process.stderr.isTTY && !a.quiet
@@ -106,4 +111,84 @@ export async function compare(a: CompareArgs): Promise<string> {
     })
   }
   return render(a.format, groups, output)
+}
+
+export const compareCommand: Command = {
+  name: 'compare',
+  register: (y: Argv, ctx: Context) =>
+    y.command(
+      'compare',
+      "Run experiment specs on several backends and compare them (default: the seed's two protocols on keras-style and torch-style)",
+      (o) =>
+        dataOptions(o)
+          .option('spec', {
+            type: 'string',
+            array: true,
+            describe: 'experiment spec file (JSON); repeatable',
+          })
+          .option('backends', {
+            type: 'string',
+            array: true,
+            describe: 'backend names or packages, comma-separated or repeated; name:engine picks an engine',
+          })
+          .option('device', {
+            choices: DEVICES,
+            describe: 'run every backend on its preferred engine for this device',
+          })
+          .option('seeds', {
+            coerce: positiveInt('seeds'),
+            describe: "run seeds 0..N-1 instead of the spec's seeds",
+          })
+          .option('set', {
+            type: 'string',
+            array: true,
+            describe: 'override a spec field, e.g. --set epochs=50',
+          })
+          .option('out', {
+            type: 'string',
+            describe: 'also write results.json, results.md and results.csv to this folder',
+          })
+          .option('workers', {
+            coerce: positiveInt('workers'),
+            default: 1,
+            // Parallel trials share the CPUs, which inflates their per-step times: opt-in only.
+            describe: `worker threads for trials (up to ${availableParallelism()} here); results are identical, per-step times less clean`,
+          })
+          .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'stdout format' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
+          .example('$0 compare', "the seed's two protocols on both backends")
+          .example(
+            '$0 compare --spec experiments/seed-torch.json --seeds 5 --device wasm',
+            'five seeds on the wasm engines',
+          )
+          .example(
+            '$0 compare --backends torch-style:cpu,torch-style:wasm --format md --out results/',
+            'engines side by side, saved',
+          )
+          .example(
+            '$0 compare --backends keras-style,torch-style,pytorch',
+            'TF.js, ONNX Runtime and real PyTorch',
+          )
+          .example('$0 compare --workers 2', 'trials on two worker threads: faster, same results')
+          .example(
+            '$0 compare --data cars.csv --x Horsepower,Weight_in_lbs --y Miles_per_Gallon --drop-missing',
+            'your data: a linear model, standardized, 20% held out for test, lr by 5-fold CV',
+          ),
+      (a) =>
+        ctx.print(
+          compare({
+            ...dataArgs(a),
+            ...(a.spec ? { spec: a.spec } : {}),
+            ...(a.backends ? { backends: a.backends } : {}),
+            ...(a.device ? { device: a.device as Device } : {}),
+            ...(a.seeds !== undefined ? { seeds: a.seeds } : {}),
+            ...(a.set ? { set: a.set } : {}),
+            ...(a.out ? { out: a.out } : {}),
+            workers: a.workers as number,
+            format: a.format as Format,
+            quiet: a.quiet,
+            signal: ctx.signal,
+          }),
+        ),
+    ),
 }

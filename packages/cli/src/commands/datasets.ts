@@ -1,6 +1,8 @@
 import { listBuiltinDatasets } from '@dualfit/core'
 import { textTable } from '@dualfit/report'
+import type { Argv } from 'yargs'
 import { toJson } from '../io.js'
+import type { Command, Context } from '../options.js'
 
 export function listDatasets(format: 'table' | 'json'): string {
   const list = listBuiltinDatasets()
@@ -12,4 +14,15 @@ export function listDatasets(format: 'table' | 'json'): string {
     d.description,
   ])
   return `${textTable(['dataset', 'rows', 'columns', 'description'], body)}\nUse one with {"dataset": {"builtin": NAME}} in a spec; your own file with --data FILE --x COLS --y COLS.\n`
+}
+
+export const datasetsCommand: Command = {
+  name: 'datasets',
+  register: (y: Argv, ctx: Context) =>
+    y.command(
+      'datasets',
+      'List the built-in datasets with their rows and columns',
+      (o) => o.option('format', { choices: ['table', 'json'] as const, default: 'table' as const }),
+      (a) => ctx.print(Promise.resolve(listDatasets(a.format))),
+    ),
 }

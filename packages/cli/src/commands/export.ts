@@ -1,14 +1,23 @@
 import { basename, dirname } from 'node:path'
-import { type ExperimentResult, trainedModelOf, UserError } from '@dualfit/core'
-import { saveLayersModel } from '@dualfit/keras-style'
+import {
+  type Backend,
+  BUILTIN_BACKENDS,
+  type ExperimentResult,
+  type TrainedModel,
+  trainedModelOf,
+  UserError,
+} from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
+import type { Argv } from 'yargs'
+import { load } from '../backends.js'
 import { readJson, writeFiles } from '../io.js'
+import type { Command, Context } from '../options.js'
 
 export interface ExportArgs {
   results: string
   out: string
-  /** onnx: one .onnx file; tfjs: a folder with TF.js layers format (model.json + weights.bin). */
-  to: 'onnx' | 'tfjs'
+  /** onnx: one .onnx file (backend-neutral); otherwise a format a backend saves into a folder, e.g. tfjs. */
+  to: string
   backend?: string
   spec?: string
   trial?: string
@@ -20,6 +29,30 @@ function experimentsIn(doc: unknown): ExperimentResult[] {
   const list = d?.kind === 'dualfit.compare' ? d.results : Array.isArray(doc) ? doc : [doc]
   return (list ?? []).filter(
     (r): r is ExperimentResult => (r as ExperimentResult)?.kind === 'dualfit.experiment',
+  )
+}
+
+/** The files of the first backend (by name) that saves `format`; the result's own backend comes first. */
+async function saveWith(
+  names: string[],
+  format: string,
+  model: TrainedModel,
+): Promise<Record<string, Uint8Array>> {
+  for (const name of [...new Set(names)]) {
+    let backend: Backend
+    try {
+      backend = await load(name)
+    } catch {
+      continue // a result's backend need not be installed here
+    }
+    try {
+      if (backend.saveFormats?.includes(format) && backend.save) return await backend.save(model, format)
+    } finally {
+      await backend.dispose()
+    }
+  }
+  throw new UserError(
+    `--to ${format}: no backend among ${[...new Set(names)].join(', ')} saves that format (onnx always works)`,
   )
 }
 
@@ -48,11 +81,57 @@ export async function exportModel(a: ExportArgs): Promise<string> {
   }
   const model = trainedModelOf(r, trial)
   const what = `${r.spec.name}/${r.backend.id} trial ${trial.id}`
-  if (a.to === 'tfjs') {
-    const files = await saveLayersModel(model, a.out)
-    return `exported ${what} as TF.js layers format to ${files.modelJson} and ${files.weightsBin}\n`
+  if (a.to !== 'onnx') {
+    const files = await saveWith([r.backend.id, ...BUILTIN_BACKENDS], a.to, model)
+    const written = await writeFiles(a.out, files)
+    return `exported ${what} as ${a.to} to ${written.join(' and ')}\n`
   }
   const bytes = exportOnnx(model)
   await writeFiles(dirname(a.out), { [basename(a.out)]: bytes })
   return `exported ${what} to ${a.out} (${bytes.length} bytes)\n`
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  register: (y: Argv, ctx: Context) =>
+    y.command(
+      'export',
+      "Write a trained model from a results file (compare --out, or train --format json) as ONNX or a backend's own format",
+      (o) =>
+        o
+          .option('results', { type: 'string', demandOption: true, describe: 'results.json' })
+          .option('out', {
+            type: 'string',
+            demandOption: true,
+            describe: '.onnx file, or a folder for other formats',
+          })
+          .option('to', {
+            type: 'string',
+            default: 'onnx',
+            describe:
+              'onnx, or a format a backend saves (see `dualfit backends`): tfjs (keras-style), pt (pytorch)',
+          })
+          .option('backend', { type: 'string', describe: "which backend's result (default: the first)" })
+          .option('spec', { type: 'string', describe: 'which spec name (default: the first)' })
+          .option('trial', { type: 'string', describe: 'trial id, e.g. refit/p2/s0 (default: the refit)' })
+          .example(
+            '$0 export --results out/results.json --backend torch-style --out model.onnx',
+            "torch-style's refit model, without training again",
+          )
+          .example(
+            '$0 export --results out/results.json --to tfjs --out keras-model/',
+            'TF.js layers format',
+          ),
+      (a) =>
+        ctx.print(
+          exportModel({
+            results: a.results,
+            out: a.out,
+            to: a.to,
+            ...(a.backend ? { backend: a.backend } : {}),
+            ...(a.spec ? { spec: a.spec } : {}),
+            ...(a.trial ? { trial: a.trial } : {}),
+          }),
+        ),
+    ),
 }

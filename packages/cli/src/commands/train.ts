@@ -1,8 +1,11 @@
 import { basename, dirname } from 'node:path'
-import { type Device, runExperiment, trainedModelOf, UserError } from '@dualfit/core'
+import { type Device, resolveEngine, runSingle, trainedModelOf, UserError } from '@dualfit/core'
+import { exportOnnx } from '@dualfit/onnx'
 import { duration, num, textTable } from '@dualfit/report'
-import { load, pickEngine } from '../backends.js'
-import { toJson, writeFiles } from '../io.js'
+import type { Argv } from 'yargs'
+import { choice, load } from '../backends.js'
+import { checkOutputFile, toJson, writeFiles } from '../io.js'
+import { type Command, type Context, DEVICES, dataArgs, dataOptions, nonNegativeInt } from '../options.js'
 import { DATA_SPEC, type DataArgs, loadSpec } from '../spec.js'
 
 export interface TrainArgs extends DataArgs {
@@ -31,33 +34,21 @@ export async function train(a: TrainArgs): Promise<string> {
   if (!a.spec && !a.data)
     throw new UserError('train: name an experiment with --spec or a data file with --data')
   const specPath = a.spec ?? DATA_SPEC
-  const exp = await loadSpec(specPath, {
-    ...a,
-    set: a.set ?? [],
-    patch: (raw) => ({
-      ...raw,
-      seeds: [a.seed],
-      grid: {},
-      cv: null,
-      selection: undefined,
-      refit: !a.earlyStopping,
-      earlyStopping: a.earlyStopping ? raw.earlyStopping : null,
-    }),
-  })
+  const exp = await loadSpec(specPath, { ...a, set: a.set ?? [] })
   if (a.earlyStopping && !exp.spec.earlyStopping) {
     // Nothing to stop by: say so rather than silently training without a rule.
     throw new UserError(`--early-stopping: spec '${specPath}' has no earlyStopping section`)
   }
+  if (a.save) checkOutputFile(a.save, '--save')
   const backend = await load(a.backend)
   try {
-    const engine = await pickEngine(backend, a.device, a.engine)
-    const r = await runExperiment(exp, backend, engine.id, { signal: a.signal })
+    const engine = await resolveEngine(backend, choice(a.engine, a.device))
+    const stage = a.earlyStopping ? 'early-stopping' : 'refit'
+    const r = await runSingle(exp, backend, engine.id, { seed: a.seed, stage }, { signal: a.signal })
     const trial = r.trials[0]
     if (!trial) throw new Error('train ran no trial')
-    if (a.save) {
-      const bytes = await backend.exportOnnx(trainedModelOf(r, trial))
-      await writeFiles(dirname(a.save), { [basename(a.save)]: bytes })
-    }
+    if (a.save)
+      await writeFiles(dirname(a.save), { [basename(a.save)]: exportOnnx(trainedModelOf(r, trial)) })
     if (a.format === 'json') return toJson(r)
     const epochs = sampleEpochs(trial.history.loss.length).map((e) => [
       String(e + 1),
@@ -83,4 +74,55 @@ export async function train(a: TrainArgs): Promise<string> {
   } finally {
     await backend.dispose()
   }
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  register: (y: Argv, ctx: Context) =>
+    y.command(
+      'train',
+      "Train one configuration (the spec's own values; grid and CV ignored) on one backend and print its loss curve",
+      (o) =>
+        dataOptions(o)
+          .option('spec', {
+            type: 'string',
+            describe: 'experiment spec file (JSON); --data alone trains a linear model',
+          })
+          .option('backend', { type: 'string', default: 'torch-style', describe: 'backend name or package' })
+          .option('device', { choices: DEVICES })
+          .option('engine', { type: 'string', describe: "a backend's engine id (see `dualfit backends`)" })
+          .option('seed', { coerce: nonNegativeInt('seed'), default: 0 })
+          .option('set', {
+            type: 'string',
+            array: true,
+            describe: 'override a spec field, e.g. --set optimizer.lr=0.1',
+          })
+          .option('early-stopping', {
+            type: 'boolean',
+            default: false,
+            describe: "apply the spec's earlyStopping rule",
+          })
+          .option('save', { type: 'string', describe: 'write the trained model as ONNX to this file' })
+          .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
+          .example(
+            '$0 train --spec experiments/seed-torch.json --set optimizer.lr=0.1 --save model.onnx',
+            "the article's PyTorch run",
+          ),
+      (a) =>
+        ctx.print(
+          train({
+            ...dataArgs(a),
+            ...(a.spec ? { spec: a.spec } : {}),
+            backend: a.backend,
+            ...(a.device ? { device: a.device as Device } : {}),
+            ...(a.engine ? { engine: a.engine } : {}),
+            seed: a.seed,
+            ...(a.set ? { set: a.set } : {}),
+            earlyStopping: a['early-stopping'],
+            ...(a.save ? { save: a.save } : {}),
+            format: a.format,
+            signal: ctx.signal,
+          }),
+        ),
+    ),
 }

@@ -1,0 +1,83 @@
+/**
+ * Engine resolution, in one place for every backend: as ONNX Runtime's resolveBackend, engines are
+ * tried in the backend's order of preference, each probed lazily and once, and when none fits every
+ * reason is reported together.
+ */
+import type { Backend, Device, Engine, EngineInfo } from './backend.js'
+import { UserError } from './errors.js'
+
+const probes = new WeakMap<Backend, Map<string, Promise<string | null>>>()
+
+function probe(backend: Backend, engine: Engine): Promise<string | null> {
+  let cache = probes.get(backend)
+  if (!cache) {
+    cache = new Map()
+    probes.set(backend, cache)
+  }
+  let p = cache.get(engine.id)
+  if (!p) {
+    // A probe that throws is an unavailable engine, not a crash.
+    p = engine.probe().catch((e: unknown) => (e instanceof Error ? e.message : String(e)))
+    cache.set(engine.id, p)
+  }
+  return p
+}
+
+async function info(backend: Backend, engine: Engine, isDefault: boolean): Promise<EngineInfo> {
+  const why = await probe(backend, engine)
+  return {
+    id: engine.id,
+    device: engine.device,
+    available: why === null,
+    detail: why ?? engine.detail,
+    ...(isDefault ? { default: true } : {}),
+  }
+}
+
+/** Every engine of a backend, probed; the first available one is marked default. */
+export async function listEngines(backend: Backend): Promise<EngineInfo[]> {
+  const out: EngineInfo[] = []
+  let found = false
+  for (const e of backend.engines) {
+    const i = await info(backend, e, false)
+    if (i.available && !found) {
+      i.default = true
+      found = true
+    }
+    out.push(i)
+  }
+  return out
+}
+
+export interface EngineChoice {
+  /** An engine id, e.g. 'wasm' (from `name:engine` or --engine). */
+  engine?: string
+  /** Otherwise the first available engine on this device, or on any device. */
+  device?: Device
+}
+
+/** The engine to run on, or a UserError that says why none can run here. */
+export async function resolveEngine(backend: Backend, choice: EngineChoice = {}): Promise<EngineInfo> {
+  const offered = backend.engines
+  if (choice.engine !== undefined) {
+    const e = offered.find((x) => x.id === choice.engine)
+    if (!e) {
+      throw new UserError(
+        `engine '${choice.engine}': ${backend.id} offers ${offered.map((x) => x.id).join(', ')}`,
+      )
+    }
+    const i = await info(backend, e, false)
+    if (!i.available) throw new UserError(`engine '${e.id}' of ${backend.id} is not available: ${i.detail}`)
+    return i
+  }
+  const candidates = choice.device ? offered.filter((e) => e.device === choice.device) : offered
+  const reasons: string[] = []
+  for (const e of candidates) {
+    const i = await info(backend, e, false)
+    if (i.available) return i
+    reasons.push(`${e.id}: ${i.detail}`)
+  }
+  throw new UserError(
+    `--device ${choice.device ?? 'any'}: ${backend.id} has no available engine (${reasons.join('; ') || 'none offered'})`,
+  )
+}

@@ -1,0 +1,42 @@
+/** The model layout every backend shares: Dense layers, kernels [inputs, units] row-major. */
+import type { LayerWeights, TrainedModel } from './backend.js'
+import { UserError } from './errors.js'
+
+/** [rows, cols] row-major -> [cols, rows] row-major (PyTorch keeps Linear weights as [out, in]). */
+export function transpose(data: ArrayLike<number>, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length)
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number
+  return out
+}
+
+/** Throws a UserError naming the first layer whose weights do not fit the model's shape. */
+export function checkModel(model: TrainedModel): void {
+  if (model.weights.length !== model.layers.length) {
+    throw new UserError(`model: ${model.layers.length} layer(s) but weights for ${model.weights.length}`)
+  }
+  let width = model.inputs
+  model.layers.forEach((layer, i) => {
+    const w = model.weights[i] as LayerWeights
+    const ok =
+      w.inputs === width &&
+      w.units === layer.units &&
+      w.kernel.length === width * layer.units &&
+      w.bias.length === layer.units
+    if (!ok) {
+      throw new UserError(
+        `model: layer ${i} expects a [${width}, ${layer.units}] kernel and ${layer.units} bias value(s), ` +
+          `got [${w.inputs}, ${w.units}] (${w.kernel.length} values) and ${w.bias.length}`,
+      )
+    }
+    width = layer.units
+  })
+}
+
+/** Throws a UserError unless `x` holds whole rows of `width` values; returns the row count. */
+export function rowsOf(x: ArrayLike<number>, width: number, what = 'x'): number {
+  if (x.length === 0 || x.length % width !== 0) {
+    throw new UserError(`${what}: expected rows of ${width} value(s), got ${x.length} value(s)`)
+  }
+  return x.length / width
+}

@@ -1,0 +1,232 @@
+/** Planning: a spec and its data become an Experiment, and an Experiment a list of trials. */
+import { createHash } from 'node:crypto'
+import type { DataSplit } from './backend.js'
+import { type DataInfo, type Dataset, dataHash, loadDataset, subset } from './datasets.js'
+import { UserError } from './errors.js'
+import type { Params, Stage, Trial } from './results.js'
+import { Rng } from './rng.js'
+import { type ExperimentSpec, parseSpec, setPath } from './spec.js'
+
+/** Fields that define the protocol itself; varying them per grid point would make scores incomparable. */
+const FIXED_FIELDS = new Set([
+  'name',
+  'description',
+  'dataset',
+  'seeds',
+  'grid',
+  'cv',
+  'selection',
+  'refit',
+  'report',
+  'standardize',
+  'split',
+])
+
+/** A validated spec with its data and grid expanded: everything a trial needs, computed once. */
+export interface Experiment {
+  /** The spec as given (before defaults): what a worker needs to rebuild this experiment. */
+  raw: unknown
+  source: string
+  /** Where a file dataset's relative path starts (the spec file's folder). */
+  baseDir: string
+  spec: ExperimentSpec
+  specHash: string
+  dataset: Dataset
+  /** The rows CV and refit use: all of them, or what the split left after holding out `holdout`. */
+  dev: DataSplit
+  /** The held-out test rows (spec `split`), never trained on. */
+  holdout: DataSplit | null
+  data: DataInfo
+  gridKeys: string[]
+  points: { params: Params; spec: ExperimentSpec }[]
+  /** Report inputs as rows of `dataset.inputs` values. */
+  predictRows: number[][]
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical)
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    )
+  }
+  return v
+}
+
+export function hashSpec(spec: ExperimentSpec): string {
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(spec)))
+    .digest('hex')
+}
+
+function cartesian(keys: string[], values: unknown[][]): Params[] {
+  let out: Params[] = [{}]
+  keys.forEach((k, i) => {
+    out = out.flatMap((p) => (values[i] as unknown[]).map((v) => ({ ...p, [k]: v })))
+  })
+  return out
+}
+
+/** Test rows as scikit-learn's train_test_split: ceil(test * n) held out, from a seeded permutation. */
+function splitRows(
+  n: number,
+  split: NonNullable<ExperimentSpec['split']>,
+): { dev: Uint32Array; test: Uint32Array } {
+  const nTest = Math.ceil(split.test * n)
+  // Without shuffling the last rows are the test set, as train_test_split(shuffle=False).
+  const test = split.shuffle
+    ? new Rng(split.seed, 'split').permutation(n).subarray(0, nTest)
+    : Uint32Array.from({ length: nTest }, (_, i) => n - nTest + i)
+  // Development rows keep file order: a mask, not a sort (1e6 rows).
+  const held = new Uint8Array(n)
+  for (const i of test) held[i] = 1
+  const dev = new Uint32Array(n - nTest)
+  let at = 0
+  for (let i = 0; i < n; i++) if (!held[i]) dev[at++] = i
+  return { dev, test }
+}
+
+/**
+ * Validates a spec (parsed JSON), loads its data and checks everything that depends on it;
+ * UserError otherwise. A file dataset's path is relative to `baseDir`.
+ */
+export async function prepareExperiment(
+  raw: unknown,
+  source = 'spec',
+  baseDir = process.cwd(),
+): Promise<Experiment> {
+  const spec = parseSpec(raw, source)
+  const gridKeys = Object.keys(spec.grid)
+  if (!spec.refit && gridKeys.length === 0 && !spec.cv && !spec.earlyStopping) {
+    throw new UserError(
+      `${source}: refit: expected true when there is no grid, cv or earlyStopping (nothing would train)`,
+    )
+  }
+  for (const k of gridKeys) {
+    const root = k.split('.')[0] as string
+    if (FIXED_FIELDS.has(root))
+      throw new UserError(`${source}: grid."${k}": '${root}' is fixed for the whole experiment`)
+  }
+  const points = cartesian(
+    gridKeys,
+    gridKeys.map((k) => spec.grid[k] as unknown[]),
+  ).map((params, i) => {
+    let pointRaw = raw
+    for (const [k, v] of Object.entries(params)) pointRaw = setPath(pointRaw, k, v)
+    const label = Object.entries(params)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ')
+    return { params, spec: parseSpec(pointRaw, `${source} (grid point ${i}: ${label})`) }
+  })
+  // The spec is checked in full before a possibly large file is read.
+  const dataset = await loadDataset(spec.dataset, baseDir)
+  for (const { spec: s } of points) checkShapes(s, dataset, source)
+  let dev: DataSplit = dataset
+  let holdout: DataSplit | null = null
+  if (spec.split) {
+    const rows = splitRows(dataset.n, spec.split)
+    if (rows.dev.length < 2)
+      throw new UserError(
+        `${source}: split.test: ${spec.split.test} of ${dataset.n} rows leaves ${rows.dev.length} to train on, expected at least 2`,
+      )
+    dev = subset(dataset, rows.dev)
+    holdout = subset(dataset, rows.test)
+  }
+  const minRows = spec.cv?.folds ?? 1
+  if (dev.n < minRows) {
+    const after = [
+      dataset.dropped > 0 ? `dropping ${dataset.dropped} with missing values` : '',
+      holdout ? `holding out ${holdout.n} for test` : '',
+    ].filter(Boolean)
+    throw new UserError(
+      `${source}: cv.folds: expected at most ${dev.n} (the rows of ${dataset.name}${after.length ? ` after ${after.join(' and ')}` : ''}), got ${minRows}`,
+    )
+  }
+  const predictRows = spec.report.predict.map((v, i) => {
+    const row = Array.isArray(v) ? v : [v]
+    if (row.length !== dataset.inputs) {
+      throw new UserError(
+        `${source}: report.predict[${i}]: expected ${dataset.inputs} input value(s), got ${row.length}`,
+      )
+    }
+    return row
+  })
+  const data: DataInfo = {
+    name: dataset.name,
+    description: dataset.description,
+    ...('file' in spec.dataset ? { file: spec.dataset.file } : {}),
+    columns: dataset.columns,
+    units: { x: dataset.inputUnits, y: dataset.outputUnits },
+    rows: dataset.n,
+    dropped: dataset.dropped,
+    testRows: holdout?.n ?? 0,
+    sha256: dataHash(dataset),
+  }
+  return {
+    raw,
+    source,
+    baseDir,
+    spec,
+    specHash: hashSpec(spec),
+    dataset,
+    dev,
+    holdout,
+    data,
+    gridKeys,
+    points,
+    predictRows,
+  }
+}
+
+function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
+  const last = s.model.layers.length - 1
+  const units = s.model.layers[last]?.units
+  if (units !== d.outputs) {
+    throw new UserError(
+      `${source}: model.layers[${last}].units: expected ${d.outputs} (the dataset's outputs), got ${units}`,
+    )
+  }
+}
+
+/** A search runs when there is something to choose (a grid) or to score (CV). */
+function hasSearch(exp: Experiment): boolean {
+  return exp.gridKeys.length > 0 || exp.spec.cv !== null
+}
+
+/** The search stage's trials: grid point x fold x seed (all rows when there is no CV). */
+export function searchTrials(exp: Experiment): Trial[] {
+  const { spec } = exp
+  if (!hasSearch(exp)) return []
+  const folds: (number | null)[] = spec.cv ? Array.from({ length: spec.cv.folds }, (_, i) => i) : [null]
+  return exp.points.flatMap((p, point) =>
+    folds.flatMap((fold) =>
+      spec.seeds.map((seed) => ({
+        id: `search/p${point}${fold === null ? '' : `/f${fold}`}/s${seed}`,
+        stage: 'search' as const,
+        point,
+        params: p.params,
+        fold,
+        seed,
+      })),
+    ),
+  )
+}
+
+/** Trials on all rows for the selected point: the refit, then the early-stopping run. */
+export function finalTrials(exp: Experiment, point: number): Trial[] {
+  const stages: Stage[] = []
+  if (exp.spec.refit) stages.push('refit')
+  if (exp.spec.earlyStopping) stages.push('early-stopping')
+  return stages.flatMap((stage) =>
+    exp.spec.seeds.map((seed) => ({
+      id: `${stage}/p${point}/s${seed}`,
+      stage,
+      point,
+      params: exp.points[point]?.params ?? {},
+      fold: null,
+      seed,
+    })),
+  )
+}

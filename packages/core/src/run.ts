@@ -1,0 +1,136 @@
+/** Running an experiment on a backend: the planned trials in stages, then the results record. */
+import { createRequire } from 'node:module'
+import { cpus } from 'node:os'
+import type { Backend, EngineInfo } from './backend.js'
+import { resolveEngine } from './engines.js'
+import { type Experiment, finalTrials, searchTrials } from './plan.js'
+import type { ExperimentResult, PointScore, Stage, Trial, TrialResult } from './results.js'
+import { RESULTS_SCHEMA_VERSION } from './results.js'
+import { scorePoints, selectPoint } from './select.js'
+import { runTrial } from './trial.js'
+
+const CORE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
+
+export interface RunOptions {
+  /** Called after each trial, e.g. for a progress bar. */
+  onTrial?: (done: number, total: number, result: TrialResult) => void
+  /** Checked between trials; an aborted run throws its reason and returns nothing. */
+  signal?: AbortSignal
+  /** Extra package versions for the environment record. */
+  packages?: Record<string, string>
+  /** Runs one trial elsewhere (e.g. a worker thread); in-process `runTrial` by default. */
+  run?: (trial: Trial) => Promise<TrialResult>
+  /** Trials in flight at once (default 1); results keep the planned order either way. */
+  concurrency?: number
+}
+
+/** Trials in planned order, `concurrency` at a time, stopping between trials when aborted. */
+async function runAll(
+  planned: Trial[],
+  run: (t: Trial) => Promise<TrialResult>,
+  opts: RunOptions,
+  onDone: (r: TrialResult) => void,
+) {
+  const out: TrialResult[] = new Array(planned.length)
+  let next = 0
+  const lane = async () => {
+    while (next < planned.length) {
+      opts.signal?.throwIfAborted()
+      const i = next++
+      const r = await run(planned[i] as Trial)
+      out[i] = r
+      onDone(r)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 1) }, lane))
+  return out
+}
+
+function record(
+  exp: Experiment,
+  backend: Backend,
+  engine: EngineInfo,
+  trials: TrialResult[],
+  selection: { scores: PointScore[]; selected: number },
+  opts: RunOptions,
+  t0: number,
+): ExperimentResult {
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    kind: 'dualfit.experiment',
+    spec: exp.spec,
+    specHash: exp.specHash,
+    data: exp.data,
+    backend: { id: backend.id, version: backend.version, engine },
+    environment: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cpus: cpus().length,
+      workers: Math.max(1, opts.concurrency ?? 1),
+      packages: { '@dualfit/core': CORE_VERSION, [backend.id]: backend.version, ...opts.packages },
+    },
+    grid: { keys: exp.gridKeys, points: exp.points.map((p) => p.params) },
+    selection: { score: exp.spec.selection.score, rule: exp.spec.selection.rule, ...selection },
+    trials,
+    totals: {
+      trials: trials.length,
+      steps: trials.reduce((a, t) => a + t.steps, 0),
+      trainMs: trials.reduce((a, t) => a + t.timings.trainMs, 0),
+      wallMs: performance.now() - t0,
+    },
+  }
+}
+
+/** grid x folds x seeds, model selection, refit and the early-stopping run, on one backend and engine. */
+export async function runExperiment(
+  exp: Experiment,
+  backend: Backend,
+  engine: string,
+  opts: RunOptions = {},
+): Promise<ExperimentResult> {
+  const t0 = performance.now()
+  const engineInfo = await resolveEngine(backend, { engine })
+  const search = searchTrials(exp)
+  const total = search.length + finalTrials(exp, 0).length
+  let done = 0
+  const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine))
+  const onDone = (r: TrialResult) => opts.onTrial?.(++done, total, r)
+  const trials = await runAll(search, run, opts, onDone)
+  const scores = scorePoints(exp, trials)
+  const selected = search.length > 0 ? selectPoint(scores) : 0
+  trials.push(...(await runAll(finalTrials(exp, selected), run, opts, onDone)))
+  return record(exp, backend, engineInfo, trials, { scores, selected }, opts, t0)
+}
+
+/**
+ * One training of the spec's own values (grid and CV aside) for one seed: `dualfit train`.
+ * Stage 'refit' trains for `epochs`; 'early-stopping' applies the spec's earlyStopping rule.
+ */
+export async function runSingle(
+  exp: Experiment,
+  backend: Backend,
+  engine: string,
+  trial: { seed: number; stage: Exclude<Stage, 'search'> },
+  opts: Pick<RunOptions, 'signal' | 'packages'> = {},
+): Promise<ExperimentResult> {
+  const t0 = performance.now()
+  const engineInfo = await resolveEngine(backend, { engine })
+  opts.signal?.throwIfAborted()
+  const single: Experiment = { ...exp, gridKeys: [], points: [{ params: {}, spec: exp.spec }] }
+  const result = await runTrial(
+    single,
+    {
+      id: `${trial.stage}/p0/s${trial.seed}`,
+      stage: trial.stage,
+      point: 0,
+      params: {},
+      fold: null,
+      seed: trial.seed,
+    },
+    backend,
+    engine,
+  )
+  return record(single, backend, engineInfo, [result], { scores: [], selected: 0 }, opts, t0)
+}

@@ -1,0 +1,166 @@
+/** One trial: the job every backend gets for it, and running it on a backend. */
+import type { Backend, DataSplit, EpochLogs, LayerWeights, TrainJob } from './backend.js'
+import { subset } from './datasets.js'
+import { EarlyStopping } from './early-stopping.js'
+import { UserError } from './errors.js'
+import { batchOrder, kFold } from './folds.js'
+import { initialWeights } from './init.js'
+import { mse } from './metrics.js'
+import { checkModel } from './model.js'
+import type { Experiment } from './plan.js'
+import type { Trial, TrialResult, WeightsJson } from './results.js'
+import { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
+import type { ExperimentSpec } from './spec.js'
+
+function trialRows(
+  exp: Experiment,
+  trial: Trial,
+): { train: DataSplit; test: DataSplit | null; validation?: DataSplit } {
+  const d = exp.dev
+  const s = exp.points[trial.point]?.spec as ExperimentSpec
+  if (trial.fold !== null && s.cv) {
+    const fold = kFold(d.n, s.cv.folds, s.cv.shuffle, trial.seed)[trial.fold]
+    if (!fold) throw new RangeError(`fold ${trial.fold} out of range`)
+    return { train: subset(d, fold.train), test: subset(d, fold.test) }
+  }
+  const split = trial.stage === 'early-stopping' ? s.earlyStopping?.validationSplit : undefined
+  if (split !== undefined) {
+    // Keras' validation_split: the last rows, before any shuffling.
+    const at = Math.floor(d.n * (1 - split))
+    if (at < 1 || at >= d.n) {
+      throw new UserError(
+        `${exp.source}: earlyStopping.validationSplit: leaves no rows on one side of ${d.n}`,
+      )
+    }
+    const idx = Array.from({ length: d.n }, (_, i) => i)
+    return { train: subset(d, idx.slice(0, at)), test: exp.holdout, validation: subset(d, idx.slice(at)) }
+  }
+  return { train: d, test: exp.holdout }
+}
+
+/** The job a backend runs for one trial: identical for every backend, by construction. */
+export function buildJob(
+  exp: Experiment,
+  trial: Trial,
+  engine: string,
+): { job: TrainJob; test: DataSplit | null; scaler: Scaler } {
+  const s = exp.points[trial.point]?.spec as ExperimentSpec
+  const rows = trialRows(exp, trial)
+  const { test } = rows
+  // Fitted on this trial's training rows alone, so no statistic leaks from the rows it is scored on.
+  const scaler = fitScaler(rows.train, s.standardize)
+  const train = scaleSplit(rows.train, scaler)
+  const validation = rows.validation && scaleSplit(rows.validation, scaler)
+  // Common random numbers: every grid point of a fold and seed starts from the same weights and order.
+  const stream = trial.fold === null ? ['all'] : ['fold', trial.fold]
+  const framework = s.init === 'framework'
+  const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
+  const job: TrainJob = {
+    engine,
+    model: { inputs: exp.dataset.inputs, layers: s.model.layers },
+    loss: s.loss,
+    optimizer: s.optimizer,
+    epochs: es?.maxEpochs ?? s.epochs,
+    batchSize: s.batchSize === 'full' ? train.n : Math.min(s.batchSize, train.n),
+    data: train,
+    ...(validation ? { validation } : {}),
+    initialWeights:
+      s.init === 'framework'
+        ? null
+        : initialWeights(s.init, exp.dataset.inputs, s.model.layers, trial.seed, ...stream),
+    order: framework ? null : batchOrder(train.n, s.shuffle, trial.seed, ...stream),
+    seed: trial.seed,
+    restoreBestWeights: es?.restoreBestWeights ?? false,
+  }
+  return { job, test, scaler }
+}
+
+function weightsJson(ws: LayerWeights[]): WeightsJson[] {
+  return ws.map((w) => ({
+    inputs: w.inputs,
+    units: w.units,
+    kernel: Array.from(w.kernel),
+    bias: Array.from(w.bias),
+  }))
+}
+
+/** Runs one trial on a backend; pure function of (experiment, trial, backend, engine) apart from timings. */
+export async function runTrial(
+  exp: Experiment,
+  trial: Trial,
+  backend: Backend,
+  engine: string,
+): Promise<TrialResult> {
+  const t0 = performance.now()
+  const { job, test, scaler } = buildJob(exp, trial, engine)
+  const s = exp.points[trial.point]?.spec as ExperimentSpec
+  const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
+  const rule = new EarlyStopping(es)
+  const monitorVal = es?.monitor === 'val_loss'
+  // The harness, not the backend, keeps the history: every epoch passes through here.
+  const history: TrialResult['history'] = { loss: [], ...(job.validation ? { valLoss: [] } : {}) }
+  const onEpochEnd = (epoch: number, logs: EpochLogs) => {
+    if (epoch !== history.loss.length) {
+      throw new Error(`${backend.id}: epoch ${epoch} reported after ${history.loss.length} epoch(s)`)
+    }
+    history.loss.push(logs.loss)
+    if (history.valLoss) history.valLoss.push(logs.valLoss ?? Number.NaN)
+    // A non-finite training loss is divergence whatever is monitored.
+    const monitored = !Number.isFinite(logs.loss)
+      ? Number.NaN
+      : monitorVal
+        ? (logs.valLoss ?? Number.NaN)
+        : logs.loss
+    return rule.update(epoch, monitored)
+  }
+  const trainStart = performance.now()
+  const result = await backend.train(job, { onEpochEnd })
+  const callMs = performance.now() - trainStart
+  const trained = { inputs: job.model.inputs, layers: job.model.layers, weights: result.weights }
+  checkModel(trained)
+  // Scores, predictions and saved weights are all in the data's own units.
+  const model = unscaleModel(trained, scaler)
+  let testMse: number | null = null
+  if (test) {
+    const pred = await backend.predict(model, test.x, engine)
+    testMse = rule.diverged ? Number.POSITIVE_INFINITY : mse(pred, test.y)
+  }
+  const predictions = []
+  if (trial.stage !== 'search' && exp.predictRows.length > 0) {
+    const x = Float32Array.from(exp.predictRows.flat())
+    const y = await backend.predict(model, x, engine)
+    const outs = exp.dataset.outputs
+    for (const [i, row] of exp.predictRows.entries()) {
+      const yi = Array.from(y.subarray(i * outs, (i + 1) * outs))
+      const exact = exp.dataset.exact?.(row)
+      predictions.push({
+        x: row,
+        y: yi,
+        ...(exact ? { exact, absError: yi.map((v, j) => Math.abs(v - (exact[j] as number))) } : {}),
+      })
+    }
+  }
+  const last = history.loss[history.loss.length - 1] ?? Number.NaN
+  const trainMs = Math.max(0, callMs - result.setupMs)
+  const totalMs = performance.now() - t0
+  return {
+    ...trial,
+    epochs: job.epochs,
+    epochsRun: history.loss.length,
+    stoppedEpoch: rule.stoppedEpoch,
+    bestEpoch: rule.bestEpoch >= 0 ? rule.bestEpoch : null,
+    diverged: rule.diverged,
+    steps: result.steps,
+    history,
+    finalLoss: rule.diverged ? Number.POSITIVE_INFINITY : last,
+    testMse,
+    weights: weightsJson(model.weights),
+    predictions,
+    timings: {
+      setupMs: result.setupMs,
+      trainMs,
+      totalMs,
+      usPerStep: result.steps > 0 ? (trainMs * 1000) / result.steps : 0,
+    },
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { type Backend, type Engine, listEngines, resolveEngine } from '../src/index.js'
+
+function backend(engines: Engine[]): Backend {
+  return {
+    id: 'fake',
+    version: 'fake@0',
+    engines,
+    train: async () => ({ weights: [], steps: 0, setupMs: 0 }),
+    predict: async () => new Float32Array(),
+    dispose: async () => {},
+  }
+}
+
+function engine(id: string, device: Engine['device'], why: string | null | Error, calls: string[]): Engine {
+  return {
+    id,
+    device,
+    detail: `${id} engine`,
+    probe: async () => {
+      calls.push(id)
+      if (why instanceof Error) throw why
+      return why
+    },
+  }
+}
+
+describe('engine resolution', () => {
+  it('lists every engine with its probe outcome; the first available one is the default', async () => {
+    const calls: string[] = []
+    const b = backend([
+      engine('gpu', 'gpu', 'no adapter', calls),
+      engine('cpu', 'cpu', null, calls),
+      engine('wasm', 'wasm', null, calls),
+    ])
+    expect(await listEngines(b)).toEqual([
+      { id: 'gpu', device: 'gpu', available: false, detail: 'no adapter' },
+      { id: 'cpu', device: 'cpu', available: true, detail: 'cpu engine', default: true },
+      { id: 'wasm', device: 'wasm', available: true, detail: 'wasm engine' },
+    ])
+    await listEngines(b)
+    await resolveEngine(b, { engine: 'wasm' })
+    // Probed once per backend instance, however often asked.
+    expect(calls).toEqual(['gpu', 'cpu', 'wasm'])
+  })
+
+  it('probes lazily in order of preference and stops at the first that runs', async () => {
+    const calls: string[] = []
+    const b = backend([engine('cpu', 'cpu', null, calls), engine('wasm', 'wasm', null, calls)])
+    expect((await resolveEngine(b)).id).toBe('cpu')
+    expect(calls).toEqual(['cpu'])
+    expect((await resolveEngine(b, { device: 'wasm' })).id).toBe('wasm')
+  })
+
+  it('collects every reason when nothing runs, and treats a throwing probe as unavailable', async () => {
+    const calls: string[] = []
+    const b = backend([
+      engine('webgpu', 'gpu', 'no Vulkan loader', calls),
+      engine('cuda', 'gpu', new Error('libcudart.so not found'), calls),
+      engine('cpu', 'cpu', null, calls),
+    ])
+    await expect(resolveEngine(b, { device: 'gpu' })).rejects.toThrow(
+      '--device gpu: fake has no available engine (webgpu: no Vulkan loader; cuda: libcudart.so not found)',
+    )
+    await expect(resolveEngine(b, { engine: 'cuda' })).rejects.toThrow(
+      "engine 'cuda' of fake is not available: libcudart.so not found",
+    )
+    await expect(resolveEngine(b, { engine: 'tpu' })).rejects.toThrow(
+      "engine 'tpu': fake offers webgpu, cuda, cpu",
+    )
+  })
+})
