@@ -1,6 +1,5 @@
 import {
   type Backend,
-  batches,
   batchOrder,
   builtinDataset,
   type EpochDecision,
@@ -40,49 +39,6 @@ export const CONTINUE: EpochDecision = { stop: false, snapshot: false }
 export const hooks = (decide: TrainHooks['onEpochEnd'] = () => CONTINUE): TrainHooks => ({
   onEpochEnd: decide,
 })
-
-/**
- * The same training by hand, in float64: Dense(1) on one input, MSE, TF.js' Adam
- * (bias-corrected moments, eps added to the root), visiting `order(epoch)` in batches.
- */
-export function referenceAdam(j: TrainJob): { loss: number[]; w: number; b: number } {
-  const { lr, beta1, beta2 } = j.optimizer
-  const eps = j.optimizer.eps ?? 1e-7
-  const [x, y] = [j.data.x, j.data.y]
-  let w = j.initialWeights?.[0]?.kernel[0] as number
-  let b = j.initialWeights?.[0]?.bias[0] as number
-  // Moments of [w, b].
-  const m = [0, 0]
-  const v = [0, 0]
-  let t = 0
-  const loss: number[] = []
-  for (let e = 0; e < j.epochs; e++) {
-    let sum = 0
-    for (const batch of batches((j.order as (e: number) => Uint32Array)(e), j.batchSize)) {
-      let [gw, gb] = [0, 0]
-      for (const i of batch) {
-        const xi = x[i] as number
-        const d = w * xi + b - (y[i] as number)
-        sum += d * d
-        gw += (2 * d * xi) / batch.length
-        gb += (2 * d) / batch.length
-      }
-      t++
-      const [sw, sb] = [gw, gb].map((g, k) => {
-        m[k] = beta1 * (m[k] as number) + (1 - beta1) * g
-        v[k] = beta2 * (v[k] as number) + (1 - beta2) * g * g
-        return (
-          (lr * ((m[k] as number) / (1 - beta1 ** t))) /
-          (Math.sqrt((v[k] as number) / (1 - beta2 ** t)) + eps)
-        )
-      }) as [number, number]
-      w -= sw
-      b -= sb
-    }
-    loss.push(sum / j.data.n)
-  }
-  return { loss, w, b }
-}
 
 /** Trains and keeps what the harness would record: each epoch's logs, the epochs run, the call's time. */
 export async function fit(backend: Backend, j: TrainJob, h: TrainHooks = hooks()) {

@@ -131,15 +131,6 @@ describe('torch-style backend', () => {
     expect(r.history.valLoss?.[4]).toBeCloseTo(mse(y, subset(seed, [5, 6]).y), 3)
   })
 
-  it('obeys stop and restores the best snapshot', async () => {
-    const decisions = (epoch: number): EpochDecision => ({ stop: epoch === 4, snapshot: epoch === 1 })
-    const r = await fit(job({ restoreBestWeights: true }), { onEpochEnd: decisions })
-    expect(r.epochsRun).toBe(5)
-    expect(r.history.loss).toHaveLength(5)
-    const upToBest = await fit(job({ epochs: 2 }), { onEpochEnd: go })
-    expect(r.model.weights).toEqual(upToBest.model.weights)
-  })
-
   it('framework mode: PyTorch init and a reshuffled order, both seeded', async () => {
     const fw = (s: number) => job({ initialWeights: null, order: null, seed: s, batchSize: 2, epochs: 3 })
     const a = await fit(fw(1), { onEpochEnd: go })

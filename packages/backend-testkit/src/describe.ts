@@ -1,0 +1,85 @@
+import type { Backend } from '@dualfit/core'
+import { afterAll, beforeAll, describe, it } from 'vitest'
+import { CHECK_TITLES, type CheckName, type CheckOptions, checks } from './checks.js'
+import { ConformanceError } from './compare.js'
+
+export interface DescribeOptions extends CheckOptions {
+  /** Engine id to test; default: the backend's first engine whose probe() is null. */
+  engine?: string
+  /** A reason to register the suite as skipped (e.g. 'python3 with torch not found'); null runs it. */
+  skip?: string | null
+  /** Per test, in ms (default 60000); the leak check runs `trials` jobs within it. */
+  timeout?: number
+}
+
+/** The engine to run on: the requested one if it is offered and available, else the first available. */
+export async function resolveEngine(backend: Backend, requested?: string): Promise<string> {
+  const engines = backend.engines ?? []
+  if (engines.length === 0) throw new ConformanceError(`${backend.id} offers no engines`)
+  if (requested !== undefined) {
+    const engine = engines.find((e) => e.id === requested)
+    if (!engine)
+      throw new ConformanceError(
+        `engine '${requested}' is not one of ${backend.id}'s engines (${engines.map((e) => e.id).join(', ')})`,
+      )
+    const reason = await engine.probe()
+    if (reason !== null) throw new ConformanceError(`engine '${requested}' is not available here: ${reason}`)
+    return requested
+  }
+  const reasons: string[] = []
+  for (const engine of engines) {
+    const reason = await engine.probe()
+    if (reason === null) return engine.id
+    reasons.push(`${engine.id}: ${reason}`)
+  }
+  throw new ConformanceError(
+    `no engine of ${backend.id} is available here (${reasons.join('; ')}); pass options.skip to skip the suite`,
+  )
+}
+
+const NAMES = Object.keys(CHECK_TITLES) as CheckName[]
+
+function register(backend: Backend, options: DescribeOptions, timeout: number): void {
+  let engine = ''
+  let disposed = false
+  beforeAll(async () => {
+    engine = await resolveEngine(backend, options.engine)
+  }, timeout)
+  // Also when the dispose test is filtered out or an earlier failure skipped it.
+  afterAll(async () => {
+    if (!disposed) await backend.dispose()
+  }, timeout)
+  for (const name of NAMES) {
+    const run = async () => {
+      if (name === 'dispose') disposed = true
+      await checks[name](backend, engine, options)
+    }
+    if (name === 'saves' && !backend.saveFormats?.length)
+      it.skip(`${CHECK_TITLES[name]} (no saveFormats)`, run)
+    else it(CHECK_TITLES[name], run, timeout)
+  }
+}
+
+/**
+ * Registers `backend conformance: <id>`, one test per check, on a backend made by `create`.
+ * The backend is made while vitest collects the file (its id names the suite) and disposed at the end.
+ */
+export function describeBackend(
+  create: () => Backend | Promise<Backend>,
+  options: DescribeOptions = {},
+): void {
+  const timeout = options.timeout ?? 60_000
+  if (options.skip) {
+    describe.skip(`backend conformance (skipped: ${options.skip})`, () => {
+      for (const name of NAMES) it(CHECK_TITLES[name], () => {})
+    })
+    return
+  }
+  const made = create()
+  if (made instanceof Promise)
+    describe('backend conformance', async () => {
+      const backend = await made
+      describe(backend.id, () => register(backend, options, timeout))
+    })
+  else describe(`backend conformance: ${made.id}`, () => register(made, options, timeout))
+}

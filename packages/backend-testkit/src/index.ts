@@ -1,0 +1,3 @@
+export { CHECK_TITLES, type Check, type CheckName, type CheckOptions, checks } from './checks.js'
+export { ConformanceError } from './compare.js'
+export { type DescribeOptions, describeBackend, resolveEngine } from './describe.js'

@@ -1,0 +1,282 @@
+/**
+ * A float64 reference of what every backend computes: Dense forward, the three losses, their
+ * gradients, and PyTorch-form Adam and SGD. Small and direct on purpose, so that it is easy to
+ * trust; backends compare their float32 results with it.
+ */
+import type { DataSplit, LayerSpec, LossSpec, OptimizerSpec } from '@dualfit/core'
+import { batches } from '@dualfit/core'
+
+/** Anything with Keras-layout weights: kernel [inputs, units] row-major. TrainedModel fits. */
+export interface ReferenceModel {
+  inputs: number
+  layers: readonly LayerSpec[]
+  weights: readonly { kernel: ArrayLike<number>; bias: ArrayLike<number> }[]
+}
+
+/** One layer's parameters (or gradients, or optimizer moments) in float64. */
+export interface Weights64 {
+  inputs: number
+  units: number
+  kernel: Float64Array
+  bias: Float64Array
+}
+
+export interface OptimizerState {
+  /** Steps taken so far. */
+  t: number
+  /** Adam's first moment, or SGD's momentum buffer. */
+  m: Weights64[]
+  /** Adam's second moment. */
+  v: Weights64[]
+}
+
+/** Framework defaults for `eps: null`; the testkit itself always passes a number. */
+const DEFAULT_EPS = 1e-8
+
+function activate(name: LayerSpec['activation'], z: number): number {
+  switch (name) {
+    case 'relu':
+      return Math.max(z, 0)
+    case 'tanh':
+      return Math.tanh(z)
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-z))
+    default:
+      return z
+  }
+}
+
+/** d activation / dz, written in terms of the output a (relu' at 0 is 0, as in PyTorch and TF). */
+function slope(name: LayerSpec['activation'], a: number): number {
+  switch (name) {
+    case 'relu':
+      return a > 0 ? 1 : 0
+    case 'tanh':
+      return 1 - a * a
+    case 'sigmoid':
+      return a * (1 - a)
+    default:
+      return 1
+  }
+}
+
+export function toWeights64(model: ReferenceModel): Weights64[] {
+  let inputs = model.inputs
+  return model.layers.map((layer, k) => {
+    const w = model.weights[k]
+    if (!w) throw new Error(`reference: no weights for layer ${k}`)
+    const out = {
+      inputs,
+      units: layer.units,
+      kernel: Float64Array.from(w.kernel),
+      bias: Float64Array.from(w.bias),
+    }
+    if (out.kernel.length !== inputs * layer.units || out.bias.length !== layer.units)
+      throw new Error(
+        `reference: layer ${k} needs a [${inputs}, ${layer.units}] kernel and ${layer.units} biases`,
+      )
+    inputs = layer.units
+    return out
+  })
+}
+
+const zerosLike = (ws: readonly Weights64[]): Weights64[] =>
+  ws.map((w) => ({ ...w, kernel: new Float64Array(w.kernel.length), bias: new Float64Array(w.bias.length) }))
+
+/** Every layer's output for rows x [n, inputs]; the last one is the prediction. */
+function activations(model: ReferenceModel, x: ArrayLike<number>): Float64Array[] {
+  const ws = toWeights64(model)
+  const n = x.length / model.inputs
+  const outs: Float64Array[] = [Float64Array.from(x)]
+  ws.forEach((w, k) => {
+    const h = outs[k] as Float64Array
+    const a = new Float64Array(n * w.units)
+    const act = (model.layers[k] as LayerSpec).activation
+    for (let r = 0; r < n; r++)
+      for (let u = 0; u < w.units; u++) {
+        let z = w.bias[u] as number
+        for (let i = 0; i < w.inputs; i++)
+          z += (h[r * w.inputs + i] as number) * (w.kernel[i * w.units + u] as number)
+        a[r * w.units + u] = activate(act, z)
+      }
+    outs.push(a)
+  })
+  return outs
+}
+
+/** y [n, outputs] for rows x [n, inputs]. */
+export function referenceForward(model: ReferenceModel, x: ArrayLike<number>): Float64Array {
+  const outs = activations(model, x)
+  return outs[outs.length - 1] as Float64Array
+}
+
+/** Mean over all elements (PyTorch reduction='mean'; Keras' mean over outputs, then rows). */
+export function referenceLoss(loss: LossSpec, pred: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0
+  for (let i = 0; i < pred.length; i++) {
+    const d = (pred[i] as number) - (y[i] as number)
+    const a = Math.abs(d)
+    if (loss.name === 'mse') s += d * d
+    else if (loss.name === 'mae') s += a
+    else s += a <= loss.delta ? 0.5 * d * d : loss.delta * (a - 0.5 * loss.delta)
+  }
+  return s / pred.length
+}
+
+function lossSlope(loss: LossSpec, d: number, count: number): number {
+  if (loss.name === 'mse') return (2 * d) / count
+  if (loss.name === 'mae') return Math.sign(d) / count
+  return (Math.abs(d) <= loss.delta ? d : loss.delta * Math.sign(d)) / count
+}
+
+/** The loss over rows x, y and its gradient with respect to every weight (backpropagation). */
+export function referenceGradients(
+  model: ReferenceModel,
+  loss: LossSpec,
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+): { loss: number; grads: Weights64[] } {
+  const ws = toWeights64(model)
+  const outs = activations(model, x)
+  const pred = outs[outs.length - 1] as Float64Array
+  const n = x.length / model.inputs
+  const grads = zerosLike(ws)
+  let delta: Float64Array = pred.map((p, i) => lossSlope(loss, p - (y[i] as number), pred.length))
+  for (let k = ws.length - 1; k >= 0; k--) {
+    const w = ws[k] as Weights64
+    const g = grads[k] as Weights64
+    const a = outs[k + 1] as Float64Array
+    const h = outs[k] as Float64Array
+    const act = (model.layers[k] as LayerSpec).activation
+    const dz = delta.map((d, i) => d * slope(act, a[i] as number))
+    const dh = new Float64Array(n * w.inputs)
+    for (let r = 0; r < n; r++)
+      for (let u = 0; u < w.units; u++) {
+        const d = dz[r * w.units + u] as number
+        g.bias[u] = (g.bias[u] as number) + d
+        for (let i = 0; i < w.inputs; i++) {
+          g.kernel[i * w.units + u] =
+            (g.kernel[i * w.units + u] as number) + (h[r * w.inputs + i] as number) * d
+          dh[r * w.inputs + i] = (dh[r * w.inputs + i] as number) + (w.kernel[i * w.units + u] as number) * d
+        }
+      }
+    delta = dh
+  }
+  return { loss: referenceLoss(loss, pred, y), grads }
+}
+
+/**
+ * One optimizer step on the batch (x, y), PyTorch's formulas:
+ *  adam: m, v bias-corrected; p -= lr * mhat / (sqrt(vhat) + eps)
+ *  sgd:  buf = g on the first step, then momentum * buf + g; p -= lr * buf
+ * Returns new weights and state and the batch loss before the update; inputs are not modified.
+ */
+export function referenceStep(
+  model: ReferenceModel,
+  loss: LossSpec,
+  optimizer: OptimizerSpec,
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  state?: OptimizerState,
+): { weights: Weights64[]; loss: number; state: OptimizerState } {
+  const { loss: value, grads } = referenceGradients(model, loss, x, y)
+  const weights = toWeights64(model)
+  const prev = state ?? { t: 0, m: zerosLike(weights), v: zerosLike(weights) }
+  const next: OptimizerState = {
+    t: prev.t + 1,
+    m: prev.m.map((w) => ({ ...w, kernel: w.kernel.slice(), bias: w.bias.slice() })),
+    v: prev.v.map((w) => ({ ...w, kernel: w.kernel.slice(), bias: w.bias.slice() })),
+  }
+  const { lr, beta1, beta2, momentum } = optimizer
+  const eps = optimizer.eps ?? DEFAULT_EPS
+  const update = (p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array) => {
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i] as number
+      if (optimizer.name === 'adam') {
+        m[i] = beta1 * (m[i] as number) + (1 - beta1) * gi
+        v[i] = beta2 * (v[i] as number) + (1 - beta2) * gi * gi
+        const mhat = (m[i] as number) / (1 - beta1 ** next.t)
+        const vhat = (v[i] as number) / (1 - beta2 ** next.t)
+        p[i] = (p[i] as number) - (lr * mhat) / (Math.sqrt(vhat) + eps)
+      } else {
+        m[i] = next.t === 1 || momentum === 0 ? gi : momentum * (m[i] as number) + gi
+        p[i] = (p[i] as number) - lr * (m[i] as number)
+      }
+    }
+  }
+  weights.forEach((w, k) => {
+    const [g, m, v] = [grads[k], next.m[k], next.v[k]] as [Weights64, Weights64, Weights64]
+    update(w.kernel, g.kernel, m.kernel, v.kernel)
+    update(w.bias, g.bias, m.bias, v.bias)
+  })
+  return { weights, loss: value, state: next }
+}
+
+/** The rows `idx` of a row-major [n, width] array. */
+export function gather(data: ArrayLike<number>, width: number, idx: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(idx.length * width)
+  for (let r = 0; r < idx.length; r++)
+    for (let c = 0; c < width; c++) out[r * width + c] = data[(idx[r] as number) * width + c] as number
+  return out
+}
+
+/** What referenceTrain needs of a TrainJob; initial weights and order must be given. */
+export interface ReferenceJob {
+  model: { inputs: number; layers: readonly LayerSpec[] }
+  loss: LossSpec
+  optimizer: OptimizerSpec
+  epochs: number
+  batchSize: number
+  data: DataSplit
+  validation?: DataSplit
+  initialWeights: readonly { kernel: ArrayLike<number>; bias: ArrayLike<number> }[]
+  order: (epoch: number) => ArrayLike<number>
+}
+
+export interface ReferenceRun {
+  weights: Weights64[]
+  /** Per epoch: each batch's loss before its update, averaged weighted by batch size. */
+  losses: number[]
+  /** Per epoch, on job.validation with the weights at the end of the epoch. */
+  valLosses: number[]
+  steps: number
+}
+
+/** Training as the contract describes it: order(epoch) cut into consecutive batches, one step each. */
+export function referenceTrain(job: ReferenceJob): ReferenceRun {
+  const { inputs, layers } = job.model
+  const { data } = job
+  let weights: Weights64[] = toWeights64({ inputs, layers, weights: job.initialWeights })
+  let state: OptimizerState | undefined
+  const run: ReferenceRun = { weights, losses: [], valLosses: [], steps: 0 }
+  for (let epoch = 0; epoch < job.epochs; epoch++) {
+    let sum = 0
+    for (const batch of batches(Uint32Array.from(job.order(epoch)), job.batchSize)) {
+      const x = gather(data.x, data.inputs, batch)
+      const y = gather(data.y, data.outputs, batch)
+      const step = referenceStep({ inputs, layers, weights }, job.loss, job.optimizer, x, y, state)
+      weights = step.weights
+      state = step.state
+      sum += step.loss * batch.length
+      run.steps++
+    }
+    run.losses.push(sum / data.n)
+    if (job.validation) {
+      const pred = referenceForward({ inputs, layers, weights }, job.validation.x)
+      run.valLosses.push(referenceLoss(job.loss, pred, job.validation.y))
+    }
+  }
+  run.weights = weights
+  return run
+}
+
+/** max |a - b| / max(max |b|, floor): one number per tensor, so near-zero entries do not explode. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
+  let num = 0
+  let den = floor
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs((a[i] as number) - (b[i] as number)))
+    den = Math.max(den, Math.abs(b[i] as number))
+  }
+  return Number.isNaN(num) || a.length !== b.length ? Number.POSITIVE_INFINITY : num / den
+}

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { type CheckOptions, checks } from '../src/index.js'
+import { DoubleBackend, type Faults, live } from './double.js'
+
+const made: DoubleBackend[] = []
+afterEach(async () => {
+  for (const b of made.splice(0)) await b.dispose()
+})
+
+function broken(faults: Faults): DoubleBackend {
+  const b = new DoubleBackend(faults)
+  made.push(b)
+  return b
+}
+
+const opts: CheckOptions = { liveResources: () => live.handles, trials: 10 }
+
+describe('the testkit fails a backend that breaks the contract, and says how', () => {
+  it('(a) wrong gradient sign: both first-step checks', async () => {
+    const b = broken({ flipGradient: true })
+    await expect(checks.firstAdamStep(b, 'js', opts)).rejects.toThrow(
+      /^first Adam step \(2-16-1 tanh, mse\): layer \d (kernel|bias)\[\d+\] is .+, the reference is .+ \(relative error .+\); the update goes the opposite way; is the gradient's sign flipped\?$/,
+    )
+    await expect(checks.firstSgdStep(b, 'js', opts)).rejects.toThrow(/first SGD step .*sign flipped/)
+  })
+
+  it('(b) ignores the stop signal', async () => {
+    await expect(checks.stopsWhenTold(broken({ ignoreStop: true }), 'js', opts)).rejects.toThrow(
+      'stop: kept training after stop at epoch 2: onEpochEnd was called for epochs 0, 1, 2, 3, 4, 5, 6, 7, 8, 9',
+    )
+  })
+
+  it('(c) leaks a timer per trial, and a handle its liveResources counts', async () => {
+    await expect(checks.noLeaks(broken({ leakTimer: true }), 'js', opts)).rejects.toThrow(
+      /^leaks: after 10 train\+predict trials, process.getActiveResourcesInfo\(\) grew from \d+ to \d+ \(Timeout \d+ -> \d+\)/,
+    )
+    const start = live.handles
+    await expect(checks.noLeaks(broken({ leakHandle: true }), 'js', opts)).rejects.toThrow(
+      `leaks: after 10 train+predict trials, liveResources() grew from ${start + 1} to ${start + 10} (about 1.0 a trial)`,
+    )
+  })
+
+  it('(d) ignores the batch order', async () => {
+    await expect(checks.batchOrder(broken({ ignoreOrder: true }), 'js', opts)).rejects.toThrow(
+      /^batch order: the weights match visiting rows in index order \[0, 1, 2, 3, 4\]: the order was not followed \(job.order was never called\); the reference visits order\(0\) = \[3, 4, 2, 1, 0\]/,
+    )
+  })
+
+  it('returns the last weights instead of the snapshot', async () => {
+    await expect(checks.restoresSnapshot(broken({ ignoreSnapshot: true }), 'js', opts)).rejects.toThrow(
+      /snapshot at epoch 0, stop at epoch 3: .*; they are the last epoch's/,
+    )
+  })
+
+  it('reports the loss after the update', async () => {
+    await expect(checks.firstAdamStep(broken({ lossAfterUpdate: true }), 'js', opts)).rejects.toThrow(
+      /the loss passed to onEpochEnd is .*; that is the loss after the update, report the loss before it$/,
+    )
+  })
+
+  it('is not deterministic', async () => {
+    await expect(checks.deterministic(broken({ nondeterministic: true }), 'js', opts)).rejects.toThrow(
+      /^determinism: the same job twice gave different weights: layer 0 kernel\[0\] is \S+ then \S+$/,
+    )
+  })
+
+  it('reads kernels in the wrong layout when predicting', async () => {
+    await expect(checks.predicts(broken({ transposedPredict: true }), 'js', opts)).rejects.toThrow(
+      /^predict \(2-3 linear-1\): row \d output 0 is .*; it reads kernels as \[units, inputs\]/,
+    )
+  })
+
+  it('accepts x that is not whole rows', async () => {
+    await expect(checks.rejectsBadInput(broken({ acceptsRaggedX: true }), 'js', opts)).rejects.toThrow(
+      'predict() accepted x with 5 values for rows of 2 inputs (it returned 2 values); it must reject',
+    )
+  })
+
+  it('passes every check when nothing is broken (the same checks describeBackend runs)', async () => {
+    const b = broken({})
+    for (const check of Object.values(checks)) await check(b, 'js', opts)
+  })
+})

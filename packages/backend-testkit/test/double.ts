@@ -1,0 +1,289 @@
+/**
+ * A test double written independently of src/reference.ts: float32 arithmetic, weights kept
+ * internally as [units, inputs] (PyTorch's layout) and transposed at the edges. Each fault flag
+ * breaks one rule of the contract, to show that the matching check catches it.
+ */
+import type {
+  Backend,
+  Engine,
+  LayerSpec,
+  LayerWeights,
+  LossSpec,
+  TrainedModel,
+  TrainHooks,
+  TrainJob,
+  TrainResult,
+} from '@dualfit/core'
+import { batches, Rng } from '@dualfit/core'
+
+export interface Faults {
+  flipGradient?: boolean
+  ignoreStop?: boolean
+  /** A timer per train() call, cleared only by dispose(). */
+  leakTimer?: boolean
+  /** A handle counted in liveHandles per train() call, never released. */
+  leakHandle?: boolean
+  ignoreOrder?: boolean
+  ignoreSnapshot?: boolean
+  /** predict reads kernels as [units, inputs]. */
+  transposedPredict?: boolean
+  /** Reports the loss after each batch's update. */
+  lossAfterUpdate?: boolean
+  /** A little noise in the first step, different on every call. */
+  nondeterministic?: boolean
+  /** predict does not check that x holds whole rows. */
+  acceptsRaggedX?: boolean
+}
+
+/** What liveResources reports: handles train() holds right now (or leaked). */
+export const live = { handles: 0 }
+
+const f = Math.fround
+
+interface Layer {
+  inputs: number
+  units: number
+  activation: LayerSpec['activation']
+  /** [units, inputs] */
+  w: Float32Array
+  b: Float32Array
+}
+
+function act(name: LayerSpec['activation'], z: number): number {
+  if (name === 'relu') return Math.max(z, 0)
+  if (name === 'tanh') return f(Math.tanh(z))
+  if (name === 'sigmoid') return f(1 / (1 + Math.exp(-z)))
+  return z
+}
+
+function dAct(name: LayerSpec['activation'], a: number): number {
+  if (name === 'relu') return a > 0 ? 1 : 0
+  if (name === 'tanh') return f(1 - f(a * a))
+  if (name === 'sigmoid') return f(a * f(1 - a))
+  return 1
+}
+
+function toLayers(inputs: number, specs: readonly LayerSpec[], weights: readonly LayerWeights[]): Layer[] {
+  return specs.map((s, k) => {
+    const lw = weights[k] as LayerWeights
+    const fanIn = k === 0 ? inputs : (specs[k - 1] as LayerSpec).units
+    const w = new Float32Array(s.units * fanIn)
+    for (let i = 0; i < fanIn; i++)
+      for (let u = 0; u < s.units; u++) w[u * fanIn + i] = lw.kernel[i * s.units + u] as number
+    return { inputs: fanIn, units: s.units, activation: s.activation, w, b: lw.bias.slice() }
+  })
+}
+
+function toWeights(layers: Layer[]): LayerWeights[] {
+  return layers.map((l) => {
+    const kernel = new Float32Array(l.w.length)
+    for (let i = 0; i < l.inputs; i++)
+      for (let u = 0; u < l.units; u++) kernel[i * l.units + u] = l.w[u * l.inputs + i] as number
+    return { inputs: l.inputs, units: l.units, kernel, bias: l.b.slice() }
+  })
+}
+
+/** Activations of every layer for n rows; [0] is x itself. */
+function forward(layers: Layer[], x: Float32Array, n: number): Float32Array[] {
+  const outs = [x]
+  for (const l of layers) {
+    const h = outs[outs.length - 1] as Float32Array
+    const a = new Float32Array(n * l.units)
+    for (let r = 0; r < n; r++)
+      for (let u = 0; u < l.units; u++) {
+        let z = l.b[u] as number
+        for (let i = 0; i < l.inputs; i++)
+          z = f(z + f((l.w[u * l.inputs + i] as number) * (h[r * l.inputs + i] as number)))
+        a[r * l.units + u] = act(l.activation, z)
+      }
+    outs.push(a)
+  }
+  return outs
+}
+
+function lossOf(loss: LossSpec, pred: Float32Array, y: Float32Array): { value: number; grad: Float32Array } {
+  const count = pred.length
+  const grad = new Float32Array(count)
+  let sum = 0
+  for (let i = 0; i < count; i++) {
+    const d = f((pred[i] as number) - (y[i] as number))
+    const a = Math.abs(d)
+    if (loss.name === 'mse') {
+      sum += d * d
+      grad[i] = (2 * d) / count
+    } else if (loss.name === 'mae') {
+      sum += a
+      grad[i] = Math.sign(d) / count
+    } else if (a <= loss.delta) {
+      sum += 0.5 * d * d
+      grad[i] = d / count
+    } else {
+      sum += loss.delta * (a - 0.5 * loss.delta)
+      grad[i] = (loss.delta * Math.sign(d)) / count
+    }
+  }
+  return { value: f(sum / count), grad }
+}
+
+function rows(data: Float32Array, width: number, idx: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(idx.length * width)
+  for (let r = 0; r < idx.length; r++)
+    out.set(data.subarray((idx[r] as number) * width, ((idx[r] as number) + 1) * width), r * width)
+  return out
+}
+
+export class DoubleBackend implements Backend {
+  readonly id = 'test-double'
+  readonly version = 'test-double@0'
+  readonly engines: readonly Engine[] = [
+    { id: 'js', device: 'cpu', detail: 'plain TypeScript', probe: async () => null },
+    { id: 'gpu', device: 'gpu', detail: 'never here', probe: async () => 'no GPU in tests' },
+  ]
+  readonly saveFormats = ['json']
+  private readonly timers: ReturnType<typeof setInterval>[] = []
+  private noise = 0
+
+  constructor(private readonly faults: Faults = {}) {}
+
+  private checkEngine(engine: string): void {
+    if (!this.engines.some((e) => e.id === engine)) throw new Error(`test-double has no engine '${engine}'`)
+  }
+
+  async train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult> {
+    this.checkEngine(job.engine)
+    const t0 = performance.now()
+    live.handles++
+    if (this.faults.leakTimer) this.timers.push(setInterval(() => {}, 60_000))
+    try {
+      return this.fit(job, hooks, t0)
+    } finally {
+      if (!this.faults.leakHandle) live.handles--
+    }
+  }
+
+  private fit(job: TrainJob, hooks: TrainHooks, t0: number): TrainResult {
+    const { inputs, layers: specs } = job.model
+    const { data } = job
+    // The "framework's own" conventions: seeded uniform weights and a seeded shuffle.
+    const rng = new Rng(job.seed, 'test-double')
+    const start =
+      job.initialWeights ??
+      specs.map((s, k) => {
+        const fanIn = k === 0 ? inputs : (specs[k - 1] as LayerSpec).units
+        const draw = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-0.5, 0.5))
+        return { inputs: fanIn, units: s.units, kernel: draw(fanIn * s.units), bias: draw(s.units) }
+      })
+    const layers = toLayers(inputs, specs, start)
+    const m = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }))
+    const v = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }))
+    const { lr, beta1, beta2, momentum } = job.optimizer
+    const eps = job.optimizer.eps ?? 1e-8
+    let steps = 0
+    let best: LayerWeights[] | null = null
+    const setupMs = performance.now() - t0
+
+    const step = (p: Float32Array, g: Float32Array, mm: Float32Array, vv: Float32Array) => {
+      for (let i = 0; i < p.length; i++) {
+        const gi = g[i] as number
+        if (job.optimizer.name === 'adam') {
+          mm[i] = beta1 * (mm[i] as number) + (1 - beta1) * gi
+          vv[i] = beta2 * (vv[i] as number) + (1 - beta2) * gi * gi
+          const mhat = (mm[i] as number) / (1 - beta1 ** steps)
+          const vhat = (vv[i] as number) / (1 - beta2 ** steps)
+          p[i] = (p[i] as number) - (lr * mhat) / (Math.sqrt(vhat) + eps)
+        } else {
+          mm[i] = steps === 1 ? gi : momentum * (mm[i] as number) + gi
+          p[i] = (p[i] as number) - lr * (mm[i] as number)
+        }
+        if (this.faults.nondeterministic && steps === 1) p[i] = (p[i] as number) + 1e-4 * ++this.noise
+      }
+    }
+
+    for (let epoch = 0; epoch < job.epochs; epoch++) {
+      const identity = Uint32Array.from({ length: data.n }, (_, i) => i)
+      const order = this.faults.ignoreOrder
+        ? identity
+        : (job.order?.(epoch) ?? new Rng(job.seed, 'test-double-order', epoch).permutation(data.n))
+      let sum = 0
+      for (const batch of batches(order, job.batchSize)) {
+        const x = rows(data.x, data.inputs, batch)
+        const y = rows(data.y, data.outputs, batch)
+        const outs = forward(layers, x, batch.length)
+        const { value, grad } = lossOf(job.loss, outs[outs.length - 1] as Float32Array, y)
+        let delta = grad
+        const grads = layers.map((l) => ({
+          w: new Float32Array(l.w.length),
+          b: new Float32Array(l.b.length),
+        }))
+        for (let k = layers.length - 1; k >= 0; k--) {
+          const l = layers[k] as Layer
+          const [a, h, g] = [
+            outs[k + 1] as Float32Array,
+            outs[k] as Float32Array,
+            grads[k] as (typeof grads)[0],
+          ]
+          const dh = new Float32Array(batch.length * l.inputs)
+          for (let r = 0; r < batch.length; r++)
+            for (let u = 0; u < l.units; u++) {
+              const dz = f(
+                (delta[r * l.units + u] as number) * dAct(l.activation, a[r * l.units + u] as number),
+              )
+              g.b[u] = (g.b[u] as number) + dz
+              for (let i = 0; i < l.inputs; i++) {
+                g.w[u * l.inputs + i] =
+                  (g.w[u * l.inputs + i] as number) + dz * (h[r * l.inputs + i] as number)
+                dh[r * l.inputs + i] =
+                  (dh[r * l.inputs + i] as number) + dz * (l.w[u * l.inputs + i] as number)
+              }
+            }
+          delta = dh
+        }
+        steps++
+        layers.forEach((l, k) => {
+          const g = grads[k] as (typeof grads)[0]
+          if (this.faults.flipGradient) for (const t of [g.w, g.b]) t.set(t.map((x) => -x))
+          step(l.w, g.w, (m[k] as (typeof m)[0]).w, (v[k] as (typeof v)[0]).w)
+          step(l.b, g.b, (m[k] as (typeof m)[0]).b, (v[k] as (typeof v)[0]).b)
+        })
+        const reported = this.faults.lossAfterUpdate
+          ? lossOf(job.loss, forward(layers, x, batch.length).pop() as Float32Array, y).value
+          : value
+        sum += reported * batch.length
+      }
+      const logs: { loss: number; valLoss?: number } = { loss: sum / data.n }
+      if (job.validation) {
+        const pred = forward(layers, job.validation.x, job.validation.n).pop() as Float32Array
+        logs.valLoss = lossOf(job.loss, pred, job.validation.y).value
+      }
+      const decision = hooks.onEpochEnd(epoch, logs)
+      if (decision.snapshot && !this.faults.ignoreSnapshot) best = toWeights(layers)
+      if (decision.stop && !this.faults.ignoreStop) break
+    }
+    return { weights: job.restoreBestWeights && best ? best : toWeights(layers), steps, setupMs }
+  }
+
+  async predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {
+    this.checkEngine(engine)
+    if (!this.faults.acceptsRaggedX && x.length % model.inputs !== 0)
+      throw new Error(`x: expected rows of ${model.inputs} value(s), got ${x.length} value(s)`)
+    const n = Math.floor(x.length / model.inputs)
+    const layers = toLayers(model.inputs, model.layers, model.weights)
+    if (this.faults.transposedPredict)
+      for (const [k, l] of layers.entries()) l.w = (model.weights[k] as LayerWeights).kernel.slice()
+    const outs = forward(layers, x.subarray(0, n * model.inputs), n)
+    return outs[outs.length - 1] as Float32Array
+  }
+
+  async save(model: TrainedModel, format: string): Promise<Record<string, Uint8Array>> {
+    if (format !== 'json') throw new Error(`test-double cannot save '${format}'`)
+    const plain = {
+      ...model,
+      weights: model.weights.map((w) => ({ ...w, kernel: [...w.kernel], bias: [...w.bias] })),
+    }
+    return { 'model.json': new TextEncoder().encode(JSON.stringify(plain)) }
+  }
+
+  async dispose(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearInterval(t)
+  }
+}

@@ -1,0 +1,169 @@
+import type { LayerSpec, LossSpec } from '@dualfit/core'
+import { describe, expect, it } from 'vitest'
+import {
+  ADAM,
+  DATA,
+  HUBER,
+  IN_ORDER,
+  LINEAR_NET,
+  MAE,
+  MSE,
+  SGD,
+  SGD_MOMENTUM,
+  SHUFFLED,
+  TANH_NET,
+  weightsFor,
+} from '../src/fixtures.js'
+import {
+  referenceForward,
+  referenceGradients,
+  referenceLoss,
+  referenceStep,
+  referenceTrain,
+  relativeError,
+  type Weights64,
+} from '../src/reference.js'
+
+const ACTS: LayerSpec['activation'][] = ['linear', 'relu', 'tanh', 'sigmoid']
+
+/** Central differences of the float64 loss, one weight at a time. */
+function numeric(layers: LayerSpec[], loss: LossSpec, h = 1e-6): Weights64[] {
+  const weights = weightsFor(layers).map((w) => ({
+    ...w,
+    kernel: Float64Array.from(w.kernel),
+    bias: Float64Array.from(w.bias),
+  }))
+  const f = () => referenceLoss(loss, referenceForward({ inputs: 2, layers, weights }, DATA.x), DATA.y)
+  return weights.map((w) => {
+    const diff = (t: Float64Array) =>
+      t.map((v, i) => {
+        t[i] = v + h
+        const up = f()
+        t[i] = v - h
+        const down = f()
+        t[i] = v
+        return (up - down) / (2 * h)
+      })
+    return { ...w, kernel: diff(w.kernel), bias: diff(w.bias) }
+  })
+}
+
+describe('reference', () => {
+  for (const activation of ACTS)
+    for (const loss of [MSE, MAE, HUBER])
+      it(`backpropagation matches finite differences: 2-3 ${activation}-1, ${loss.name}`, () => {
+        const layers: LayerSpec[] = [
+          { units: 3, activation },
+          { units: 1, activation: 'linear' },
+        ]
+        const { grads } = referenceGradients(
+          { inputs: 2, layers, weights: weightsFor(layers) },
+          loss,
+          DATA.x,
+          DATA.y,
+        )
+        numeric(layers, loss).forEach((n, k) => {
+          expect(relativeError(grads[k]?.kernel ?? [], n.kernel)).toBeLessThan(1e-6)
+          expect(relativeError(grads[k]?.bias ?? [], n.bias)).toBeLessThan(1e-6)
+        })
+      })
+
+  it('forward reads kernels as [inputs, units] row-major', () => {
+    const model = {
+      inputs: 2,
+      layers: [{ units: 2, activation: 'linear' as const }],
+      weights: [{ kernel: [1, 2, 3, 4], bias: [0.5, -0.5] }],
+    }
+    // y0 = 1*x0 + 3*x1 + 0.5, y1 = 2*x0 + 4*x1 - 0.5
+    expect(Array.from(referenceForward(model, [1, 1, 2, 0]))).toEqual([4.5, 5.5, 2.5, 3.5])
+  })
+
+  it('Adam and SGD follow PyTorch: first Adam step is lr * g / (|g| + eps); SGD momentum starts at g', () => {
+    const model = { inputs: 1, layers: LINEAR_NET, weights: [{ kernel: [0.5], bias: [0] }] }
+    const [x, y] = [[2], [3]]
+    // pred 1, d = -2, mse gradient: dk = 2 * d * x = -8, db = 2 * d = -4.
+    const adam = referenceStep(model, MSE, ADAM, x, y)
+    expect(adam.weights[0]?.kernel[0]).toBeCloseTo(0.5 + (0.01 * 8) / (8 + 1e-8), 12)
+    const sgd1 = referenceStep(model, MSE, SGD_MOMENTUM, x, y)
+    expect(sgd1.weights[0]?.kernel[0]).toBeCloseTo(0.5 + 0.05 * 8, 12)
+    // Second step: buf = 0.9 * (-8) + g2, where g2 comes from the new weights.
+    const next = { ...model, weights: sgd1.weights }
+    const g2 = referenceGradients(next, MSE, x, y).grads[0]?.kernel[0] as number
+    const sgd2 = referenceStep(next, MSE, SGD_MOMENTUM, x, y, sgd1.state)
+    expect(sgd2.weights[0]?.kernel[0]).toBeCloseTo(0.9 - 0.05 * (0.9 * -8 + g2), 12)
+  })
+
+  it('the epoch loss is each batch loss before its update, weighted by batch size', () => {
+    const job = {
+      model: { inputs: 2, layers: LINEAR_NET },
+      loss: MSE,
+      optimizer: SGD,
+      epochs: 1,
+      batchSize: 2,
+      data: DATA,
+    }
+    const run = referenceTrain({ ...job, initialWeights: weightsFor(LINEAR_NET), order: IN_ORDER })
+    expect(run.steps).toBe(3)
+    let weights: Weights64[] = referenceTrain({
+      ...job,
+      epochs: 0,
+      initialWeights: weightsFor(LINEAR_NET),
+      order: IN_ORDER,
+    }).weights
+    let state: Parameters<typeof referenceStep>[5]
+    let sum = 0
+    for (const [from, to] of [
+      [0, 2],
+      [2, 4],
+      [4, 5],
+    ] as const) {
+      const step = referenceStep(
+        { ...job.model, weights },
+        MSE,
+        SGD,
+        DATA.x.subarray(2 * from, 2 * to),
+        DATA.y.subarray(from, to),
+        state,
+      )
+      sum += step.loss * (to - from)
+      ;({ weights, state } = step)
+    }
+    expect(run.losses[0]).toBeCloseTo(sum / 5, 12)
+    expect(relativeError(run.weights[0]?.kernel ?? [], weights[0]?.kernel ?? [])).toBe(0)
+  })
+})
+
+describe('fixtures', () => {
+  // Keras' Adam puts eps ~30x larger in effect; with every |g| far above that, either form passes.
+  it('every first-step gradient is far from zero, so the eps form does not matter', () => {
+    for (const layers of [TANH_NET, LINEAR_NET])
+      for (const loss of [MSE, MAE, HUBER]) {
+        const { grads } = referenceGradients(
+          { inputs: 2, layers, weights: weightsFor(layers) },
+          loss,
+          DATA.x,
+          DATA.y,
+        )
+        const min = Math.min(...grads.flatMap((g) => [...g.kernel, ...g.bias].map(Math.abs)))
+        expect(min, `${layers.length} layer(s), ${loss.name}`).toBeGreaterThan(4e-3)
+      }
+  })
+
+  it('the shuffled order differs from index order and between epochs, by far more than any tolerance', () => {
+    expect(Array.from(SHUFFLED(0))).not.toEqual(Array.from(IN_ORDER(0)))
+    expect(Array.from(SHUFFLED(1))).not.toEqual(Array.from(SHUFFLED(0)))
+    const job = {
+      model: { inputs: 2, layers: TANH_NET },
+      loss: MSE,
+      optimizer: SGD,
+      epochs: 2,
+      batchSize: 2,
+      data: DATA,
+    }
+    const run = (order: (e: number) => Uint32Array) =>
+      referenceTrain({ ...job, initialWeights: weightsFor(TANH_NET), order }).weights
+    const a = run(SHUFFLED)
+    for (const other of [run(IN_ORDER), run(() => SHUFFLED(0))])
+      expect(relativeError(other[0]?.kernel ?? [], a[0]?.kernel ?? [])).toBeGreaterThan(1e-2)
+  })
+})
