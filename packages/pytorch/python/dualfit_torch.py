@@ -1,0 +1,373 @@
+"""dualfit's PyTorch worker: trains, predicts and saves Dense models for @dualfit/pytorch.
+
+Started by the TypeScript side as `python dualfit_torch.py` (one process per backend instance,
+reused across trials) or `python dualfit_torch.py --probe` (prints one JSON line,
+{"torch", "python", "cuda", "device" (with CUDA)}, and exits; engines' availability).
+
+Protocol
+========
+One JSON object per line each way, UTF-8. stdin carries requests (TS -> python), stdout carries
+replies (python -> TS); anything else the process prints goes to stderr. Requests are handled one
+at a time, in order; the TS side sends the next one only after the previous one is answered.
+
+Arrays are base64 strings of little-endian float32 values (`uint32` for sample orders), row-major.
+Layer weights are in PyTorch's layout: `{"weight": [units, inputs], "bias": [units]}` (the TS side
+transposes from and to dualfit's [inputs, units] kernels). Non-finite numbers (loss, valLoss) are
+sent as the strings "NaN", "Infinity", "-Infinity".
+
+Once torch is imported, before reading any request, the process announces itself:
+
+  {"ready": true, "torch": "1.13.0", "python": "3.11.2", "cuda": false}
+
+Requests all have `id` (an integer, echoed in every reply about that request) and `op`:
+
+  {"id", "op": "train", "engine": "cpu"|"cuda",
+        "model": {"inputs", "layers": [{"units", "activation"}]},
+        "loss": {"name": "mse"|"mae"|"huber", "delta"},
+        "optimizer": {"name": "adam"|"sgd", "lr", "beta1", "beta2", "eps": number|null, "momentum"},
+        "epochs", "batchSize",
+        "data": {"n", "inputs", "outputs", "x": b64, "y": b64}, "validation": {...} | null,
+        "initialWeights": [{"weight": b64, "bias": b64}] | null,
+        "order": b64 (epoch 0's order, uint32) | null,
+        "seed", "restoreBestWeights"}
+      After each epoch e:
+        python -> {"id", "epoch": e, "loss": number, "valLoss": number (only with validation)}
+        TS     -> {"id", "stop": bool, "snapshot": bool, "order": b64 (epoch e+1's order; omitted
+                   when stopping, after the last epoch, or when the request's order was null),
+                   "abort": true (optional: the TS side failed, end with an error)}
+      Finally:
+        -> {"id", "ok": true, "weights": [{"weight": b64, "bias": b64}], "steps", "epochs", "setupMs"}
+  {"id", "op": "predict", "engine", "model": {"inputs", "layers", "weights": [...]}, "n", "x": b64}
+      -> {"id", "ok": true, "y": b64}   ([n, outputs] float32)
+  {"id", "op": "save", "model": {...}}
+      -> {"id", "ok": true, "data": b64}   (the bytes of torch.save(model.state_dict()))
+  {"id", "op": "exit"}
+      -> {"id", "ok": true}, then the process exits. It also exits at the end of stdin.
+
+Any failure of a request: {"id", "ok": false, "error": "one line"}; the process stays usable.
+
+Training is the plain PyTorch loop (nn.Sequential of nn.Linear and activations, the loss module,
+torch.optim.Adam / SGD, zero_grad / backward / step per batch), in float32, with
+torch.set_num_threads(1) and torch.use_deterministic_algorithms(True) so runs repeat bit for bit.
+With `initialWeights` and `order` null (dualfit's init 'framework'), weights come from
+torch.manual_seed(seed) and nn.Linear's own initialization, and batches from a shuffling
+DataLoader, exactly as a script that seeds, builds the model and iterates a DataLoader would.
+"""
+
+import base64
+import copy
+import io
+import json
+import math
+import os
+import sys
+import time
+
+# Deterministic cuBLAS (only read on CUDA); must be set before CUDA initializes.
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+PROTOCOL_OUT = sys.stdout
+# Stray prints (ours or a library's) must not corrupt the protocol stream.
+sys.stdout = sys.stderr
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+
+torch.set_num_threads(1)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass  # already set (cannot change once inter-op work started)
+torch.use_deterministic_algorithms(True)
+
+LITTLE = sys.byteorder == "little"
+
+
+class Abort(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------- encoding
+
+
+def decode_f32(s, shape):
+    buf = bytearray(base64.b64decode(s))
+    count = 1
+    for d in shape:
+        count *= d
+    if len(buf) != 4 * count:
+        raise ValueError(f"expected {count} float32 value(s) for shape {list(shape)}, got {len(buf) // 4}")
+    if count == 0:
+        return torch.zeros(shape, dtype=torch.float32)
+    t = torch.frombuffer(buf, dtype=torch.float32)
+    if not LITTLE:
+        t = t.view(torch.int32).byteswap().view(torch.float32)  # pragma: no cover
+    return t.reshape(shape).clone()
+
+
+def decode_order(s, n):
+    buf = bytearray(base64.b64decode(s))
+    if len(buf) != 4 * n:
+        raise ValueError(f"order: expected {n} index(es), got {len(buf) // 4}")
+    # Indices are < n < 2**31, so int32 reads uint32 values unchanged.
+    order = torch.frombuffer(buf, dtype=torch.int32).to(torch.long)
+    if n > 0 and (int(order.min()) < 0 or int(order.max()) >= n):
+        raise ValueError(f"order: indices must be in [0, {n})")
+    return order
+
+
+def encode_f32(t):
+    t = t.detach().to("cpu", torch.float32).contiguous().reshape(-1)
+    try:
+        raw = t.numpy().astype("<f4", copy=False).tobytes()
+    except Exception:  # no numpy
+        import array
+
+        a = array.array("f", t.tolist())
+        if not LITTLE:
+            a.byteswap()  # pragma: no cover
+        raw = a.tobytes()
+    return base64.b64encode(raw).decode("ascii")
+
+
+def number(v):
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+
+
+def send(msg):
+    PROTOCOL_OUT.write(json.dumps(msg, allow_nan=False, separators=(",", ":")) + "\n")
+    PROTOCOL_OUT.flush()
+
+
+def receive():
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    return json.loads(line)
+
+
+# ---------------------------------------------------------------------------- model
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+def build_model(inputs, layers):
+    """nn.Sequential(Linear, activation, Linear, ...): PyTorch's initialization, from its RNG."""
+    modules = []
+    width = inputs
+    for layer in layers:
+        modules.append(nn.Linear(width, layer["units"]))
+        act = layer.get("activation", "linear")
+        if act != "linear":
+            if act not in ACTIVATIONS:
+                raise ValueError(f"unknown activation '{act}'")
+            modules.append(ACTIVATIONS[act]())
+        width = layer["units"]
+    return nn.Sequential(*modules)
+
+
+def linears(model):
+    return [m for m in model if isinstance(m, nn.Linear)]
+
+
+def load_weights(model, weights):
+    lins = linears(model)
+    if len(weights) != len(lins):
+        raise ValueError(f"expected weights for {len(lins)} layer(s), got {len(weights)}")
+    with torch.no_grad():
+        for lin, w in zip(lins, weights):
+            lin.weight.copy_(decode_f32(w["weight"], (lin.out_features, lin.in_features)))
+            lin.bias.copy_(decode_f32(w["bias"], (lin.out_features,)))
+
+
+def weights_of(model):
+    return [{"weight": encode_f32(lin.weight), "bias": encode_f32(lin.bias)} for lin in linears(model)]
+
+
+def model_from(spec, device):
+    model = build_model(spec["inputs"], spec["layers"])
+    load_weights(model, spec["weights"])
+    return model.to(device)
+
+
+def device_of(engine):
+    if engine == "cpu":
+        return torch.device("cpu")
+    if engine == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError("engine 'cuda': torch sees no CUDA device")
+        return torch.device("cuda")
+    raise ValueError(f"unknown engine '{engine}' (expected cpu or cuda)")
+
+
+def criterion_for(loss):
+    name = loss["name"]
+    if name == "mse":
+        return nn.MSELoss()
+    if name == "mae":
+        return nn.L1Loss()
+    if name == "huber":
+        return nn.HuberLoss(delta=float(loss.get("delta", 1.0)))
+    raise ValueError(f"unknown loss '{name}'")
+
+
+def optimizer_for(spec, params):
+    name = spec["name"]
+    if name == "adam":
+        eps = spec.get("eps")
+        kw = {} if eps is None else {"eps": float(eps)}  # None: torch's default (1e-8)
+        return torch.optim.Adam(params, lr=float(spec["lr"]), betas=(float(spec["beta1"]), float(spec["beta2"])), **kw)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=float(spec["lr"]), momentum=float(spec.get("momentum", 0)))
+    raise ValueError(f"unknown optimizer '{name}'")
+
+
+def split_of(d, device):
+    n, i, o = int(d["n"]), int(d["inputs"]), int(d["outputs"])
+    return decode_f32(d["x"], (n, i)).to(device), decode_f32(d["y"], (n, o)).to(device)
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+def train(req):
+    start = time.perf_counter()
+    rid = req["id"]
+    device = device_of(req["engine"])
+    torch.manual_seed(int(req["seed"]))
+    spec = req["model"]
+    model = build_model(spec["inputs"], spec["layers"])  # nn.Linear's init: the framework's own
+    if req.get("initialWeights") is not None:
+        load_weights(model, req["initialWeights"])
+    model = model.to(device)
+    criterion = criterion_for(req["loss"])
+    optimizer = optimizer_for(req["optimizer"], model.parameters())
+    x, y = split_of(req["data"], device)
+    n = x.shape[0]
+    validation = split_of(req["validation"], device) if req.get("validation") else None
+    batch_size = int(req["batchSize"])
+    if batch_size < 1:
+        raise ValueError(f"batchSize: expected a positive integer, got {batch_size}")
+    harness_order = req.get("order") is not None
+    order = decode_order(req["order"], n).to(device) if harness_order else None
+    # init 'framework': a shuffling DataLoader over the row indices, seeded by torch.manual_seed.
+    loader = None if harness_order else DataLoader(range(n), batch_size=batch_size, shuffle=True)
+    setup_ms = (time.perf_counter() - start) * 1000
+
+    best = None
+    steps = 0
+    epochs_run = 0
+    for epoch in range(int(req["epochs"])):
+        model.train()
+        total = 0.0
+        seen = 0
+        batches = order.split(batch_size) if harness_order else loader
+        for rows in batches:
+            rows = rows.to(device)
+            xb, yb = x[rows], y[rows]
+            optimizer.zero_grad()
+            loss = criterion(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(rows)
+            seen += len(rows)
+            steps += 1
+        msg = {"id": rid, "epoch": epoch, "loss": number(total / seen)}
+        if validation is not None:
+            model.eval()
+            with torch.no_grad():
+                msg["valLoss"] = number(criterion(model(validation[0]), validation[1]).item())
+        epochs_run = epoch + 1
+        send(msg)
+        decision = receive()
+        if decision is None:
+            raise Abort("stdin closed during training")
+        if decision.get("abort"):
+            raise Abort("aborted by the caller")
+        if decision.get("snapshot"):
+            best = copy.deepcopy(model.state_dict())
+        if decision.get("stop"):
+            break
+        if harness_order and epoch + 1 < int(req["epochs"]):
+            if decision.get("order") is None:
+                raise ValueError(f"epoch {epoch + 1}: expected the next order in the decision")
+            order = decode_order(decision["order"], n).to(device)
+    if req.get("restoreBestWeights") and best is not None:
+        model.load_state_dict(best)
+    return {"weights": weights_of(model), "steps": steps, "epochs": epochs_run, "setupMs": setup_ms}
+
+
+def predict(req):
+    device = device_of(req["engine"])
+    spec = req["model"]
+    model = model_from(spec, device)
+    model.eval()
+    x = decode_f32(req["x"], (int(req["n"]), int(spec["inputs"]))).to(device)
+    with torch.no_grad():
+        return {"y": encode_f32(model(x))}
+
+
+def save(req):
+    model = model_from(req["model"], torch.device("cpu"))
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    return {"data": base64.b64encode(buf.getvalue()).decode("ascii")}
+
+
+def hello():
+    return {
+        "torch": torch.__version__,
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "cuda": torch.cuda.is_available(),
+    }
+
+
+OPS = {"train": train, "predict": predict, "save": save}
+
+
+def one_line(e):
+    text = f"{type(e).__name__}: {e}" if not isinstance(e, Abort) else str(e)
+    return " ".join(text.split())
+
+
+def main():
+    send({"ready": True, **hello()})
+    while True:
+        try:
+            req = receive()
+        except json.JSONDecodeError as e:
+            send({"id": None, "ok": False, "error": one_line(e)})
+            continue
+        if req is None:
+            return
+        rid = req.get("id")
+        op = req.get("op")
+        if op == "exit":
+            send({"id": rid, "ok": True})
+            return
+        try:
+            if op not in OPS:
+                raise ValueError(f"unknown op '{op}'")
+            reply = OPS[op](req)
+        except Exception as e:  # one request failed; the process stays usable
+            send({"id": rid, "ok": False, "error": one_line(e)})
+            continue
+        send({"id": rid, "ok": True, **reply})
+
+
+def probe():
+    info = hello()
+    if info["cuda"]:
+        info["device"] = torch.cuda.get_device_name(0)
+    send(info)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--probe"]:
+        probe()
+    else:
+        main()

@@ -1,0 +1,231 @@
+/**
+ * The pytorch Backend: real PyTorch in a python child process (python/dualfit_torch.py), driven
+ * over a line protocol. This side checks and encodes; python runs the plain PyTorch loop and asks
+ * the harness's decision after every epoch.
+ */
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import {
+  type Backend,
+  checkModel,
+  type DataSplit,
+  type Engine,
+  type EpochLogs,
+  type LayerWeights,
+  rowsOf,
+  type TrainedModel,
+  type TrainHooks,
+  type TrainJob,
+  type TrainResult,
+  transpose,
+  UserError,
+} from '@dualfit/core'
+import { decodeF32, decodeNumber, encode } from './codec.js'
+import { probeTorch, type TorchInfo } from './probe.js'
+import { type Message, TorchProcess } from './process.js'
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+/** The interpreter used when neither the option nor DUALFIT_PYTHON names one (Debian's, with python3-torch). */
+export const DEFAULT_PYTHON = '/usr/bin/python3'
+
+/** The worker script shipped with this package (next to src/ and dist/). */
+export const SCRIPT = fileURLToPath(new URL('../python/dualfit_torch.py', import.meta.url))
+
+export const ENGINE_IDS = ['cpu', 'cuda'] as const
+export type EngineId = (typeof ENGINE_IDS)[number]
+
+export interface PyTorchOptions {
+  /** The python interpreter; default: $DUALFIT_PYTHON, else /usr/bin/python3. */
+  python?: string
+}
+
+function checkEngine(id: string): EngineId {
+  if (!(ENGINE_IDS as readonly string[]).includes(id)) {
+    throw new UserError(`engine '${id}': expected one of ${ENGINE_IDS.join(', ')}`)
+  }
+  return id as EngineId
+}
+
+function checkSplit(split: DataSplit, inputs: number, outputs: number, what: string): void {
+  if (split.inputs !== inputs || split.outputs !== outputs) {
+    throw new UserError(
+      `${what}: the model maps ${inputs} input(s) to ${outputs} output(s), the data has ${split.inputs} and ${split.outputs}`,
+    )
+  }
+  if (rowsOf(split.x, inputs, `${what}.x`) !== split.n || rowsOf(split.y, outputs, `${what}.y`) !== split.n) {
+    throw new UserError(`${what}: expected ${split.n} row(s) in both x and y`)
+  }
+}
+
+const splitMessage = (d: DataSplit) => ({
+  n: d.n,
+  inputs: d.inputs,
+  outputs: d.outputs,
+  x: encode(d.x),
+  y: encode(d.y),
+})
+
+/** Core layout ([inputs, units] kernels) -> the protocol's PyTorch layout (weight [units, inputs]). */
+const torchWeights = (weights: LayerWeights[]) =>
+  weights.map((w) => ({ weight: encode(transpose(w.kernel, w.inputs, w.units)), bias: encode(w.bias) }))
+
+/** The protocol's weights back in core's layout, shaped like `like`. */
+function coreWeights(sent: unknown, like: { inputs: number; units: number }[]): LayerWeights[] {
+  if (!Array.isArray(sent) || sent.length !== like.length) {
+    throw new Error(`pytorch: expected weights for ${like.length} layer(s)`)
+  }
+  return like.map(({ inputs, units }, k) => {
+    const w = sent[k] as { weight: string; bias: string }
+    const weight = decodeF32(w.weight, units * inputs, `pytorch: layer ${k} weight`)
+    return {
+      inputs,
+      units,
+      kernel: transpose(weight, units, inputs),
+      bias: decodeF32(w.bias, units, `pytorch: layer ${k} bias`),
+    }
+  })
+}
+
+/** Each layer's [inputs, units]. */
+function shapes(inputs: number, layers: { units: number }[]) {
+  let width = inputs
+  return layers.map((l) => {
+    const s = { inputs: width, units: l.units }
+    width = l.units
+    return s
+  })
+}
+
+function checkOrder(order: Uint32Array, n: number, epoch: number): Uint32Array {
+  if (order.length !== n) throw new Error(`order(${epoch}): expected ${n} index(es), got ${order.length}`)
+  return order
+}
+
+const modelMessage = (model: TrainedModel) => ({
+  inputs: model.inputs,
+  layers: model.layers,
+  weights: torchWeights(model.weights),
+})
+
+export class PyTorchBackend implements Backend {
+  readonly id = 'pytorch'
+  readonly version = `@dualfit/pytorch@${version}`
+  readonly saveFormats = ['pt'] as const
+  readonly engines: readonly Engine[]
+  /** The interpreter this instance runs. */
+  readonly python: string
+  private readonly proc: TorchProcess
+  private info: Promise<TorchInfo> | null = null
+
+  constructor(options: PyTorchOptions = {}) {
+    this.python = options.python || process.env.DUALFIT_PYTHON || DEFAULT_PYTHON
+    this.proc = new TorchProcess(this.python, SCRIPT)
+    const probe = () => (this.info ??= probeTorch(this.python, SCRIPT))
+    this.engines = [
+      {
+        id: 'cpu',
+        device: 'cpu',
+        detail: 'PyTorch on the CPU, 1 thread, deterministic (python child process)',
+        probe: async () => (await probe()).error,
+      },
+      {
+        id: 'cuda',
+        device: 'gpu',
+        detail: 'PyTorch on CUDA, deterministic algorithms (python child process)',
+        probe: async () => {
+          const info = await probe()
+          return info.error ?? (info.cuda ? null : 'torch sees no CUDA device')
+        },
+      },
+    ]
+  }
+
+  /** The long-lived python process's id, while it runs (tests check that dispose ends it). */
+  get pid(): number | undefined {
+    return this.proc.pid
+  }
+
+  async train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult> {
+    const start = performance.now()
+    const engine = checkEngine(job.engine)
+    const { inputs, layers } = job.model
+    const outputs = layers[layers.length - 1]?.units ?? 0
+    checkSplit(job.data, inputs, outputs, 'data')
+    if (job.validation) checkSplit(job.validation, inputs, outputs, 'validation')
+    if (job.initialWeights) checkModel({ inputs, layers, weights: job.initialWeights })
+    const order = job.order
+    const n = job.data.n
+    let sentAt = start
+    const reply = await this.proc.request(
+      {
+        op: 'train',
+        engine,
+        model: { inputs, layers },
+        loss: job.loss,
+        optimizer: job.optimizer,
+        epochs: job.epochs,
+        batchSize: job.batchSize,
+        data: splitMessage(job.data),
+        validation: job.validation ? splitMessage(job.validation) : null,
+        initialWeights: job.initialWeights ? torchWeights(job.initialWeights) : null,
+        order: order ? encode(checkOrder(order(0), n, 0)) : null,
+        seed: job.seed,
+        restoreBestWeights: job.restoreBestWeights,
+      },
+      {
+        onSent: () => {
+          sentAt = performance.now()
+        },
+        onEvent: (event: Message): Message => {
+          const epoch = event.epoch as number
+          const logs: EpochLogs = { loss: decodeNumber(event.loss) }
+          if (event.valLoss !== undefined) logs.valLoss = decodeNumber(event.valLoss)
+          const { stop, snapshot } = hooks.onEpochEnd(epoch, logs)
+          const answer: Message = { stop, snapshot }
+          if (order && !stop && epoch + 1 < job.epochs)
+            answer.order = encode(checkOrder(order(epoch + 1), n, epoch + 1))
+          return answer
+        },
+      },
+    )
+    return {
+      weights: coreWeights(reply.weights, shapes(inputs, layers)),
+      steps: reply.steps as number,
+      // Checks, encoding and (on first use) starting python, then python's own model and optimizer set-up.
+      setupMs: sentAt - start + (reply.setupMs as number),
+    }
+  }
+
+  async predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {
+    const id = checkEngine(engine)
+    checkModel(model)
+    const n = rowsOf(x, model.inputs)
+    const outputs = model.layers[model.layers.length - 1]?.units ?? 0
+    const reply = await this.proc.request({
+      op: 'predict',
+      engine: id,
+      model: modelMessage(model),
+      n,
+      x: encode(x),
+    })
+    return decodeF32(reply.y as string, n * outputs, 'pytorch: predictions')
+  }
+
+  async save(model: TrainedModel, format: string): Promise<Record<string, Uint8Array>> {
+    if (format !== 'pt')
+      throw new UserError(`format '${format}': expected one of ${this.saveFormats.join(', ')}`)
+    checkModel(model)
+    const reply = await this.proc.request({ op: 'save', model: modelMessage(model) })
+    const bytes = Buffer.from(reply.data as string, 'base64')
+    return { 'model.pt': new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
+  }
+
+  async dispose(): Promise<void> {
+    await this.proc.close()
+  }
+}
+
+export function createBackend(options: PyTorchOptions = {}): PyTorchBackend {
+  return new PyTorchBackend(options)
+}
