@@ -3,7 +3,7 @@
  * gradients, and PyTorch-form Adam and SGD. Small and direct on purpose, so that it is easy to
  * trust; backends compare their float32 results with it.
  */
-import type { DataSplit, LayerSpec, LossSpec, OptimizerSpec } from '@dualfit/core'
+import type { LayerSpec, LossSpec, OptimizerSpec, TrainJob } from '@dualfit/core'
 import { batches } from '@dualfit/core'
 
 /** Anything with Keras-layout weights: kernel [inputs, units] row-major. TrainedModel fits. */
@@ -221,14 +221,9 @@ export function gather(data: ArrayLike<number>, width: number, idx: ArrayLike<nu
 }
 
 /** What referenceTrain needs of a TrainJob; initial weights and order must be given. */
-export interface ReferenceJob {
+export interface ReferenceJob
+  extends Pick<TrainJob, 'loss' | 'optimizer' | 'epochs' | 'batchSize' | 'data' | 'validation'> {
   model: { inputs: number; layers: readonly LayerSpec[] }
-  loss: LossSpec
-  optimizer: OptimizerSpec
-  epochs: number
-  batchSize: number
-  data: DataSplit
-  validation?: DataSplit
   initialWeights: readonly { kernel: ArrayLike<number>; bias: ArrayLike<number> }[]
   order: (epoch: number) => ArrayLike<number>
 }

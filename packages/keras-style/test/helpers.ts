@@ -1,5 +1,5 @@
+import { trainRecorded } from '@dualfit/backend-testkit'
 import {
-  type Backend,
   batchOrder,
   builtinDataset,
   type EpochDecision,
@@ -40,21 +40,5 @@ export const hooks = (decide: TrainHooks['onEpochEnd'] = () => CONTINUE): TrainH
   onEpochEnd: decide,
 })
 
-/** Trains and keeps what the harness would record: each epoch's logs, the epochs run, the call's time. */
-export async function fit(backend: Backend, j: TrainJob, h: TrainHooks = hooks()) {
-  const history: { loss: number[]; valLoss?: number[] } = { loss: [] }
-  const t0 = performance.now()
-  const r = await backend.train(j, {
-    onEpochEnd: (epoch, logs) => {
-      history.loss.push(logs.loss)
-      if (logs.valLoss !== undefined) {
-        history.valLoss ??= []
-        history.valLoss.push(logs.valLoss)
-      }
-      return h.onEpochEnd(epoch, logs)
-    },
-  })
-  const trainMs = performance.now() - t0 - r.setupMs
-  const model = { inputs: j.model.inputs, layers: j.model.layers, weights: r.weights }
-  return { ...r, history, epochsRun: history.loss.length, model, timings: { trainMs } }
-}
+/** Trains and keeps what the harness would record (the testkit's helper). */
+export const fit = trainRecorded

@@ -1,3 +1,4 @@
+import { trainRecorded } from '@dualfit/backend-testkit'
 import {
   type Backend,
   batchOrder,
@@ -43,21 +44,8 @@ function job(over: Partial<TrainJob> = {}): TrainJob {
 }
 
 /** Trains and keeps what the harness would record: each epoch's logs and the epochs run. */
-async function fit(j: TrainJob, h: TrainHooks = { onEpochEnd: go }, on: Backend = backend) {
-  const history: { loss: number[]; valLoss?: number[] } = { loss: [] }
-  const r = await on.train(j, {
-    onEpochEnd: (epoch, logs) => {
-      history.loss.push(logs.loss)
-      if (logs.valLoss !== undefined) {
-        history.valLoss ??= []
-        history.valLoss.push(logs.valLoss)
-      }
-      return h.onEpochEnd(epoch, logs)
-    },
-  })
-  const model = { inputs: j.model.inputs, layers: j.model.layers, weights: r.weights }
-  return { ...r, history, epochsRun: history.loss.length, model }
-}
+const fit = (j: TrainJob, h: TrainHooks = { onEpochEnd: go }, on: Backend = backend) =>
+  trainRecorded(on, j, h)
 
 async function userError(p: Promise<unknown>): Promise<string> {
   const err = await p.then(
