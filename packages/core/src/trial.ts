@@ -55,20 +55,24 @@ export function buildJob(
   const stream = trial.fold === null ? ['all'] : ['fold', trial.fold]
   const framework = s.init === 'framework'
   const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
+  const batchSize = s.batchSize === 'full' ? train.n : Math.min(s.batchSize, train.n)
+  // One batch per epoch: shuffling would only reorder a sum, so rows keep their order and a
+  // backend can use the data as it is instead of gathering a copy every step.
+  const shuffle = s.shuffle && batchSize < train.n
   const job: TrainJob = {
     engine,
     model: { inputs: exp.dataset.inputs, layers: s.model.layers },
     loss: s.loss,
     optimizer: s.optimizer,
     epochs: es?.maxEpochs ?? s.epochs,
-    batchSize: s.batchSize === 'full' ? train.n : Math.min(s.batchSize, train.n),
+    batchSize,
     data: train,
     ...(validation ? { validation } : {}),
     initialWeights:
       s.init === 'framework'
         ? null
         : initialWeights(s.init, exp.dataset.inputs, s.model.layers, trial.seed, ...stream),
-    order: framework ? null : batchOrder(train.n, s.shuffle, trial.seed, ...stream),
+    order: framework ? null : batchOrder(train.n, shuffle, trial.seed, ...stream),
     seed: trial.seed,
     restoreBestWeights: es?.restoreBestWeights ?? false,
   }

@@ -205,6 +205,24 @@ describe('harness: protocols and failures', () => {
   })
 })
 
+describe('harness: batch order', () => {
+  it('keeps row order when one batch holds every row: shuffling would only reorder a sum', async () => {
+    const backend = new LinearBackend()
+    await runSingle(await prepareExperiment({ ...spec, batchSize: 'full', shuffle: true }), backend, 'js', {
+      seed: 0,
+      stage: 'refit',
+    })
+    const order = backend.jobs[0]?.order
+    expect(Array.from(order?.(3) ?? [])).toEqual([0, 1, 2, 3, 4, 5, 6])
+    const small = new LinearBackend()
+    await runSingle(await prepareExperiment({ ...spec, batchSize: 2, shuffle: true }), small, 'js', {
+      seed: 0,
+      stage: 'refit',
+    })
+    expect(Array.from(small.jobs[0]?.order?.(3) ?? [])).not.toEqual([0, 1, 2, 3, 4, 5, 6])
+  })
+})
+
 describe('harness: one training (dualfit train)', () => {
   it("runs the spec's own values for one seed, grid and CV aside, with the history kept by the harness", async () => {
     const backend = new LinearBackend()

@@ -17,7 +17,6 @@ import {
   type LossSpec,
   type OptimizerSpec,
   rowsOf,
-  subset,
   type TrainedModel,
   type TrainHooks,
   type TrainJob,
@@ -28,7 +27,7 @@ import { deviceOf, ENGINE_DETAIL, ORT_ENGINES, probeEngine } from '@dualfit/onnx
 import * as nn from './nn.js'
 import * as optim from './optim.js'
 import { checkEngine, Runtime } from './runtime.js'
-import { type Parameter, tensor } from './tensor.js'
+import { type Parameter, type Tensor, tensor } from './tensor.js'
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
 
@@ -80,6 +79,39 @@ function optimizerFor(spec: OptimizerSpec, params: Parameter[]): optim.Optimizer
 /** A split as (x, y) tensors. */
 const tensors = (d: DataSplit) => ({ x: tensor(d.x, [d.n, d.inputs]), y: tensor(d.y, [d.n, d.outputs]) })
 
+const isIdentity = (rows: Uint32Array) => rows.every((r, i) => r === i)
+
+/**
+ * Batches as (x, y) tensors over buffers made once per batch size and refilled in place, so a step
+ * allocates nothing the size of the data; a batch of every row in order is the data itself.
+ */
+function batchTensors(d: DataSplit, all: { x: Tensor; y: Tensor }) {
+  const buffers = new Map<number, { x: Tensor; y: Tensor }>()
+  return (rows: Uint32Array) => {
+    if (rows.length === d.n && isIdentity(rows)) return all
+    let b = buffers.get(rows.length)
+    if (!b) {
+      b = tensors({
+        ...d,
+        n: rows.length,
+        x: new Float32Array(rows.length * d.inputs),
+        y: new Float32Array(rows.length * d.outputs),
+      })
+      buffers.set(rows.length, b)
+    }
+    gatherRows(d.x, d.inputs, rows, b.x.data)
+    gatherRows(d.y, d.outputs, rows, b.y.data)
+    return b
+  }
+}
+
+function gatherRows(from: Float32Array, width: number, rows: Uint32Array, into: Float32Array): void {
+  for (let r = 0; r < rows.length; r++) {
+    const at = (rows[r] as number) * width
+    for (let c = 0; c < width; c++) into[r * width + c] = from[at + c] as number
+  }
+}
+
 class TorchStyleBackend implements Backend {
   readonly id = 'torch-style'
   readonly version = `@dualfit/torch-style@${version}`
@@ -109,6 +141,7 @@ class TorchStyleBackend implements Backend {
     const criterion = criterionFor(job.loss)
     const optimizer = optimizerFor(job.optimizer, model.parameters())
     const all = tensors(job.data)
+    const batch = batchTensors(job.data, all)
     const validation = job.validation && tensors(job.validation)
     // Build the training session now, so that setupMs holds it and core's train time only the steps.
     await criterion(model.forward(all.x), all.y).compile()
@@ -121,7 +154,7 @@ class TorchStyleBackend implements Backend {
       let sum = 0
       let seen = 0
       for (const rows of batches(order(epoch), job.batchSize)) {
-        const { x, y } = tensors(subset(job.data, rows))
+        const { x, y } = batch(rows)
         optimizer.zeroGrad()
         const out = model.forward(x)
         const loss = criterion(out, y)

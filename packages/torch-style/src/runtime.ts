@@ -149,9 +149,24 @@ function namesOf(k: number) {
   return n
 }
 
+/**
+ * Data tensors too: a training loop that refills the same batch buffers every step (see the
+ * Backend) gets the same ORT tensors back instead of new wrappers.
+ */
+const dataTensors = new WeakMap<Float32Array, { engine: OrtEngineId; dims: string; tensor: OrtTensor }>()
+function dataTensor(ort: OrtEngine, t: Tensor): OrtTensor {
+  const dims = t.shape.join(',')
+  let cached = dataTensors.get(t.data)
+  if (cached?.engine !== ort.id || cached.dims !== dims) {
+    cached = { engine: ort.id, dims, tensor: ort.tensor(t.data, t.shape) }
+    dataTensors.set(t.data, cached)
+  }
+  return cached.tensor
+}
+
 function feeds(ort: OrtEngine, p: Program): Feeds {
-  const f: Feeds = { x: ort.tensor(p.x.data, p.x.shape) }
-  if (p.loss) f.y = ort.tensor(p.loss.target.data, p.loss.target.shape)
+  const f: Feeds = { x: dataTensor(ort, p.x) }
+  if (p.loss) f.y = dataTensor(ort, p.loss.target)
   p.linears.forEach(({ weight, bias }, k) => {
     const n = namesOf(k)
     f[n.weight] = paramTensor(ort, weight)
