@@ -100,6 +100,15 @@ export interface EngineInfo {
   detail: string
   /** The backend's first available engine (its preference order). */
   default?: boolean
+  /** Why the backend picked it for this workload (see Backend.chooseEngine). */
+  chosen?: string
+}
+
+/** What one optimizer step asks of an engine, for backends that pick one per workload. */
+export interface Workload {
+  batchSize: number
+  inputs: number
+  layers: LayerSpec[]
 }
 
 export interface Backend {
@@ -109,6 +118,8 @@ export interface Backend {
   readonly version: string
   /** In order of preference: the first available one (on a device) is the default. */
   readonly engines: readonly Engine[]
+  /** Optional: the engine for a workload and why, when none is named (core checks it is available). */
+  chooseEngine?(work: Workload): { engine: string; why: string }
   train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult>
   /** Rows of `model.inputs` values in, rows of outputs out, on an engine core has resolved. */
   predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array>

@@ -3,7 +3,7 @@
  * tried in the backend's order of preference, each probed lazily and once, and when none fits every
  * reason is reported together.
  */
-import type { Backend, Device, Engine, EngineInfo } from './backend.js'
+import type { Backend, Device, Engine, EngineInfo, Workload } from './backend.js'
 import { UserError } from './errors.js'
 
 const probes = new WeakMap<Backend, Map<string, Promise<string | null>>>()
@@ -52,8 +52,9 @@ export async function listEngines(backend: Backend): Promise<EngineInfo[]> {
 export interface EngineChoice {
   /** An engine id, e.g. 'wasm' (from `name:engine` or --engine). */
   engine?: string
-  /** Otherwise the first available engine on this device, or on any device. */
+  /** Otherwise the backend's choice for the workload, or its first available engine, on this device. */
   device?: Device
+  workload?: Workload
 }
 
 /** The engine to run on, or a UserError that says why none can run here. */
@@ -71,6 +72,12 @@ export async function resolveEngine(backend: Backend, choice: EngineChoice = {})
     return i
   }
   const candidates = choice.device ? offered.filter((e) => e.device === choice.device) : offered
+  const pick = choice.workload && backend.chooseEngine?.(choice.workload)
+  const picked = pick && candidates.find((e) => e.id === pick.engine)
+  if (pick && picked) {
+    const i = await info(backend, picked, false)
+    if (i.available) return { ...i, chosen: pick.why }
+  }
   const reasons: string[] = []
   for (const e of candidates) {
     const i = await info(backend, e, false)

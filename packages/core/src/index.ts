@@ -16,7 +16,14 @@ export { batches, batchOrder, type Fold, kFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
 export { mae, mean, mse, sd } from './metrics.js'
 export { checkModel, rowsOf, transpose } from './model.js'
-export { type Experiment, finalTrials, hashSpec, prepareExperiment, searchTrials } from './plan.js'
+export {
+  type Experiment,
+  finalTrials,
+  hashSpec,
+  prepareExperiment,
+  searchTrials,
+  workloadOf,
+} from './plan.js'
 export { BUILTIN_BACKENDS, loadBackend } from './registry.js'
 export * from './results.js'
 export { Rng } from './rng.js'

@@ -1,6 +1,6 @@
 /** Planning: a spec and its data become an Experiment, and an Experiment a list of trials. */
 import { createHash } from 'node:crypto'
-import type { DataSplit } from './backend.js'
+import type { DataSplit, Workload } from './backend.js'
 import { type DataInfo, type Dataset, dataHash, loadDataset, subset } from './datasets.js'
 import { UserError } from './errors.js'
 import type { Params, Stage, Trial } from './results.js'
@@ -187,6 +187,16 @@ function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
     throw new UserError(
       `${source}: model.layers[${last}].units: expected ${d.outputs} (the dataset's outputs), got ${units}`,
     )
+  }
+}
+
+/** What a step of this experiment asks of an engine (its base spec; grid points may vary it). */
+export function workloadOf(exp: Experiment): Workload {
+  const { batchSize, model } = exp.spec
+  return {
+    batchSize: batchSize === 'full' ? exp.dev.n : Math.min(batchSize, exp.dev.n),
+    inputs: exp.dataset.inputs,
+    layers: model.layers,
   }
 }
 

@@ -24,6 +24,10 @@ export interface RunOptions {
   concurrency?: number
 }
 
+/** An engine id is resolved here; an EngineInfo from resolveEngine keeps why it was chosen. */
+const engineOf = (backend: Backend, e: string | EngineInfo) =>
+  typeof e === 'string' ? resolveEngine(backend, { engine: e }) : Promise.resolve(e)
+
 /** Trials in planned order, `concurrency` at a time, stopping between trials when aborted. */
 async function runAll(
   planned: Trial[],
@@ -87,11 +91,12 @@ function record(
 export async function runExperiment(
   exp: Experiment,
   backend: Backend,
-  engine: string,
+  engineOrInfo: string | EngineInfo,
   opts: RunOptions = {},
 ): Promise<ExperimentResult> {
   const t0 = performance.now()
-  const engineInfo = await resolveEngine(backend, { engine })
+  const engineInfo = await engineOf(backend, engineOrInfo)
+  const engine = engineInfo.id
   const search = searchTrials(exp)
   const total = search.length + finalTrials(exp, 0).length
   let done = 0
@@ -111,12 +116,13 @@ export async function runExperiment(
 export async function runSingle(
   exp: Experiment,
   backend: Backend,
-  engine: string,
+  engineOrInfo: string | EngineInfo,
   trial: { seed: number; stage: Exclude<Stage, 'search'> },
   opts: Pick<RunOptions, 'signal' | 'packages'> = {},
 ): Promise<ExperimentResult> {
   const t0 = performance.now()
-  const engineInfo = await resolveEngine(backend, { engine })
+  const engineInfo = await engineOf(backend, engineOrInfo)
+  const engine = engineInfo.id
   opts.signal?.throwIfAborted()
   const single: Experiment = { ...exp, gridKeys: [], points: [{ params: {}, spec: exp.spec }] }
   const result = await runTrial(

@@ -69,4 +69,30 @@ describe('engine resolution', () => {
       "engine 'tpu': fake offers webgpu, cuda, cpu",
     )
   })
+
+  it("takes the backend's choice for a workload when it runs here, with its reason; else falls back", async () => {
+    const calls: string[] = []
+    const b: Backend = {
+      ...backend([
+        engine('cpu', 'cpu', null, calls),
+        engine('wasm', 'wasm', null, calls),
+        engine('gpu', 'gpu', 'none', calls),
+      ]),
+      chooseEngine: (w) =>
+        w.batchSize > 100 ? { engine: 'wasm', why: 'big' } : { engine: 'gpu', why: 'tiny' },
+    }
+    const work = (batchSize: number) => ({
+      batchSize,
+      inputs: 1,
+      layers: [{ units: 1, activation: 'linear' as const }],
+    })
+    expect(await resolveEngine(b, { workload: work(1000) })).toMatchObject({ id: 'wasm', chosen: 'big' })
+    // The choice is unavailable: the preference order decides, without a reason of the backend's.
+    const fallback = await resolveEngine(b, { workload: work(1) })
+    expect(fallback.id).toBe('cpu')
+    expect(fallback.chosen).toBeUndefined()
+    // A named engine or a device wins over the choice.
+    expect((await resolveEngine(b, { engine: 'cpu', workload: work(1000) })).id).toBe('cpu')
+    expect((await resolveEngine(b, { device: 'cpu', workload: work(1000) })).id).toBe('cpu')
+  })
 })

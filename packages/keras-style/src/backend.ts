@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { type Backend, checkModel, rowsOf, type TrainedModel } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
-import { exclusive, KERAS_ENGINES, useEngine } from './engines.js'
+import { chooseEngine, exclusive, KERAS_ENGINES, useEngine } from './engines.js'
 import { buildModel } from './model.js'
 import { layersModelFiles } from './save.js'
 import { train } from './train.js'
@@ -32,6 +32,7 @@ export function createBackend(): Backend {
     id: 'keras-style',
     version: `${pkg.name}@${pkg.version}`,
     engines: KERAS_ENGINES,
+    chooseEngine,
     train: (job, hooks) => run(() => train(job, hooks)),
     predict: (model, x, engine) => run(() => predict(model, x, engine)),
     saveFormats: ['tfjs'],

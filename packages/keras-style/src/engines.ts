@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { Engine as CoreEngine, Device } from '@dualfit/core'
+import type { Engine as CoreEngine, Device, Workload } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
@@ -81,6 +81,26 @@ export const KERAS_ENGINES: CoreEngine[] = ENGINES.map((e) => ({
   detail: e.detail,
   probe: () => exclusive(() => whyUnavailable(e)),
 }))
+
+/** Multiply-adds per step above which WebAssembly SIMD kernels beat JavaScript ones (README). */
+export const WASM_FROM_MACS = 4096
+
+/**
+ * The engine per workload: a step is ~75 kernels, so for small ones the cost of launching a kernel
+ * decides (JavaScript launches faster); for large ones the arithmetic does (WebAssembly SIMD).
+ */
+export function chooseEngine(work: Workload): { engine: string; why: string } {
+  let width = work.inputs
+  let macs = 0
+  for (const l of work.layers) {
+    macs += work.batchSize * width * l.units
+    width = l.units
+  }
+  const per = `${macs.toLocaleString('en-US')} multiply-adds per step`
+  return macs >= WASM_FROM_MACS
+    ? { engine: 'wasm', why: `${per}: WebAssembly SIMD kernels do the arithmetic faster` }
+    : { engine: 'cpu', why: `${per}: JavaScript kernels launch faster, and launches dominate` }
+}
 
 /** Makes `id` tfjs' current backend (core has already resolved it as available). */
 export async function useEngine(id: string): Promise<void> {

@@ -22,7 +22,12 @@ function tensors(d: DataSplit): [tf.Tensor2D, tf.Tensor2D] {
  * batchesPerEpoch marks the epochs and disposes each batch after its step. Batches are built from
  * the rows in JS, which costs less than fit's per-batch slice, cast and gather kernels.
  */
-function epochBatches(data: DataSplit, order: (epoch: number) => Uint32Array, batchSize: number) {
+function epochBatches(
+  data: DataSplit,
+  order: (epoch: number) => Uint32Array,
+  batchSize: number,
+  all: [tf.Tensor2D, tf.Tensor2D] | null,
+) {
   return {
     size: Number.POSITIVE_INFINITY,
     iterator: async () => {
@@ -35,7 +40,12 @@ function epochBatches(data: DataSplit, order: (epoch: number) => Uint32Array, ba
             queue = batches(order(epoch++), batchSize)
             next = 0
           }
-          const [xs, ys] = tensors(subset(data, queue[next++] as Uint32Array))
+          const rows = queue[next++] as Uint32Array
+          // Every row in order (a full batch): clones share the data tensors, nothing is copied.
+          const [xs, ys] =
+            all && rows.length === data.n && rows.every((r, i) => r === i)
+              ? [tf.clone(all[0]), tf.clone(all[1])]
+              : tensors(subset(data, rows))
           return { done: false, value: { xs, ys } }
         },
       }
@@ -74,32 +84,36 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
   const optimizer = compileModel(model, job.loss, job.optimizer)
   const val = validation ? tensors(validation) : undefined
   const batchesPerEpoch = Math.ceil(data.n / job.batchSize)
+  const all = batchesPerEpoch === 1 ? tensors(data) : null
   let epochsRun = 0
   let best: LayerWeights[] | null = null
   try {
     const t1 = performance.now()
-    await model.fitDataset(epochBatches(data, job.order ?? fitShuffle(data.n, job.seed), job.batchSize), {
-      epochs: job.epochs,
-      batchesPerEpoch,
-      verbose: 0,
-      // fit's default: a turn for the event loop every 125 ms, so that Ctrl-C is seen mid-trial.
-      // 'never' blocks it for a whole trial and measured no faster.
-      yieldEvery: 'auto',
-      // One pass over the validation rows (its default batch is 32).
-      ...(val && validation ? { validationData: val, validationBatchSize: validation.n } : {}),
-      callbacks: {
-        onEpochEnd: async (epoch, logs) => {
-          epochsRun = epoch + 1
-          const loss = logs?.loss ?? Number.NaN
-          const decision = hooks.onEpochEnd(
-            epoch,
-            val ? { loss, valLoss: logs?.val_loss ?? Number.NaN } : { loss },
-          )
-          if (decision.snapshot && job.restoreBestWeights) best = readWeights(model)
-          if (decision.stop) model.stopTraining = true
+    await model.fitDataset(
+      epochBatches(data, job.order ?? fitShuffle(data.n, job.seed), job.batchSize, all),
+      {
+        epochs: job.epochs,
+        batchesPerEpoch,
+        verbose: 0,
+        // fit's default: a turn for the event loop every 125 ms, so that Ctrl-C is seen mid-trial.
+        // 'never' blocks it for a whole trial and measured no faster.
+        yieldEvery: 'auto',
+        // One pass over the validation rows (its default batch is 32).
+        ...(val && validation ? { validationData: val, validationBatchSize: validation.n } : {}),
+        callbacks: {
+          onEpochEnd: async (epoch, logs) => {
+            epochsRun = epoch + 1
+            const loss = logs?.loss ?? Number.NaN
+            const decision = hooks.onEpochEnd(
+              epoch,
+              val ? { loss, valLoss: logs?.val_loss ?? Number.NaN } : { loss },
+            )
+            if (decision.snapshot && job.restoreBestWeights) best = readWeights(model)
+            if (decision.stop) model.stopTraining = true
+          },
         },
       },
-    })
+    )
     return {
       // The tfjs model is freed below, so ending with the best snapshot means returning it.
       weights: best ?? readWeights(model),
@@ -110,5 +124,6 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
     model.dispose()
     optimizer.dispose()
     if (val) tf.dispose(val)
+    if (all) tf.dispose(all)
   }
 }

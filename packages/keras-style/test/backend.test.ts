@@ -78,6 +78,21 @@ it('offers cpu (default) and wasm, tfjs-node only when it loads, and no GPU in N
   expect(backend.version).toMatch(/^@dualfit\/keras-style@\d+\.\d+\.\d+/)
 })
 
+it('picks cpu for small steps and wasm for large ones, by multiply-adds per step', () => {
+  const dense = (units: number[]) => units.map((u) => ({ units: u, activation: 'relu' as const }))
+  expect(backend.chooseEngine?.({ batchSize: 1, inputs: 1, layers: dense([1]) })).toMatchObject({
+    engine: 'cpu',
+  })
+  expect(backend.chooseEngine?.({ batchSize: 7, inputs: 1, layers: dense([1]) })?.why).toMatch(
+    /^7 multiply-adds/,
+  )
+  expect(backend.chooseEngine?.({ batchSize: 32, inputs: 1, layers: dense([64, 64, 1]) })).toMatchObject({
+    engine: 'wasm',
+    why: expect.stringMatching(/^135,168 multiply-adds per step/),
+  })
+  expect(backend.chooseEngine?.({ batchSize: 1_000_000, inputs: 1, layers: dense([1]) })?.engine).toBe('wasm')
+})
+
 describe.each(ENGINES)('predict on %s', (engine) => {
   it('runs model.predict with Keras kernel layout and every activation', async () => {
     const model = deepModel()

@@ -16,6 +16,8 @@ export interface Summary {
   specHash: string
   backend: string
   engine: string
+  /** Why the backend picked this engine for the workload, when it picked one. */
+  engineChosen: string | null
   seeds: number[]
   selected: Params
   scoreKind: 'cv_mse' | 'train_loss'
@@ -71,6 +73,7 @@ export function summarize(r: ExperimentResult): Summary {
     specHash: r.specHash,
     backend: r.backend.id,
     engine: r.backend.engine.id,
+    engineChosen: r.backend.engine.chosen ?? null,
     seeds: r.spec.seeds,
     selected: r.grid.points[r.selection.selected] ?? {},
     scoreKind: r.selection.score,

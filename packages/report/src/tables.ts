@@ -96,7 +96,9 @@ export function tableRows(rows: Summary[]): { head: string[]; body: string[][] }
 /** The line under each table: what was compared. */
 export function footer(rows: Summary[]): string {
   const first = rows[0] as Summary
-  const engines = rows.map((r) => `${r.backend} on ${r.engine}`).join(', ')
+  const engines = rows
+    .map((r) => `${r.backend} on ${r.engine}${r.engineChosen ? ` (${r.engineChosen})` : ''}`)
+    .join(', ')
   const walls = rows.map((r) => `${r.backend} ${duration(r.wallMs)}`).join(', ')
   const workers = first.workers > 1 ? ` · ${first.workers} worker threads` : ''
   return `${first.spec} · spec ${first.specHash.slice(0, 12)} · ${dataLine(first.data)} · seeds ${first.seeds.join(',')} · ${engines} · wall: ${walls}${workers}`

@@ -1,9 +1,29 @@
-import { listEngines } from '@dualfit/core'
+import { listEngines, type Workload } from '@dualfit/core'
 import { textTable } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { load, parseBackendList } from '../backends.js'
 import { toJson } from '../io.js'
 import type { Command, Context } from '../options.js'
+
+/** Workloads that show how a backend that picks its engine per workload decides. */
+const EXAMPLES: { what: string; work: Workload }[] = [
+  {
+    what: "the seed's step (Dense(1), batch 1)",
+    work: { batchSize: 1, inputs: 1, layers: [{ units: 1, activation: 'linear' }] },
+  },
+  {
+    what: '1-64-64-1 ReLU, batch 32',
+    work: {
+      batchSize: 32,
+      inputs: 1,
+      layers: [
+        { units: 64, activation: 'relu' },
+        { units: 64, activation: 'relu' },
+        { units: 1, activation: 'linear' },
+      ],
+    },
+  },
+]
 
 export async function listBackends(a: { backends?: string[]; format: 'table' | 'json' }): Promise<string> {
   const rows = []
@@ -15,6 +35,11 @@ export async function listBackends(a: { backends?: string[]; format: 'table' | '
         version: backend.version,
         engines: await listEngines(backend),
         saves: backend.saveFormats ?? [],
+        // Named engines and --device still win; this is the choice when neither is given.
+        choices: EXAMPLES.flatMap((x) => {
+          const c = backend.chooseEngine?.(x.work)
+          return c ? [{ workload: x.what, ...c }] : []
+        }),
       })
     } finally {
       await backend.dispose()
@@ -30,7 +55,10 @@ export async function listBackends(a: { backends?: string[]; format: 'table' | '
       e.detail,
     ]),
   )
-  return `${textTable(['backend', 'engine', 'device', 'available', 'detail'], body)}\n`
+  const choices = rows.flatMap((b) =>
+    b.choices.map((c) => `${b.id} picks its engine per workload: ${c.workload} -> ${c.engine} (${c.why})`),
+  )
+  return `${[textTable(['backend', 'engine', 'device', 'available', 'detail'], body), ...choices].join('\n')}\n`
 }
 
 export const backendsCommand: Command = {

@@ -1,12 +1,14 @@
 import { availableParallelism } from 'node:os'
 import {
   type Device,
+  type EngineInfo,
   type ExperimentResult,
   finalTrials,
   RESULTS_SCHEMA_VERSION,
   resolveEngine,
   runExperiment,
   searchTrials,
+  workloadOf,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
 import { renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
@@ -62,9 +64,15 @@ export async function compare(a: CompareArgs): Promise<string> {
   if (a.out) checkOutputDir(a.out, '--out')
   const choices = parseBackendList(a.backends)
   const backends = []
-  for (const c of choices) {
-    const backend = await load(c.name)
-    backends.push({ name: c.name, backend, engine: await resolveEngine(backend, choice(c.engine, a.device)) })
+  for (const c of choices)
+    backends.push({ name: c.name, backend: await load(c.name), choice: choice(c.engine, a.device) })
+  // Per experiment: a backend may pick its engine by workload. All resolved before the first trial.
+  const engines = []
+  for (const exp of experiments) {
+    const row = []
+    for (const b of backends)
+      row.push(await resolveEngine(b.backend, { ...b.choice, workload: workloadOf(exp) }))
+    engines.push(row)
   }
   const bar =
     process.stderr.isTTY && !a.quiet
@@ -79,10 +87,11 @@ export async function compare(a: CompareArgs): Promise<string> {
   const results: ExperimentResult[] = []
   const groups: Summary[][] = []
   try {
-    for (const exp of experiments) {
+    for (const [e, exp] of experiments.entries()) {
       const group: Summary[] = []
-      for (const { name, backend, engine } of backends) {
-        const r = await runExperiment(exp, backend, engine.id, {
+      for (const [k, { name, backend }] of backends.entries()) {
+        const engine = engines[e]?.[k] as EngineInfo
+        const r = await runExperiment(exp, backend, engine, {
           signal: a.signal,
           ...(pool ? { run: pool.runner(exp, name, engine.id), concurrency: pool.workers } : {}),
           onTrial: () => bar?.increment({ what: `${exp.spec.name} on ${backend.id}` }),

@@ -1,5 +1,5 @@
 import { basename, dirname } from 'node:path'
-import { type Device, resolveEngine, runSingle, trainedModelOf, UserError } from '@dualfit/core'
+import { type Device, resolveEngine, runSingle, trainedModelOf, UserError, workloadOf } from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
 import { duration, num, textTable } from '@dualfit/report'
 import type { Argv } from 'yargs'
@@ -42,9 +42,9 @@ export async function train(a: TrainArgs): Promise<string> {
   if (a.save) checkOutputFile(a.save, '--save')
   const backend = await load(a.backend)
   try {
-    const engine = await resolveEngine(backend, choice(a.engine, a.device))
+    const engine = await resolveEngine(backend, { ...choice(a.engine, a.device), workload: workloadOf(exp) })
     const stage = a.earlyStopping ? 'early-stopping' : 'refit'
-    const r = await runSingle(exp, backend, engine.id, { seed: a.seed, stage }, { signal: a.signal })
+    const r = await runSingle(exp, backend, engine, { seed: a.seed, stage }, { signal: a.signal })
     const trial = r.trials[0]
     if (!trial) throw new Error('train ran no trial')
     if (a.save)
