@@ -2,6 +2,7 @@
  * TF.js engines. tfjs has one global engine per process, so jobs run one at a time (`exclusive`)
  * and each switches to its own engine with `tf.setBackend`.
  */
+import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -20,6 +21,8 @@ interface Engine {
   detail: string
   /** Loads and initializes the backend once; resolves to why it is unavailable, or null. */
   init?: () => Promise<string | null>
+  /** Whether init would succeed, asked without initializing here (default: init itself). */
+  probe?: () => Promise<string | null>
 }
 
 /**
@@ -58,8 +61,11 @@ const ENGINES: Engine[] = [
   {
     id: 'webgpu',
     device: 'gpu',
-    backend: null,
-    detail: 'TF.js WebGPU needs a browser WebGPU adapter (@tensorflow/tfjs-backend-webgpu); none in Node',
+    backend: 'webgpu',
+    detail: 'TF.js WebGPU kernels (@tensorflow/tfjs-backend-webgpu) on Dawn for Node (the webgpu package)',
+    init: initWebgpu,
+    // Dawn prints its driver search to stderr and a broken driver can take the process down.
+    probe: () => probeInChild('webgpu'),
   },
 ]
 
@@ -79,7 +85,7 @@ export const KERAS_ENGINES: CoreEngine[] = ENGINES.map((e) => ({
   id: e.id,
   device: e.device,
   detail: e.detail,
-  probe: () => exclusive(() => whyUnavailable(e)),
+  probe: e.probe ?? (() => exclusive(() => whyUnavailable(e))),
 }))
 
 /** Multiply-adds per step above which WebAssembly SIMD kernels beat JavaScript ones (README). */
@@ -127,6 +133,50 @@ async function initCpu(): Promise<string | null> {
     tf.env().set('PROD', prod)
   }
   return null
+}
+
+/**
+ * Dawn for Node provides `navigator.gpu` (Vulkan on Linux); tfjs-backend-webgpu registers itself
+ * on import and finds the adapter there. Without a GPU, Dawn finds no adapter and says why.
+ */
+async function initWebgpu(): Promise<string | null> {
+  let gpu: GPU
+  try {
+    const dawn = await import('webgpu')
+    Object.assign(globalThis, dawn.globals)
+    gpu = dawn.create([])
+  } catch (e) {
+    return `the webgpu package (Dawn for Node) does not load: ${(e as Error).message.split('\n')[0]}`
+  }
+  const adapter = await gpu.requestAdapter().catch(() => null)
+  if (!adapter) return 'Dawn found no WebGPU adapter (no GPU, or no Vulkan driver: libvulkan1)'
+  const nav = (globalThis as { navigator?: object }).navigator
+  Object.defineProperty(globalThis, 'navigator', { value: { ...nav, gpu }, configurable: true })
+  await import('@tensorflow/tfjs-backend-webgpu')
+  return (await tf.setBackend('webgpu')) ? null : 'the WebGPU backend did not initialize'
+}
+
+/** Runs an engine's init in a child process and reports its outcome (null: it works). */
+function probeInChild(id: string): Promise<string | null> {
+  // The built module, also when this one runs from source (tests).
+  const self = new URL('../dist/engines.js', import.meta.url).href
+  const script = `const { initEngine } = await import(${JSON.stringify(self)})
+process.stdout.write(JSON.stringify({ why: await initEngine(${JSON.stringify(id)}) }))`
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (err, stdout) => {
+      try {
+        resolve((JSON.parse(stdout) as { why: string | null }).why)
+      } catch {
+        resolve(`probe failed: ${err?.signal ?? err?.message.split('\n')[0] ?? 'no answer'}`)
+      }
+    })
+  })
+}
+
+/** For probeInChild: initializes engine `id` in this process; why it is unavailable, or null. */
+export function initEngine(id: string): Promise<string | null> {
+  const e = ENGINES.find((x) => x.id === id)
+  return e ? whyUnavailable(e) : Promise.resolve(`no engine '${id}'`)
 }
 
 async function initWasm(): Promise<string | null> {
