@@ -37,7 +37,17 @@ describe('dualfit compare', () => {
 
   it('prints one table per spec with a difference row and writes results atomically with --out', () => {
     const out = join(tempDir(), 'results')
-    const r = dualfit(['compare', '--spec', fixture('mini.json'), '--out', out, '--seeds', '2'])
+    const r = dualfit([
+      'compare',
+      '--spec',
+      fixture('mini.json'),
+      '--out',
+      out,
+      '--seeds',
+      '2',
+      '--layout',
+      'wide',
+    ])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('keras-style (')
     expect(r.stdout).toContain('Δ keras-style − torch-style')
@@ -103,6 +113,30 @@ describe('dualfit compare', () => {
     expect(r.stderr).toContain('interrupted')
     expect(existsSync(join(cwd, 'out'))).toBe(false)
   })
+})
+
+describe('compare tables fit the terminal', () => {
+  it.each([100, 80])(
+    'no line longer than COLUMNS=%i, a row per measure when a row per backend does not fit',
+    (width) => {
+      const r = dualfit(['compare', '--spec', fixture('mini.json'), '--quiet'], tempDir(), {
+        COLUMNS: String(width),
+      })
+      expect(r.code).toBe(0)
+      const lines = r.stdout.split('\n')
+      expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(width)
+      expect(r.stdout).toContain('│ measure ')
+      expect(r.stdout).toMatch(/keras-style {2}[▁-█]+ /)
+      const wide = dualfit(
+        ['compare', '--spec', fixture('mini.json'), '--quiet', '--layout', 'wide'],
+        tempDir(),
+        {
+          COLUMNS: String(width),
+        },
+      )
+      expect(wide.stdout).toContain('│ backend ')
+    },
+  )
 })
 
 describe('dualfit train, predict, export', () => {

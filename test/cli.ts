@@ -24,8 +24,13 @@ export interface Run {
 }
 
 /** The CLI as a user runs it: a subprocess, in a scratch folder. */
-export function dualfit(args: string[], cwd = tempDir()): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 })
+export function dualfit(args: string[], cwd = tempDir(), env: Record<string, string> = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 

@@ -102,7 +102,7 @@ export function chooseEngine(work: Workload): { engine: string; why: string } {
     macs += work.batchSize * width * l.units
     width = l.units
   }
-  const per = `${macs.toLocaleString('en-US')} multiply-adds per step`
+  const per = `${macs.toLocaleString('en-US')} multiply-add${macs === 1 ? '' : 's'} per step`
   return macs >= WASM_FROM_MACS
     ? { engine: 'wasm', why: `${per}: WebAssembly SIMD kernels do the arithmetic faster` }
     : { engine: 'cpu', why: `${per}: JavaScript kernels launch faster, and launches dominate` }

@@ -1,3 +1,15 @@
 export { duration, micros, num, signed, stat } from './format.js'
 export { paramsLabel, type Stat, type Summary, summarize } from './summary.js'
-export { footer, renderCsv, renderMarkdown, renderTable, tableRows, textTable } from './tables.js'
+export {
+  curves,
+  dataLine,
+  footer,
+  type Layout,
+  renderCsv,
+  renderMarkdown,
+  renderTable,
+  sparkline,
+  tableRows,
+  tallRows,
+  textTable,
+} from './tables.js'

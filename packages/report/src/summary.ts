@@ -35,7 +35,11 @@ export interface Summary {
   /** Only for a single Dense(1) on one input: the learned line. */
   weight: Stat | null
   bias: Stat | null
-  earlyStop: { epochsRun: Stat; stopped: number; runs: number; maxEpochs: number } | null
+  earlyStop: { epochsRun: Stat; stopped: number; diverged: number; runs: number; maxEpochs: number } | null
+  /** Runs whose loss became NaN or infinite, of all this backend ran. */
+  diverged: { runs: number; of: number }
+  /** Per-epoch loss of the final model's first run (refit, else early stopping), for a sparkline. */
+  curve: number[]
   prediction: {
     x: number[]
     unitX: string
@@ -91,10 +95,13 @@ export function summarize(r: ExperimentResult): Summary {
         ? {
             epochsRun: statOf(es.map((t) => t.epochsRun)) as Stat,
             stopped: es.filter((t) => t.stoppedEpoch !== null && !t.diverged).length,
+            diverged: es.filter((t) => t.diverged).length,
             runs: es.length,
             maxEpochs: es[0]?.epochs ?? 0,
           }
         : null,
+    diverged: { runs: r.trials.filter((t) => t.diverged).length, of: r.trials.length },
+    curve: final[0]?.history.loss ?? [],
     prediction: firstPred
       ? {
           x: firstPred.x,

@@ -13,6 +13,8 @@ interface Column {
 }
 
 const unit = (s: Summary) => s.prediction?.unitY ?? ''
+/** The mark of a run whose loss became NaN or infinite. */
+const DIVERGED = 'diverged ✗'
 
 const COLUMNS: Column[] = [
   { header: () => 'backend', cell: (s) => `${s.backend} (${s.engine})` },
@@ -29,7 +31,14 @@ const COLUMNS: Column[] = [
     cell: (s) => {
       const e = s.earlyStop
       if (!e) return '—'
-      const what = e.runs === 1 ? (e.stopped ? 'stopped' : 'no stop') : `${e.stopped}/${e.runs} stopped`
+      const what =
+        e.runs === 1
+          ? e.diverged
+            ? DIVERGED
+            : e.stopped
+              ? 'stopped'
+              : 'no stop'
+          : `${e.stopped}/${e.runs} stopped${e.diverged ? `, ${e.diverged} ${DIVERGED}` : ''}`
       return `${num(e.epochsRun.mean, 4)} of ${e.maxEpochs} (${what})`
     },
     value: (s) => s.earlyStop?.epochsRun.mean,
@@ -54,6 +63,11 @@ const COLUMNS: Column[] = [
     cell: (s) => stat(s.prediction?.absError ?? null, 3, unit(s)),
     value: (s) => s.prediction?.absError?.mean,
   },
+  {
+    header: () => 'diverged runs',
+    cell: (s) => (s.diverged.runs > 0 ? `${s.diverged.runs} of ${s.diverged.of} ✗` : `0 of ${s.diverged.of}`),
+    value: (s) => s.diverged.runs,
+  },
   { header: () => 'steps', cell: (s) => s.steps.toLocaleString('en-US'), value: (s) => s.steps },
   { header: () => 'wall', cell: (s) => duration(s.wallMs), value: (s) => s.wallMs, time: 'ms' },
   { header: () => 'µs/step', cell: (s) => micros(s.usPerStep), value: (s) => s.usPerStep, time: 'us' },
@@ -66,6 +80,7 @@ function columnsFor(rows: Summary[]): Column[] {
     if (h === 'weight' || h === 'bias') return rows.some((r) => r.weight !== null)
     if (h === '|error|') return rows.some((r) => r.prediction?.absError)
     if (h === 'test MSE') return rows.some((r) => r.testMse !== null)
+    if (h === 'diverged runs') return rows.some((r) => r.diverged.runs > 0)
     return true
   })
 }
@@ -93,15 +108,54 @@ export function tableRows(rows: Summary[]): { head: string[]; body: string[][] }
   return { head: cols.map((c) => c.header(first)), body }
 }
 
-/** The line under each table: what was compared. */
-export function footer(rows: Summary[]): string {
+/** The same table turned on its side: one row per measure, one column per backend, then the differences. */
+export function tallRows(rows: Summary[]): { head: string[]; body: string[][] } {
+  const { head, body } = tableRows(rows)
+  return {
+    head: ['measure', ...body.map((row) => row[0] as string)],
+    body: head.slice(1).map((label, i) => [label, ...body.map((row) => row[i + 1] as string)]),
+  }
+}
+
+/** Folds ` · `-separated parts into lines of at most `width` characters (a long part breaks at spaces). */
+function fold(parts: string[], width: number): string {
+  const lines: string[] = []
+  const words = (p: string) => {
+    const out: string[] = []
+    for (const w of p.split(' ')) {
+      const last = out.length - 1
+      if (last >= 0 && (out[last] as string).length + 1 + w.length <= width) out[last] += ` ${w}`
+      else out.push(w)
+    }
+    return out
+  }
+  for (const p of parts.flatMap((x) => (x.length > width ? words(x) : [x]))) {
+    const last = lines.length - 1
+    if (last >= 0 && (lines[last] as string).length + 3 + p.length <= width) lines[last] += ` · ${p}`
+    else lines.push(p)
+  }
+  return lines.join('\n')
+}
+
+/** The lines under each table: what was compared. */
+export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): string {
   const first = rows[0] as Summary
-  const engines = rows
-    .map((r) => `${r.backend} on ${r.engine}${r.engineChosen ? ` (${r.engineChosen})` : ''}`)
-    .join(', ')
+  const engines = rows.map(
+    (r) => `${r.backend} on ${r.engine}${r.engineChosen ? ` (${r.engineChosen})` : ''}`,
+  )
   const walls = rows.map((r) => `${r.backend} ${duration(r.wallMs)}`).join(', ')
-  const workers = first.workers > 1 ? ` · ${first.workers} worker threads` : ''
-  return `${first.spec} · spec ${first.specHash.slice(0, 12)} · ${dataLine(first.data)} · seeds ${first.seeds.join(',')} · ${engines} · wall: ${walls}${workers}`
+  return fold(
+    [
+      first.spec,
+      `spec ${first.specHash.slice(0, 12)}`,
+      dataLine(first.data),
+      `seeds ${first.seeds.join(',')}`,
+      ...engines,
+      `wall: ${walls}`,
+      ...(first.workers > 1 ? [`${first.workers} worker threads`] : []),
+    ],
+    width,
+  )
 }
 
 /** Which rows: how many, how many dropped for missing values, how many held out for test. */
@@ -112,10 +166,68 @@ export function dataLine(d: DataInfo): string {
   return parts.join(', ')
 }
 
-export function renderTable(rows: Summary[]): string {
-  const { head, body } = tableRows(rows)
-  return `${rows[0]?.spec ?? ''}\n${textTable(head, body)}\n${footer(rows)}`
+const BLOCKS = '▁▂▃▄▅▆▇█'
+
+/** A one-line curve in Unicode blocks, on a log scale, resampled to at most `width` characters. */
+export function sparkline(values: number[], width: number): string {
+  const finite = values.filter((v) => Number.isFinite(v) && v > 0)
+  if (finite.length === 0 || width < 1) return ''
+  const n = Math.min(width, values.length)
+  const logs = finite.map(Math.log10)
+  const lo = Math.min(...logs)
+  const hi = Math.max(...logs)
+  let out = ''
+  for (let i = 0; i < n; i++) {
+    // The mean of the epochs this character covers.
+    const a = Math.floor((i * values.length) / n)
+    const b = Math.max(a + 1, Math.floor(((i + 1) * values.length) / n))
+    const part = values.slice(a, b).filter((v) => Number.isFinite(v) && v > 0)
+    if (part.length === 0) {
+      out += '✗'
+      continue
+    }
+    const v = Math.log10(part.reduce((s, x) => s + x, 0) / part.length)
+    const level = hi === lo ? 0 : Math.round(((v - lo) / (hi - lo)) * (BLOCKS.length - 1))
+    out += BLOCKS[level]
+  }
+  return out
 }
+
+/** One sparkline per backend: the final model's loss per epoch, log scale. */
+export function curves(rows: Summary[], width: number): string {
+  const label = Math.max(...rows.map((r) => r.backend.length))
+  const lines = rows
+    .filter((r) => r.curve.length > 1)
+    .map((r) => {
+      const first = r.curve[0]
+      const last = r.curve[r.curve.length - 1]
+      const tail = ` ${num(first, 3)} → ${num(last, 3)}, ${r.curve.length} epochs`
+      const room = Math.max(10, Math.min(60, width - label - tail.length - 2))
+      return `${r.backend.padEnd(label)}  ${sparkline(r.curve, room)}${tail}`
+    })
+  return lines.length > 0 ? `loss per epoch (log scale), final model:\n${lines.join('\n')}` : ''
+}
+
+export type Layout = 'wide' | 'tall' | 'auto'
+
+/**
+ * The terminal table within `width` characters: one row per backend when that fits (or `layout`
+ * says so), else one row per measure; cells wrap when even that is too wide. Then the loss
+ * sparklines and the footer.
+ */
+export function renderTable(rows: Summary[], o: { width?: number; layout?: Layout } = {}): string {
+  const width = o.width ?? Number.POSITIVE_INFINITY
+  const wide = tableRows(rows)
+  let text = textTable(wide.head, wide.body)
+  if (o.layout === 'tall' || (o.layout !== 'wide' && longest(text) > width)) {
+    const tall = tallRows(rows)
+    text = textTable(tall.head, tall.body, width)
+  }
+  const spark = curves(rows, Math.min(width, 100))
+  return [rows[0]?.spec ?? '', text, ...(spark ? [spark] : []), footer(rows, width)].join('\n')
+}
+
+const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
 
 export function renderMarkdown(rows: Summary[]): string {
   const { head, body } = tableRows(rows)
@@ -175,9 +287,25 @@ export function renderCsv(rows: Summary[]): string {
   return `${lines.join('\n')}\n`
 }
 
-/** A plain terminal table, no colours (output is often piped or captured). */
-export function textTable(head: string[], rows: string[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] } })
+/**
+ * A plain terminal table, no colours (output is often piped or captured). With a `width`, columns
+ * that would not fit share the room left by the first one, and their cells wrap.
+ */
+export function textTable(head: string[], rows: string[][], width = Number.POSITIVE_INFINITY): string {
+  const style = { head: [], border: [] }
+  const plain = new Table({ head, style })
+  plain.push(...rows)
+  const text = plain.toString()
+  if (longest(text) <= width) return text
+  // Shrink the widest column, one character at a time, until the line fits (borders: one per column + 1).
+  const colWidths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)) + 2)
+  const budget = width - head.length - 1
+  for (let total = colWidths.reduce((a, b) => a + b, 0); total > budget; total--) {
+    const widest = colWidths.indexOf(Math.max(...colWidths))
+    if ((colWidths[widest] as number) <= 8) break
+    colWidths[widest] = (colWidths[widest] as number) - 1
+  }
+  const t = new Table({ head, style, colWidths, wordWrap: true })
   t.push(...rows)
   return t.toString()
 }

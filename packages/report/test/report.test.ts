@@ -1,7 +1,17 @@
 import type { ExperimentResult, TrialResult } from '@dualfit/core'
 import { parseSpec } from '@dualfit/core'
 import { describe, expect, it } from 'vitest'
-import { duration, num, renderCsv, renderMarkdown, renderTable, summarize, tableRows } from '../src/index.js'
+import {
+  duration,
+  num,
+  renderCsv,
+  renderMarkdown,
+  renderTable,
+  sparkline,
+  summarize,
+  tableRows,
+  tallRows,
+} from '../src/index.js'
 
 const spec = parseSpec({
   name: 'mini',
@@ -138,5 +148,50 @@ describe('summaries and tables', () => {
     expect(renderTable([c, d])).toContain('meters-feet: 9 rows, 2 dropped (missing), 2 held out for test')
     expect(renderTable([a, b])).toContain('meters-feet: 7 rows · seeds 0')
     expect(renderCsv([c]).split('\n')[1]).toContain(',0.5,9,2,2,')
+  })
+
+  const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
+
+  it('fits the width: one row per backend when it fits, else one row per measure, cells wrapped if need be', () => {
+    const roomy = renderTable([a, b], { width: 400 })
+    expect(roomy).toContain('│ backend ')
+    for (const width of [100, 80, 60]) {
+      const t = renderTable([a, b], { width })
+      expect(widest(t)).toBeLessThanOrEqual(width)
+      expect(t).toContain('│ measure ')
+    }
+    // Forced layouts.
+    expect(renderTable([a, b], { width: 400, layout: 'tall' })).toContain('│ measure ')
+    expect(renderTable([a, b], { width: 60, layout: 'wide' })).toContain('│ backend ')
+    const tall = tallRows([a, b])
+    expect(tall.head).toEqual([
+      'measure',
+      'keras-style (cpu)',
+      'torch-style (cpu)',
+      'Δ keras-style − torch-style',
+    ])
+    expect(tall.body.find((r) => r[0] === 'wall')).toEqual(['wall', '3 s', '1 s', '+2 s (×3)'])
+  })
+
+  it('marks diverged runs and counts them per backend', () => {
+    const r = result('keras-style', 3.25, 3000)
+    r.trials[1] = { ...(r.trials[1] as TrialResult), diverged: true, finalLoss: Number.POSITIVE_INFINITY }
+    const d = summarize(r)
+    expect(d.diverged).toEqual({ runs: 1, of: 2 })
+    const { head, body } = tableRows([d, b])
+    expect(body[0]?.[head.indexOf('diverged runs')]).toBe('1 of 2 ✗')
+    expect(body[1]?.[head.indexOf('diverged runs')]).toBe('0 of 2')
+    expect(body[0]?.[head.indexOf('early stop')]).toContain('diverged ✗')
+    // Without any diverged run the column is left out.
+    expect(tableRows([a, b]).head).not.toContain('diverged runs')
+  })
+
+  it('draws the loss curve as a log-scale sparkline per backend', () => {
+    expect(sparkline([1000, 100, 10, 1], 4)).toBe('█▆▃▁')
+    expect(sparkline([1, 1, 1], 3)).toBe('▁▁▁')
+    expect(sparkline([8, 4, 2, 1, 0.5, 0.25], 3)).toHaveLength(3)
+    expect(sparkline([1, Number.NaN, 0.1], 3)).toBe('█✗▁')
+    const t = renderTable([a, b], { width: 100 })
+    expect(t).toMatch(/keras-style {2}[▁-█]+ 3 → 1, 3 epochs/)
   })
 })

@@ -11,7 +11,7 @@ import {
   workloadOf,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
-import { renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
+import { type Layout, renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import type { Argv } from 'yargs'
 import { choice, load, parseBackendList } from '../backends.js'
@@ -32,6 +32,8 @@ export interface CompareArgs extends DataArgs {
   /** Worker threads for trials; 1 runs them in this process. */
   workers: number
   format: Format
+  /** Terminal tables: one row per backend (wide), one per measure (tall), or whichever fits (auto). */
+  layout: Layout
   quiet: boolean
   signal: AbortSignal
 }
@@ -43,7 +45,13 @@ export interface CompareOutput {
   summaries: Summary[]
 }
 
-function render(format: Format, groups: Summary[][], output: CompareOutput): string {
+/** stdout's columns on a terminal, else COLUMNS, else 100. */
+export function terminalWidth(): number {
+  const env = Number(process.env.COLUMNS)
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : env > 0 ? env : 100
+}
+
+function render(format: Format, groups: Summary[][], output: CompareOutput, layout: Layout = 'auto'): string {
   switch (format) {
     case 'json':
       return toJson(output)
@@ -52,7 +60,7 @@ function render(format: Format, groups: Summary[][], output: CompareOutput): str
     case 'md':
       return `# dualfit compare\n\n${groups.map(renderMarkdown).join('\n')}`
     default:
-      return `${groups.map(renderTable).join('\n\n')}\n`
+      return `${groups.map((g) => renderTable(g, { width: terminalWidth(), layout })).join('\n\n')}\n`
   }
 }
 
@@ -119,7 +127,7 @@ export async function compare(a: CompareArgs): Promise<string> {
       'results.csv': render('csv', groups, output),
     })
   }
-  return render(a.format, groups, output)
+  return render(a.format, groups, output, a.layout)
 }
 
 export const compareCommand: Command = {
@@ -164,6 +172,12 @@ export const compareCommand: Command = {
             describe: `worker threads for trials (up to ${availableParallelism()} here); results are identical, per-step times less clean`,
           })
           .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'stdout format' })
+          .option('layout', {
+            choices: ['auto', 'wide', 'tall'] as const,
+            default: 'auto' as const,
+            describe:
+              'tables: a row per backend (wide), a row per measure (tall), or whichever fits the terminal',
+          })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
           .example('$0 compare', "the seed's two protocols on both backends")
           .example(
@@ -195,6 +209,7 @@ export const compareCommand: Command = {
             ...(a.out ? { out: a.out } : {}),
             workers: a.workers as number,
             format: a.format as Format,
+            layout: a.layout,
             quiet: a.quiet,
             signal: ctx.signal,
           }),
