@@ -6,11 +6,12 @@
  */
 import { builtinDataset } from '@dualfit/core'
 import { defaultRuntime, nn, optim, type Tensor, tensor } from '@dualfit/torch-style'
-import type { BenchOptions, BenchRow } from './types.js'
+import { STEP_CHUNKS, type StepMeasure } from './jobs.js'
+import { median, min } from './stats.js'
 
 const BATCHES = [7, 1]
 
-async function measure(engine: string, batch: number, quick: boolean): Promise<BenchRow> {
+async function measure(engine: string, batch: number, quick: boolean): Promise<StepMeasure> {
   const seed = builtinDataset('meters-feet')
   // The seed data cut into batches, visited in turn (batch 1 cycles through the 7 rows).
   const data: [Tensor, Tensor][] = []
@@ -41,7 +42,7 @@ async function measure(engine: string, batch: number, quick: boolean): Promise<B
       loss.item()
     }
   }
-  const [chunks, perChunk, warmUp] = quick ? [5, 200, 200] : [15, 2000, 5000]
+  const { chunks, perChunk, warmUp } = STEP_CHUNKS[quick ? 'quick' : 'full']
   // Warm-up: V8 first runs JS and onnxruntime-web's wasm with baseline code and optimizes hot code
   // later; the first few thousand steps are slower, wasm's most.
   await run(warmUp)
@@ -51,21 +52,19 @@ async function measure(engine: string, batch: number, quick: boolean): Promise<B
     await run(perChunk)
     us.push(((performance.now() - t) * 1000) / perChunk)
   }
-  us.sort((a, b) => a - b)
   return {
-    suite: 'optimizer step',
-    backend: 'torch-style',
-    engine,
-    case: `Linear(1,1) Adam, batch ${batch}`,
+    key: `step/batch-${batch}/loop`,
+    case: `Linear(1,1) Adam, batch ${batch}: zeroGrad/forward/backward/step`,
+    batch,
     steps: chunks * perChunk,
-    usPerStep: us[Math.floor(chunks / 2)] as number,
-    notes: `min ${(us[0] as number).toFixed(1)} µs; session build ${setupMs.toFixed(0)} ms`,
+    usPerStep: median(us),
+    notes: `min ${min(us).toFixed(1)} µs; session build ${setupMs.toFixed(0)} ms`,
   }
 }
 
-/** `engines`: the available engine ids the runner chose for the requested device. */
-export async function bench(engines: string[], opts: BenchOptions): Promise<BenchRow[]> {
-  const rows: BenchRow[] = []
-  for (const e of engines) for (const batch of BATCHES) rows.push(await measure(e, batch, opts.quick))
+/** `engine`: an available engine id the runner chose for the requested device. */
+export async function bench(engine: string, opts: { quick: boolean }): Promise<StepMeasure[]> {
+  const rows: StepMeasure[] = []
+  for (const batch of BATCHES) rows.push(await measure(engine, batch, opts.quick))
   return rows
 }

@@ -284,6 +284,36 @@ export const stopsWhenTold: Check = async (backend, engine, o = {}) => {
     )
 }
 
+// Ctrl-C reaches a trial through hooks.signal: no further step, and the promise rejects with its reason.
+export const abortsWhenAsked: Check = async (backend, engine) => {
+  const what = 'abort'
+  const ac = new AbortController()
+  const reason = new Error('testkit: interrupted')
+  const rec = recorder((epoch) => {
+    if (epoch === 1) ac.abort(reason)
+    return {}
+  })
+  const job = makeJob(engine, { epochs: 10, batchSize: 2, order: SHUFFLED, optimizer: SGD })
+  const outcome = await backend.train(job, { ...rec.hooks, signal: ac.signal }).then(
+    () => null,
+    (e: unknown) => e,
+  )
+  if (outcome === null)
+    fail(
+      `${what}: train() resolved although hooks.signal was aborted at epoch 1; it must reject with signal.reason`,
+    )
+  if (outcome !== reason)
+    fail(
+      `${what}: train() rejected with "${messageOf(outcome)}", not with signal.reason ("${reason.message}")`,
+    )
+  if (rec.calls.length > 2)
+    fail(
+      `${what}: kept training after the abort at epoch 1: onEpochEnd was called for epochs ${rec.calls.map((c) => c.epoch).join(', ')}`,
+    )
+  // Still usable afterwards.
+  await train(backend, what, makeJob(engine, { epochs: 1 }), recorder())
+}
+
 export const restoresSnapshot: Check = async (backend, engine, o = {}) => {
   const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
   const what = 'restoreBestWeights'
@@ -402,6 +432,8 @@ export const onnxRoundTrip: Check = async (backend, engine, o = {}) => {
   let onnx: Float32Array
   try {
     const { exportOnnx } = await import('@dualfit/onnx')
+    // Its telemetry leaves an empty /tmp/mat-debug-<pid>.log behind every process; opt out.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1'
     const ort = await import('onnxruntime-node')
     const session = await ort.InferenceSession.create(exportOnnx(model))
     try {
@@ -569,6 +601,7 @@ export const checks = {
   batchOrder,
   validationLoss,
   stopsWhenTold,
+  abortsWhenAsked,
   restoresSnapshot,
   deterministic,
   frameworkConventions,
@@ -588,6 +621,7 @@ export const CHECK_TITLES: Record<CheckName, string> = {
   batchOrder: 'visits rows in order(epoch), one step per batch',
   validationLoss: 'reports valLoss on job.validation',
   stopsWhenTold: 'stops at once when onEpochEnd says stop',
+  abortsWhenAsked: 'an aborted hooks.signal stops training and rejects with its reason',
   restoresSnapshot: "restoreBestWeights returns the snapshot epoch's weights",
   deterministic: 'the same job twice gives identical weights and losses',
   frameworkConventions: 'trains with initialWeights and order null, deterministically per seed',

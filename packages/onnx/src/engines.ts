@@ -66,6 +66,8 @@ async function loadModule(
   pkg: 'onnxruntime-node' | 'onnxruntime-web',
 ): Promise<OrtModule & { version: string }> {
   if (pkg === 'onnxruntime-node') {
+    // Its telemetry leaves an empty /tmp/mat-debug-<pid>.log behind every process; opt out.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1'
     const ort = await import('onnxruntime-node')
     // Failures surface as exceptions; ORT's own log would print them a second time on stderr.
     ort.env.logLevel = 'fatal'

