@@ -1,0 +1,52 @@
+export { ORT_GLOBAL, type OrtAssets, ortAssets } from './assets.js'
+export { type DataPoints, dataPoints, MAX_POINTS } from './data.js'
+export {
+  escapeHtml,
+  type PageChart,
+  type PageInput,
+  type PageModel,
+  type PageSpec,
+  renderHtml,
+  scriptJson,
+} from './html.js'
+export { textWidth, useDejaVuMetrics } from './metrics.js'
+export {
+  backendsOf,
+  earlyStoppingRun,
+  finalRun,
+  finalRuns,
+  forward64,
+  groupBySpec,
+  pointLabel,
+  type SpecGroup,
+  slug,
+  uniqueSlugs,
+  usableWeights,
+} from './model.js'
+export { EXACT_FUNCTIONS, PAGE_SCRIPT } from './page.js'
+export { pngSize, renderSvg, scopeSvgIds, svgToPng } from './render.js'
+export {
+  buildReport,
+  ORT_SCRIPTS,
+  type ReportFiles,
+  type ReportOptions,
+  type ReportSummary,
+} from './report.js'
+export { experimentsFromDocument, reviveResult } from './results.js'
+export {
+  CHART_HEIGHT,
+  CHART_WIDTH,
+  type Chart,
+  type ChartKind,
+  chartsFor,
+  DASHES,
+  FONT_FAMILY,
+  gridChart,
+  logTicks,
+  lossChart,
+  PALETTE,
+  PNG_SCALE,
+  predictionChart,
+  seedChart,
+  titleOf,
+} from './specs.js'

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import {
+  buildReport,
+  EXACT_FUNCTIONS,
+  escapeHtml,
+  experimentsFromDocument,
+  ORT_SCRIPTS,
+  PAGE_SCRIPT,
+  pngSize,
+  scriptJson,
+} from '../src/index.js'
+import { result, trial } from './fixtures.js'
+
+const EVIL = '<script>alert(1)</script>'
+
+describe('results files', () => {
+  const doc = (o: object = {}) => ({
+    schemaVersion: 2,
+    kind: 'dualfit.compare',
+    results: [result('a')],
+    ...o,
+  })
+
+  it('takes compare output and single results, and revives non-finite numbers', () => {
+    const r = result('a', {
+      trials: [trial('refit', { finalLoss: 'Infinity' as never, history: { loss: [1, 'NaN' as never] } })],
+      spec: { name: 'NaN' },
+    })
+    const [back] = experimentsFromDocument(JSON.parse(JSON.stringify(doc({ results: [r] }))), 'f')
+    expect(back?.trials[0]?.finalLoss).toBe(Number.POSITIVE_INFINITY)
+    expect(back?.trials[0]?.history.loss[1]).toBeNaN()
+    expect(back?.spec.name).toBe('NaN')
+    expect(experimentsFromDocument(JSON.parse(JSON.stringify(result('b'))), 'f')[0]?.backend.id).toBe('b')
+  })
+
+  it('refuses other files, other versions and broken results in one line', () => {
+    expect(() => experimentsFromDocument({ a: 1 }, "results file 'x'")).toThrow(
+      /^results file 'x': not a dualfit results file/,
+    )
+    expect(() => experimentsFromDocument([], 'f')).toThrow(/not a dualfit results file/)
+    expect(() => experimentsFromDocument(doc({ schemaVersion: 3 }), 'f')).toThrow(
+      'f: schemaVersion 3 is not supported (this dualfit reads version 2)',
+    )
+    expect(() => experimentsFromDocument(doc({ results: [] }), 'f')).toThrow('f: no experiment results in it')
+    const broken = { ...result('a'), trials: 'no' }
+    expect(() => experimentsFromDocument(doc({ results: [broken] }), 'f')).toThrow(
+      'f: results[0].trials is missing or malformed',
+    )
+    expect(() =>
+      experimentsFromDocument(doc({ results: [{ ...result('a'), schemaVersion: 1 }] }), 'f'),
+    ).toThrow('f: results[0].schemaVersion 1 is not supported')
+  })
+})
+
+describe('the report folder', () => {
+  it('holds the charts, the models, onnxruntime-web and report.html', async () => {
+    const r = await buildReport([result('keras-style'), result('torch-style')])
+    expect(r.failed).toEqual([])
+    expect(r.charts).toBe(3)
+    expect(r.models).toBe(2)
+    const names = Object.keys(r.files).sort()
+    expect(names).toEqual(
+      [
+        'charts/mini-grid.png',
+        'charts/mini-grid.svg',
+        'charts/mini-loss.png',
+        'charts/mini-loss.svg',
+        'charts/mini-predictions.png',
+        'charts/mini-predictions.svg',
+        'models/mini-keras-style.onnx',
+        'models/mini-keras-style.onnx.js',
+        'models/mini-torch-style.onnx',
+        'models/mini-torch-style.onnx.js',
+        ...ORT_SCRIPTS,
+        'ort/NOTICE.txt',
+        'report.html',
+      ].sort(),
+    )
+    expect(pngSize(r.files['charts/mini-loss.png'] as Uint8Array)).toEqual({ width: 1440, height: 720 })
+    const html = r.files['report.html'] as string
+    // Both backends' rows, the difference row, the charts inline, the models and ort scripts.
+    expect(html).toContain('<tr class="backend" data-backend="keras-style"><td>keras-style (cpu)</td>')
+    expect(html).toContain('<tr class="backend" data-backend="torch-style">')
+    expect(html).toContain('Δ keras-style − torch-style')
+    expect(html.match(/<figure class="chart"/g)).toHaveLength(3)
+    expect(html).toContain('id="mini-loss-')
+    for (const src of [...ORT_SCRIPTS, 'models/mini-keras-style.onnx.js'])
+      expect(html).toContain(`<script src="${src}" defer></script>`)
+    // The base64 model is the .onnx file.
+    const js = r.files['models/mini-keras-style.onnx.js'] as string
+    const b64 = /= "([A-Za-z0-9+/=]+)";/.exec(js)?.[1] as string
+    expect(Buffer.from(b64, 'base64')).toEqual(
+      Buffer.from(r.files['models/mini-keras-style.onnx'] as Uint8Array),
+    )
+    // The wasm is there, gzipped: 0x1f 0x8b.
+    const wasm = r.files['ort/ort-wasm-simd-threaded.wasm.gz.js'] as string
+    const gz = Buffer.from(/= "([A-Za-z0-9+/=]+)";/.exec(wasm)?.[1] as string, 'base64')
+    expect([gz[0], gz[1]]).toEqual([0x1f, 0x8b])
+  })
+
+  it("allows only the page's own script by its hash", async () => {
+    const html = (await buildReport([result('a')])).files['report.html'] as string
+    const hash = createHash('sha256').update(PAGE_SCRIPT).digest('base64')
+    // In the CSP meta tag, whose quotes are escaped as &#39;.
+    expect(html).toContain(`&#39;sha256-${hash}&#39;`)
+    expect(html).toContain(`<script>${PAGE_SCRIPT}</script>`)
+    // Nothing from the network (SVG namespaces aside, which nothing loads).
+    expect(html).not.toMatch(/(src|href|action)="https?:|url\(\s*['"]?https?:|@import/)
+  })
+
+  it('escapes what users named, in the HTML and in the page data', async () => {
+    const r = result(EVIL, {
+      spec: { name: EVIL, description: `${EVIL} & "quotes"` },
+      data: { name: EVIL, columns: { x: [EVIL], y: ['<img src=x onerror=alert(2)>'] } },
+    })
+    const { files } = await buildReport([r])
+    const html = files['report.html'] as string
+    expect(html).not.toContain('<script>alert')
+    expect(html).not.toContain('<img')
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;')
+    // Every <script> is one of the page's own.
+    const tags = html.match(/<script[^>]*>/g) ?? []
+    for (const t of tags)
+      expect(t).toMatch(
+        /^<script( src="(ort|models)\/[A-Za-z0-9._-]+" defer| type="application\/json" id="dualfit-data")?>$/,
+      )
+    expect(Object.keys(files).every((f) => /^[A-Za-z0-9._/-]+$/.test(f))).toBe(true)
+  })
+
+  it('says when no backend has a usable model', async () => {
+    const bad = trial('refit', { diverged: true })
+    const { files, models } = await buildReport([result('a', { trials: [bad] })])
+    expect(models).toBe(0)
+    expect(Object.keys(files).some((f) => f.startsWith('ort/'))).toBe(false)
+    expect(files['report.html']).toContain('No backend has a usable final model')
+  })
+})
+
+describe('html helpers', () => {
+  it('escapes text and JSON for the page', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;')
+    expect(scriptJson({ a: '</script><!--' })).toBe('{"a":"\\u003c/script\\u003e\\u003c!--"}')
+    expect(JSON.parse(scriptJson({ a: '</script>' }))).toEqual({ a: '</script>' })
+  })
+
+  it('knows the exact function of every built-in dataset with one', () => {
+    expect(Object.keys(EXACT_FUNCTIONS).sort()).toEqual([
+      'celsius-fahrenheit',
+      'meters-feet',
+      'noisy-linear',
+      'sin',
+    ])
+  })
+})

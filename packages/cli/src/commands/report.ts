@@ -1,0 +1,66 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { buildReport, experimentsFromDocument, type ReportFiles } from '@dualfit/charts'
+import { type ExperimentResult, UserError } from '@dualfit/core'
+import type { Argv } from 'yargs'
+import { checkOutputDir, readJson, writeFiles } from '../io.js'
+import type { Command, Context } from '../options.js'
+
+export interface ReportArgs {
+  results: string
+  out: string
+}
+
+/**
+ * The report's files (charts/, models/, ort/, report.html) by relative path, rendered in memory;
+ * `baseDirs`: where a file dataset may be read again to draw its rows. A chart that cannot be
+ * drawn is named in `failed` and on the page instead of failing the results it comes with.
+ */
+export async function reportFiles(
+  results: ExperimentResult[],
+  baseDirs: string[] = [process.cwd()],
+): Promise<{ files: ReportFiles; charts: number; models: number; failed: string[] }> {
+  return buildReport(results, { baseDirs })
+}
+
+/** `dualfit report RESULTS --out DIR`: the charts and the HTML report again, from a saved results file. */
+export async function report(a: ReportArgs): Promise<string> {
+  const label = `results file '${a.results}'`
+  const results = experimentsFromDocument(readJson(a.results, 'results file'), label)
+  checkOutputDir(a.out, '--out')
+  const r = await reportFiles(results, [dirname(resolve(a.results)), process.cwd()])
+  // Beside what is already there (results.json, say): each file atomically, sub-folders first.
+  const folders = new Set(Object.keys(r.files).map(dirname))
+  try {
+    for (const d of folders) await mkdir(join(a.out, d), { recursive: true })
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    throw new UserError(`--out '${a.out}': cannot create ${err.path ?? a.out} (${err.code ?? err.message})`)
+  }
+  await writeFiles(a.out, r.files)
+  const failed = r.failed.length > 0 ? `; could not draw ${r.failed.join('; ')}` : ''
+  return `wrote ${join(a.out, 'report.html')}: ${r.charts} chart(s) as SVG and PNG in charts/, ${r.models} ONNX model(s) in models/${failed}\n`
+}
+
+export const reportCommand: Command = {
+  name: 'report',
+  register: (y: Argv, ctx: Context) =>
+    y.command(
+      'report <results>',
+      'Draw the charts (SVG, PNG) and the HTML report again from a results file (compare --out, or train --format json)',
+      (o) =>
+        o
+          .positional('results', { type: 'string', demandOption: true, describe: 'results.json' })
+          .option('out', {
+            type: 'string',
+            demandOption: true,
+            describe: 'folder for report.html, charts/, models/ and ort/',
+          })
+          .example('$0 report out/results.json --out out/', 'the charts and report.html next to the results')
+          .example(
+            '$0 report results.json --out report/ && open report/report.html',
+            'opens from disk, offline',
+          ),
+      (a) => ctx.print(report({ results: a.results as string, out: a.out })),
+    ),
+}
