@@ -1,6 +1,15 @@
 import { createRequire } from 'node:module'
 import { basename, dirname, resolve } from 'node:path'
-import { type Experiment, prepareExperiment, setPath, UserError } from '@dualfit/core'
+import {
+  type Experiment,
+  isUserError,
+  prepareExperiment,
+  setPath,
+  specPathProblem,
+  UserError,
+  unsafeKeyPath,
+  unsafeKeyProblem,
+} from '@dualfit/core'
 import { readJson } from './io.js'
 
 const require = createRequire(import.meta.url)
@@ -11,16 +20,27 @@ export const DEFAULT_SPECS = ['seed-keras', 'seed-torch'].map(experiment)
 /** The experiment run on `--data` without --spec: a linear model, standardized, tested on held-out rows. */
 export const DATA_SPEC = experiment('linear')
 
-/** `key=value` with a JSON value (bare strings allowed), e.g. `optimizer.lr=0.1`. */
+/**
+ * `key=value` with a JSON value (bare strings allowed), e.g. `optimizer.lr=0.1`. The key must be a
+ * spec field path (core's specPathProblem: known fields, nested as the schema nests them) and the
+ * value may hold no __proto__/constructor/prototype key; a one-line UserError otherwise.
+ */
 export function parseSet(item: string): [string, unknown] {
   const at = item.indexOf('=')
   if (at <= 0) throw new UserError(`--set '${item}': expected key=value, e.g. optimizer.lr=0.1`)
+  const key = item.slice(0, at)
+  const problem = specPathProblem(key)
+  if (problem) throw new UserError(`--set '${item}': ${problem}`)
   const text = item.slice(at + 1)
+  let value: unknown
   try {
-    return [item.slice(0, at), JSON.parse(text)]
+    value = JSON.parse(text)
   } catch {
-    return [item.slice(0, at), text]
+    value = text
   }
+  const unsafe = unsafeKeyPath(value)
+  if (unsafe) throw new UserError(`--set '${item}': ${unsafeKeyProblem([...key.split('.'), ...unsafe])}`)
+  return [key, value]
 }
 
 /** A data file named on the command line (--data, --x, --y, --format-data, --drop-missing). */
@@ -80,6 +100,9 @@ export async function loadSpec(path: string, o: SpecOverrides = {}): Promise<Exp
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(`spec file '${path}': expected a JSON object`)
   }
+  // Refused before anything copies, patches or sets a field of it.
+  const unsafe = unsafeKeyPath(raw)
+  if (unsafe) throw new UserError(`${path}: ${unsafeKeyProblem(unsafe)}`)
   let spec = { ...(raw as Record<string, unknown>) }
   const dataset = datasetFrom(o, spec.dataset)
   if (dataset) spec.dataset = dataset
@@ -89,9 +112,14 @@ export async function loadSpec(path: string, o: SpecOverrides = {}): Promise<Exp
     spec.model = { layers: [{ units: (dataset.y as string[]).length, activation: 'linear' }] }
   }
   if (o.seeds !== undefined) spec.seeds = Array.from({ length: o.seeds }, (_, i) => i)
-  for (const item of o.set ?? []) {
-    const [key, value] = parseSet(item)
-    spec = setPath(spec, key, value)
+  // Every --set is checked before the first is applied.
+  const sets = (o.set ?? []).map((item) => [item, ...parseSet(item)] as const)
+  for (const [item, key, value] of sets) {
+    try {
+      spec = setPath(spec, key, value)
+    } catch (e) {
+      throw isUserError(e) ? new UserError(`--set '${item}': ${e.message}`) : e
+    }
   }
   if (o.patch) spec = o.patch(spec)
   // A file named on the command line is relative to where the user is; one in a spec, to the spec.

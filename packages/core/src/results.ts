@@ -1,6 +1,8 @@
+import { z } from 'zod'
 import type { EngineInfo } from './backend.js'
 import type { DataInfo } from './datasets.js'
-import type { ExperimentSpec } from './spec.js'
+import { UserError } from './errors.js'
+import { ACTIVATIONS, describeValue, type ExperimentSpec, formatPath, issueLines } from './spec.js'
 
 export const RESULTS_SCHEMA_VERSION = 2
 
@@ -107,4 +109,137 @@ export function trainedModelOf(result: Pick<ExperimentResult, 'spec'>, trial: Pi
       bias: Float32Array.from(w.bias),
     })),
   }
+}
+
+/** The results schema versions this dualfit reads (see docs/results.md). */
+export const READABLE_RESULTS_VERSIONS: readonly number[] = [RESULTS_SCHEMA_VERSION]
+
+const NON_FINITE: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+}
+
+/** A number as results.json writes it: JSON has no NaN or Infinity, so those are strings there. */
+const resultNumber = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'number') return v
+  if (typeof v === 'string' && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v] as number
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a number (or "NaN", "Infinity", "-Infinity"), got ${describeValue(v)}`,
+  })
+  return z.NEVER
+})
+
+const count = z.number().int().positive()
+
+/** What a reader of results relies on; the rest of each object passes through as written. */
+const experimentDoc = z
+  .looseObject({
+    kind: z.literal('dualfit.experiment'),
+    spec: z.looseObject({
+      name: z.string(),
+      model: z.looseObject({
+        layers: z.array(z.looseObject({ units: count, activation: z.enum(ACTIVATIONS) })).min(1),
+      }),
+    }),
+    backend: z.looseObject({ id: z.string().min(1) }),
+    trials: z.array(
+      z.looseObject({
+        id: z.string().min(1),
+        stage: z.enum(['search', 'refit', 'early-stopping']),
+        diverged: z.boolean(),
+        weights: z.array(
+          z.looseObject({
+            inputs: count,
+            units: count,
+            kernel: z.array(resultNumber),
+            bias: z.array(resultNumber),
+          }),
+        ),
+      }),
+    ),
+  })
+  .superRefine((r, ctx) => {
+    const layers = r.spec.model.layers
+    r.trials.forEach((t, i) => {
+      if (t.weights.length !== layers.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['trials', i, 'weights'],
+          message: `expected weights for ${layers.length} layer(s) (spec.model.layers), got ${t.weights.length}`,
+        })
+        return
+      }
+      let width = t.weights[0]?.inputs ?? 0
+      t.weights.forEach((w, j) => {
+        const units = layers[j]?.units ?? 0
+        if (
+          w.inputs !== width ||
+          w.units !== units ||
+          w.kernel.length !== width * units ||
+          w.bias.length !== units
+        )
+          ctx.addIssue({
+            code: 'custom',
+            path: ['trials', i, 'weights', j],
+            message: `expected a [${width}, ${units}] kernel (${width * units} values) and ${units} bias value(s), got [${w.inputs}, ${w.units}] (${w.kernel.length} values) and ${w.bias.length}`,
+          })
+        width = units
+      })
+    })
+  })
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+
+function versionProblem(v: unknown, label: string, at: (string | number)[]): string | null {
+  if (typeof v === 'number' && READABLE_RESULTS_VERSIONS.includes(v)) return null
+  const reads = `this dualfit reads version ${READABLE_RESULTS_VERSIONS.join(', ')}`
+  const where = `${label}: ${formatPath([...at, 'schemaVersion'])}`
+  return v === undefined
+    ? `${where}: missing (${reads})`
+    : `${where}: ${describeValue(v)} is not supported (${reads})`
+}
+
+/**
+ * The experiment results in a parsed results document: `dualfit compare` output (results.json),
+ * one `dualfit train --format json` result, or a list of them. Checks the schema version first,
+ * then what readers rely on (spec name and layers, backend id, trials with weights that fit the
+ * layers); non-finite weights ("NaN", "Infinity") come back as numbers. Anything else is a
+ * UserError of one line: `label: json.path: expected ..., got ...`.
+ */
+export function parseResults(doc: unknown, label: string): ExperimentResult[] {
+  let items: { value: unknown; at: (string | number)[] }[]
+  if (Array.isArray(doc)) items = doc.map((value, i) => ({ value, at: [i] }))
+  else if (isObject(doc) && doc.kind === 'dualfit.compare') {
+    const v = versionProblem(doc.schemaVersion, label, [])
+    if (v) throw new UserError(v)
+    if (!Array.isArray(doc.results))
+      throw new UserError(`${label}: results: expected an array, got ${describeValue(doc.results)}`)
+    items = doc.results.map((value, i) => ({ value, at: ['results', i] }))
+  } else if (isObject(doc) && doc.kind === 'dualfit.experiment') items = [{ value: doc, at: [] }]
+  else {
+    throw new UserError(
+      `${label}: not a dualfit results file (expected "kind": "dualfit.compare" or "dualfit.experiment" at the top)`,
+    )
+  }
+  if (items.length === 0) throw new UserError(`${label}: no dualfit experiment results in it`)
+  const out: ExperimentResult[] = []
+  for (const { value, at } of items) {
+    if (isObject(value)) {
+      const v = versionProblem(value.schemaVersion, label, at)
+      if (v) throw new UserError(v)
+    }
+    const r = experimentDoc.safeParse(value)
+    if (!r.success) {
+      // Paths from the top of the file, so that the message points into it.
+      const issues = r.error.issues.map((i) => ({ ...i, path: [...at, ...i.path] }))
+      const lines = issueLines(issues, doc, label)
+      const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem(s))` : ''
+      throw new UserError(`${lines[0]}${more}`)
+    }
+    out.push(r.data as unknown as ExperimentResult)
+  }
+  return out
 }

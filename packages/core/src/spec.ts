@@ -1,4 +1,4 @@
-import { TABLE_FORMATS } from '@dualfit/data'
+import { rangeProblem, TABLE_FORMATS } from '@dualfit/data'
 import { z } from 'zod'
 import { UserError } from './errors.js'
 
@@ -10,8 +10,17 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const
 export const INITS = ['keras', 'torch', 'tfjs', 'framework'] as const
 export type InitConvention = (typeof INITS)[number]
 
-const positive = z.number().positive()
+/**
+ * A real number the engines can hold: every value ends up in float32 tensors, where 1e39 is
+ * Infinity. The same rule as a data file's cells (@dualfit/data's rangeProblem).
+ */
+const float32 = () =>
+  z.number().refine((v) => rangeProblem(v) === null, {
+    error: (iss) => `expected a number within float32's range (±3.4e38), got ${describeValue(iss.input)}`,
+  })
+const positive = float32().positive()
 const probability = z.number().min(0).lt(1)
+const value32 = z.union([float32(), z.array(float32()).min(1)])
 
 const layer = z.strictObject({
   units: z.number().int().positive(),
@@ -55,8 +64,8 @@ const dataset = z.union([
   }),
   z.strictObject({
     inline: z.strictObject({
-      x: z.array(z.union([z.number(), z.array(z.number()).min(1)])).min(2),
-      y: z.array(z.union([z.number(), z.array(z.number()).min(1)])).min(2),
+      x: z.array(value32).min(2),
+      y: z.array(value32).min(2),
     }),
   }),
   z.strictObject({
@@ -74,9 +83,9 @@ export type DatasetSpec = z.output<typeof dataset>
 const earlyStopping = z.strictObject({
   monitor: z.enum(['loss', 'val_loss']).default('loss'),
   patience: z.number().int().min(0),
-  minDelta: z.number().min(0).default(0),
+  minDelta: float32().min(0).default(0),
   /** Keras: wait is only reset by epochs that also beat the baseline. */
-  baseline: z.number().nullable().default(null),
+  baseline: float32().nullable().default(null),
   restoreBestWeights: z.boolean().default(false),
   /** Epochs (from 0) before this one are not monitored. */
   startFromEpoch: z.number().int().min(0).default(0),
@@ -143,9 +152,7 @@ export const specSchema = z
     /** Train the selected grid point on all data (scikit-learn's refit). */
     refit: z.boolean().default(true),
     earlyStopping: earlyStopping.nullable().default(null),
-    report: z
-      .strictObject({ predict: z.array(z.union([z.number(), z.array(z.number()).min(1)])).default([]) })
-      .default({ predict: [] }),
+    report: z.strictObject({ predict: z.array(value32).default([]) }).default({ predict: [] }),
   })
   .superRefine((s, ctx) => {
     if (s.selection.score === 'cv_mse' && !s.cv) {
@@ -190,11 +197,14 @@ export interface ExperimentSpec extends Omit<ParsedSpec, 'optimizer' | 'selectio
   selection: { score: 'cv_mse' | 'train_loss'; rule: 'best' }
 }
 
-function describe(v: unknown): string {
+/** A value as a message shows it after "got": short, one line. */
+export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing'
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'an array'
   if (typeof v === 'object') return 'an object'
+  // JSON.stringify would print Infinity (from --set x=1e999) as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v)
   const s = JSON.stringify(v)
   return s.length > 40 ? `${s.slice(0, 37)}...` : s
 }
@@ -202,15 +212,25 @@ function describe(v: unknown): string {
 function at(root: unknown, path: PropertyKey[]): unknown {
   let v: unknown = root
   for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return undefined
     v = (v as Record<PropertyKey, unknown>)[k]
   }
   return v
 }
 
+const PLAIN_KEY = /^[\w$-]+$/
+/** A key as it appears in a message: plain when it is a plain name, else quoted (dots, spaces, controls). */
+export function formatKey(k: PropertyKey): string {
+  const s = String(k)
+  return PLAIN_KEY.test(s) ? s : JSON.stringify(s)
+}
+/** A key for inside quotes: control characters and quotes escaped, as JSON would. */
+const bare = (k: PropertyKey) =>
+  PLAIN_KEY.test(String(k)) ? String(k) : JSON.stringify(String(k)).slice(1, -1)
+
 export function formatPath(path: PropertyKey[]): string {
   let out = ''
-  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k)
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out ? `.${formatKey(k)}` : formatKey(k)
   return out || '(spec)'
 }
 
@@ -223,7 +243,7 @@ interface Problem {
 
 function explain(issue: z.core.$ZodIssue, input: unknown, prefix: PropertyKey[] = []): Problem {
   const path = [...prefix, ...issue.path]
-  const got = describe(at(input, path))
+  const got = describeValue(at(input, path))
   const problem = (msg: string): Problem => ({ path, msg })
   switch (issue.code) {
     case 'invalid_type':
@@ -243,7 +263,7 @@ function explain(issue: z.core.$ZodIssue, input: unknown, prefix: PropertyKey[] 
     case 'invalid_value':
       return problem(`expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`)
     case 'unrecognized_keys':
-      return problem(`unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`)
+      return problem(`unknown field(s) ${issue.keys.map((k) => `'${bare(k)}'`).join(', ')}`)
     case 'invalid_union': {
       // Report the branch that got furthest; that is almost always the one the user meant.
       const best = issue.errors.filter((b) => b.length > 0).sort((a, b) => depth(b) - depth(a))[0]
@@ -268,17 +288,72 @@ function unionExpectation(path: PropertyKey[]): string {
   return 'a number or an array of numbers'
 }
 
+/** zod's issues as `source: json.path: expected ..., got ...` lines (one per issue). */
+export function issueLines(issues: readonly z.core.$ZodIssue[], input: unknown, source: string): string[] {
+  return issues.map((i) => {
+    const { path, msg } = explain(i, input)
+    return path.length === 0 ? `${source}: ${msg}` : `${source}: ${formatPath(path)}: ${msg}`
+  })
+}
+
+/**
+ * Keys that could reach Object.prototype if a JSON object were ever merged or assigned key by key.
+ * JSON.parse makes `"__proto__"` an own key; a zod record would then drop it without a word.
+ */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** The path to the first key named __proto__, constructor or prototype in a JSON value; null if none. */
+export function unsafeKeyPath(value: unknown): PropertyKey[] | null {
+  interface Item {
+    v: unknown
+    key: PropertyKey | null
+    up: Item | null
+  }
+  const pathOf = (item: Item | null, last: PropertyKey): PropertyKey[] => {
+    const path = [last]
+    for (let at = item; at && at.key !== null; at = at.up) path.unshift(at.key)
+    return path
+  }
+  // Iterative: a hostile file may nest deeper than the call stack.
+  const stack: Item[] = [{ v: value, key: null, up: null }]
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { v } = item
+    if (v === null || typeof v !== 'object') continue
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], key: i, up: item })
+      continue
+    }
+    const keys = Object.keys(v)
+    const bad = keys.find((k) => UNSAFE_KEYS.has(k))
+    if (bad !== undefined) return pathOf(item, bad)
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i] as string
+      stack.push({ v: (v as Record<string, unknown>)[k], key: k, up: item })
+    }
+  }
+  return null
+}
+
+/** The message for unsafeKeyPath's finding: `json.path: '__proto__' is not allowed as a field name`. */
+export function unsafeKeyProblem(path: PropertyKey[]): string {
+  return `${formatPath(path)}: '${bare(path[path.length - 1] as PropertyKey)}' is not allowed as a field name`
+}
+
 /** Validates a parsed JSON spec; throws a UserError with one line per problem. */
 export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
+  // Refused before anything reads the spec key by key.
+  const unsafe = unsafeKeyPath(input)
+  if (unsafe) throw new UserError(`${source}: ${unsafeKeyProblem(unsafe)}`)
   const r = specSchema.safeParse(input)
-  if (!r.success) {
-    throw new UserError(
-      r.error.issues.map((i) => {
-        const { path, msg } = explain(i, input)
-        return path.length === 0 ? `${source}: ${msg}` : `${source}: ${formatPath(path)}: ${msg}`
-      }),
-    )
+  const problems = r.success ? [] : issueLines(r.error.issues, input, source)
+  const grid = at(input, ['grid'])
+  if (grid !== null && typeof grid === 'object' && !Array.isArray(grid)) {
+    for (const key of Object.keys(grid)) {
+      const p = specPathProblem(key)
+      if (p) problems.push(`${source}: grid.${formatKey(key)}: ${p}`)
+    }
   }
+  if (!r.success || problems.length > 0) throw new UserError(problems)
   const s = r.data
   const eps = s.optimizer.eps ?? { torch: 1e-8, keras: 1e-7, tfjs: 1e-7, framework: null }[s.init]
   return {
@@ -288,16 +363,124 @@ export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
   }
 }
 
-/** Sets a dot-separated path in a deep copy of a JSON object (the grid's way to vary any field). */
+type Node = z.core.$ZodType
+interface Def {
+  type: string
+  innerType?: Node
+  in?: Node
+  options?: Node[]
+  shape?: Record<string, Node>
+  element?: Node
+}
+const defOf = (n: Node) => n._zod.def as unknown as Def
+
+/** The schemas a value at this node may take: wrappers (default, nullable, pipe) and unions unfolded. */
+function shapesOf(n: Node): Node[] {
+  const def = defOf(n)
+  if (def.innerType) return shapesOf(def.innerType)
+  if (def.type === 'pipe' && def.in) return shapesOf(def.in)
+  if (def.type === 'union' && def.options) return def.options.flatMap(shapesOf)
+  return [n]
+}
+
+const INDEX = /^(0|[1-9][0-9]{0,5})$/
+
+/** The schemas of `key` under any of `nodes`, or why there is none. */
+function childOf(nodes: Node[], key: string, parent: string): Node[] | string {
+  const shapes = nodes.flatMap(shapesOf)
+  const objects = shapes.map(defOf).filter((d) => d.type === 'object' && d.shape)
+  const arrays = shapes.map(defOf).filter((d) => d.type === 'array' && d.element)
+  const found = [
+    ...objects.flatMap((d) =>
+      Object.hasOwn(d.shape as object, key) ? [(d.shape as Record<string, Node>)[key] as Node] : [],
+    ),
+    ...(INDEX.test(key) ? arrays.map((d) => d.element as Node) : []),
+  ]
+  if (found.length > 0) return found
+  const name = bare(key)
+  if (objects.length > 0) {
+    const fields = [...new Set(objects.flatMap((d) => Object.keys(d.shape as object)))].join(', ')
+    return parent
+      ? `'${parent}' has no field '${name}' (expected one of ${fields})`
+      : `'${name}' is not a spec field (expected one of ${fields})`
+  }
+  if (arrays.length > 0) return `'${parent}' is a list: expected an index (0, 1, ...) after it, got '${name}'`
+  if (shapes.some((n) => defOf(n).type === 'record'))
+    return `'${parent}' is set as a whole, e.g. ${parent}={"optimizer.lr": [0.1, 0.01]}`
+  return `'${parent}' has no fields, got '${name}' after it`
+}
+
+/**
+ * Why `path` (dot-separated, e.g. optimizer.lr, earlyStopping.patience, model.layers.0.units) does
+ * not name a field of the spec schema, or null when it does. Only known fields, nested as the schema
+ * nests them, so a path can never reach __proto__, constructor or prototype.
+ */
+export function specPathProblem(path: string): string | null {
+  const keys = path.split('.')
+  if (keys.some((k) => k === ''))
+    return `expected field names separated by dots, e.g. optimizer.lr, got ${JSON.stringify(path)}`
+  let nodes: Node[] = [specSchema]
+  for (const [i, key] of keys.entries()) {
+    const next = childOf(nodes, key, keys.slice(0, i).join('.'))
+    if (typeof next === 'string') return next
+    nodes = next
+  }
+  return null
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * Sets a dot-separated spec path in a deep copy of a JSON spec (the grid's and --set's way to vary
+ * any field). The path must name a spec field (specPathProblem) and the value may hold no
+ * __proto__/constructor/prototype key: a UserError otherwise, before anything is written. A list
+ * index may name an item or the one after the last.
+ */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
+  const problem = specPathProblem(path)
+  if (problem) throw new UserError(`${formatKey(path)}: ${problem}`)
+  const unsafe = unsafeKeyPath(value)
+  if (unsafe) throw new UserError(unsafeKeyProblem([...path.split('.'), ...unsafe]))
+  if (!isRecord(obj)) throw new UserError(`${formatKey(path)}: expected a spec object to set it in`)
   const copy = structuredClone(obj) as Record<string, unknown>
   const keys = path.split('.')
-  let cur: Record<string, unknown> = copy
-  for (const k of keys.slice(0, -1)) {
-    const next = cur[k]
-    if (next === null || typeof next !== 'object') cur[k] = {}
-    cur = cur[k] as Record<string, unknown>
+  let cur: Record<string, unknown> | unknown[] = copy
+  for (const [i, key] of keys.entries()) {
+    const last = i === keys.length - 1
+    let slot: number | string = key
+    if (Array.isArray(cur)) {
+      const index = Number(key)
+      if (index > cur.length) {
+        throw new UserError(
+          `${formatKey(path)}: index ${index} is past the end of '${keys.slice(0, i).join('.')}' (${cur.length} item(s))`,
+        )
+      }
+      slot = index
+    }
+    const container = cur as Record<string | number, unknown>
+    if (last) {
+      // Own data properties only: every key here is a schema field name or a list index.
+      Object.defineProperty(container, slot, { value, writable: true, enumerable: true, configurable: true })
+      break
+    }
+    const existing = Object.hasOwn(container, slot) ? container[slot] : undefined
+    const wantList = INDEX.test(keys[i + 1] as string)
+    const next: Record<string, unknown> | unknown[] =
+      wantList && Array.isArray(existing)
+        ? existing
+        : !wantList && isRecord(existing)
+          ? existing
+          : wantList
+            ? []
+            : {}
+    Object.defineProperty(container, slot, {
+      value: next,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
+    cur = next
   }
-  cur[keys[keys.length - 1] as string] = value
   return copy as T
 }

@@ -1,17 +1,11 @@
-import { basename, dirname } from 'node:path'
-import {
-  type Backend,
-  BUILTIN_BACKENDS,
-  type ExperimentResult,
-  type TrainedModel,
-  trainedModelOf,
-  UserError,
-} from '@dualfit/core'
+import { basename, dirname, join } from 'node:path'
+import { type Backend, BUILTIN_BACKENDS, type TrainedModel, trainedModelOf, UserError } from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
 import type { Argv } from 'yargs'
 import { load } from '../backends.js'
-import { readJson, writeFiles } from '../io.js'
+import { checkOutputDir, checkOutputFile, existing, writeFiles } from '../io.js'
 import type { Command, Context } from '../options.js'
+import { readResults } from '../results.js'
 
 export interface ExportArgs {
   results: string
@@ -21,16 +15,11 @@ export interface ExportArgs {
   backend?: string
   spec?: string
   trial?: string
+  /** Overwrite an existing model; export a diverged trial's NaN/Infinity weights. */
+  force?: boolean
 }
 
-/** Experiment results inside a compare output, a train output, or a list of them. */
-function experimentsIn(doc: unknown): ExperimentResult[] {
-  const d = doc as { kind?: string; results?: unknown[] }
-  const list = d?.kind === 'dualfit.compare' ? d.results : Array.isArray(doc) ? doc : [doc]
-  return (list ?? []).filter(
-    (r): r is ExperimentResult => (r as ExperimentResult)?.kind === 'dualfit.experiment',
-  )
-}
+const FORCE = 'pass --force to overwrite'
 
 /** The files of the first backend (by name) that saves `format`; the result's own backend comes first. */
 async function saveWith(
@@ -58,9 +47,13 @@ async function saveWith(
 
 /** Writes a trained model from a results file as ONNX or TF.js layers, without training again. */
 export async function exportModel(a: ExportArgs): Promise<string> {
-  const all = experimentsIn(readJson(a.results, 'results file'))
-  if (all.length === 0)
-    throw new UserError(`results file '${a.results}': no dualfit experiment results in it`)
+  // Where it goes is checked first: nothing is read, loaded or written for an --out that cannot be.
+  if (a.to === 'onnx') {
+    checkOutputFile(a.out, '--out')
+    if (!a.force && existing([a.out]).length > 0)
+      throw new UserError(`--out '${a.out}': a file is already there; ${FORCE} it`)
+  } else checkOutputDir(a.out, '--out')
+  const all = readResults(a.results)
   const matches = all.filter(
     (r) => (!a.backend || r.backend.id === a.backend) && (!a.spec || r.spec.name === a.spec),
   )
@@ -79,10 +72,21 @@ export async function exportModel(a: ExportArgs): Promise<string> {
       `--trial ${a.trial ?? '(refit)'}: not in ${r.spec.name}/${r.backend.id} (trials: ${r.trials.map((t) => t.id).join(', ')})`,
     )
   }
-  const model = trainedModelOf(r, trial)
   const what = `${r.spec.name}/${r.backend.id} trial ${trial.id}`
+  const finite = trial.weights.every((w) => w.kernel.every(Number.isFinite) && w.bias.every(Number.isFinite))
+  if (!finite && !a.force) {
+    throw new UserError(
+      `results file '${a.results}': ${what} ${trial.diverged ? 'diverged: its weights hold' : 'has weights that hold'} NaN or Infinity; pick another with --trial, or pass --force to export them anyway`,
+    )
+  }
+  const model = trainedModelOf(r, trial)
   if (a.to !== 'onnx') {
     const files = await saveWith([r.backend.id, ...BUILTIN_BACKENDS], a.to, model)
+    const taken = existing(Object.keys(files).map((name) => join(a.out, name)))
+    if (taken.length > 0 && !a.force)
+      throw new UserError(
+        `--out '${a.out}': ${taken.map((p) => `'${p}'`).join(', ')} already there; ${FORCE}`,
+      )
     const written = await writeFiles(a.out, files)
     return `exported ${what} as ${a.to} to ${written.join(' and ')}\n`
   }
@@ -114,6 +118,12 @@ export const exportCommand: Command = {
           .option('backend', { type: 'string', describe: "which backend's result (default: the first)" })
           .option('spec', { type: 'string', describe: 'which spec name (default: the first)' })
           .option('trial', { type: 'string', describe: 'trial id, e.g. refit/p2/s0 (default: the refit)' })
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe:
+              "overwrite an existing model (the .onnx file, or the format's files in the folder); export a diverged trial's NaN/Infinity weights",
+          })
           .example(
             '$0 export --results out/results.json --backend torch-style --out model.onnx',
             "torch-style's refit model, without training again",
@@ -131,6 +141,7 @@ export const exportCommand: Command = {
             ...(a.backend ? { backend: a.backend } : {}),
             ...(a.spec ? { spec: a.spec } : {}),
             ...(a.trial ? { trial: a.trial } : {}),
+            force: a.force,
           }),
         ),
     ),

@@ -1,4 +1,5 @@
 import { UserError } from '@dualfit/core'
+import { isBlank, parseNumber, rangeProblem } from '@dualfit/data'
 import { predictOnnx, readOnnxFile } from '@dualfit/onnx'
 import { num, textTable } from '@dualfit/report'
 import type { Argv } from 'yargs'
@@ -12,15 +13,30 @@ export interface PredictArgs {
   format: 'table' | 'json'
 }
 
-/** Each --x is one row: a number, or comma-separated numbers for several inputs. */
-function parseRows(xs: string[], inputs: number): number[][] {
+/**
+ * Each --x is one row: a number, or comma-separated numbers for several inputs, each by the data
+ * files' rule (decimal or scientific notation; no empty field, hex, Infinity or NaN) and within
+ * float32's range, as the model computes in float32.
+ */
+export function parseRows(xs: string[], inputs: number): number[][] {
   return xs.map((text, i) => {
-    const row = text.split(',').map((v) => Number(v.trim()))
-    if (row.some((v) => !Number.isFinite(v)) || text.trim() === '') {
-      throw new UserError(`--x #${i + 1} '${text}': expected ${inputs} comma-separated number(s)`)
-    }
+    const where = `--x #${i + 1} '${text}'`
+    const cells = text.split(',')
+    const row = cells.map((cell, j) => {
+      const which = cells.length > 1 ? ` value ${j + 1}` : ''
+      if (isBlank(cell))
+        throw new UserError(`${where}:${which} empty, expected ${inputs} comma-separated number(s)`)
+      const v = parseNumber(cell)
+      if (Number.isNaN(v))
+        throw new UserError(
+          `${where}:${which} expected a decimal number such as 1.5 or -2e3, got '${cell.trim()}'`,
+        )
+      const problem = rangeProblem(v, cell)
+      if (problem) throw new UserError(`${where}:${which} ${problem}`)
+      return v
+    })
     if (row.length !== inputs) {
-      throw new UserError(`--x #${i + 1} '${text}': the model takes ${inputs} input(s), got ${row.length}`)
+      throw new UserError(`${where}: the model takes ${inputs} input(s), got ${row.length}`)
     }
     return row
   })
@@ -32,6 +48,17 @@ export async function predict(a: PredictArgs): Promise<string> {
   const y = await predictOnnx(model, Float32Array.from(rows.flat()), a.engine)
   const outputs = y.length / rows.length
   const out = rows.map((x, i) => ({ x, y: Array.from(y.subarray(i * outputs, (i + 1) * outputs)) }))
+  // A model with huge or NaN weights (a diverged run, a hand-made file) says nothing useful: no
+  // "Infinity" printed as if it were an answer.
+  out.forEach((p, i) => {
+    const k = p.y.findIndex((v) => !Number.isFinite(v))
+    if (k >= 0) {
+      const which = outputs > 1 ? ` (output ${k + 1})` : ''
+      throw new UserError(
+        `--x #${i + 1} '${a.x[i]}': the prediction${which} is ${p.y[k]}, not a finite number (model '${a.model}': its weights overflow or hold NaN)`,
+      )
+    }
+  })
   if (a.format === 'json') return toJson({ model: a.model, engine: a.engine, predictions: out })
   const body = out.map((p) => [p.x.join(', '), p.y.map((v) => num(v, 7)).join(', ')])
   return `${textTable(['x', 'y'], body)}\n`
