@@ -52,7 +52,9 @@ describe('dualfit compare', () => {
     expect(r.stdout).toContain('keras-style (')
     expect(r.stdout).toContain('Δ keras-style − torch-style')
     expect(r.stdout).toMatch(/mini · spec [0-9a-f]{12} · meters-feet: 7 rows · seeds 0,1/)
-    expect(readdirSync(out).sort()).toEqual(['results.csv', 'results.json', 'results.md'])
+    expect(readdirSync(out)).toEqual(
+      expect.arrayContaining(['journal.jsonl', 'results.csv', 'results.json', 'results.md']),
+    )
     expect(json(readFileSync(join(out, 'results.json'), 'utf8')).results[0].spec.seeds).toEqual([0, 1])
     expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(3)
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| backend |')
@@ -106,12 +108,13 @@ describe('dualfit compare', () => {
     expect(b.stderr).toMatch(/^dualfit: spec file 'broken.json': not valid JSON/)
   })
 
-  it('leaves no partial file when interrupted with Ctrl-C', async () => {
+  it('leaves no partial result file when interrupted with Ctrl-C, only the journal of finished trials', async () => {
     const cwd = tempDir()
     const r = await interrupt(['compare', '--out', 'out'], 2500, cwd)
     expect(r.code).toBe(130)
     expect(r.stderr).toContain('interrupted')
-    expect(existsSync(join(cwd, 'out'))).toBe(false)
+    expect(readdirSync(join(cwd, 'out'))).toEqual(['journal.jsonl'])
+    expect(readdirSync(cwd)).toEqual(['out'])
   })
 })
 
@@ -196,10 +199,10 @@ describe('dualfit train, predict, export', () => {
   it('exports a model from a results file', () => {
     const cwd = tempDir()
     expect(
-      dualfit(['compare', '--spec', fixture('mini.json'), '--out', '.', '--format', 'json'], cwd).code,
+      dualfit(['compare', '--spec', fixture('mini.json'), '--out', 'out', '--format', 'json'], cwd).code,
     ).toBe(0)
     const e = dualfit(
-      ['export', '--results', 'results.json', '--backend', 'keras-style', '--out', 'k.onnx'],
+      ['export', '--results', 'out/results.json', '--backend', 'keras-style', '--out', 'k.onnx'],
       cwd,
     )
     expect(e.code).toBe(0)
@@ -208,10 +211,13 @@ describe('dualfit train, predict, export', () => {
       ['predict', '--model', 'k.onnx', '--x', '100', '--format', 'json', '--engine', 'wasm'],
       cwd,
     )
-    const results = json(readFileSync(join(cwd, 'results.json'), 'utf8'))
+    const results = json(readFileSync(join(cwd, 'out/results.json'), 'utf8'))
     const refit = results.results[0].trials.find((x: { id: string }) => x.id === 'refit/p1/s0')
     expect(json(p.stdout).predictions[0].y[0]).toBeCloseTo(refit.predictions[0].y[0], 3)
-    const tfjs = dualfit(['export', '--results', 'results.json', '--to', 'tfjs', '--out', 'tfjs-model'], cwd)
+    const tfjs = dualfit(
+      ['export', '--results', 'out/results.json', '--to', 'tfjs', '--out', 'tfjs-model'],
+      cwd,
+    )
     expect(tfjs.code).toBe(0)
     const manifest = json(readFileSync(join(cwd, 'tfjs-model', 'model.json'), 'utf8'))
     expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin'])
@@ -283,8 +289,11 @@ describe('pnpm bench', () => {
       expect(r.status).toBe(2)
       expect(r.stdout).toBe('')
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
-      expect(r.stderr).toMatch(/^pnpm bench: --device gpu: no engine available here \(torch-style webgpu: /)
-      expect(r.stderr).toContain('torch-style cuda: ')
+      expect(r.stderr).toMatch(
+        /^pnpm bench: --device gpu: no engine available here \(torch-style webgpu \(gpu\): /,
+      )
+      expect(r.stderr).toContain('torch-style cuda (gpu): ')
+      expect(r.stderr).toContain('keras-style webgpu (gpu): ')
     },
   )
 })

@@ -23,7 +23,7 @@ describe.skipIf(skip !== null)(
         '--backends',
         'keras-style,torch-style,pytorch',
       ]
-      const table = dualfit([...args, '--quiet'], import.meta.dirname)
+      const table = dualfit([...args, '--quiet', '--layout', 'wide'], import.meta.dirname)
       expect(table.stderr).toBe('')
       for (const id of ['keras-style', 'torch-style', 'pytorch'])
         expect(table.stdout).toContain(`│ ${id} (cpu)`)

@@ -24,6 +24,12 @@ describe('the testkit fails a backend that breaks the contract, and says how', (
     await expect(checks.firstSgdStep(b, 'js', opts)).rejects.toThrow(/first SGD step .*sign flipped/)
   })
 
+  it('ignores an abort (Ctrl-C)', async () => {
+    await expect(checks.abortsWhenAsked(broken({ ignoreAbort: true }), 'js', opts)).rejects.toThrow(
+      'abort: train() resolved although hooks.signal was aborted at epoch 1; it must reject with signal.reason',
+    )
+  })
+
   it('(b) ignores the stop signal', async () => {
     await expect(checks.stopsWhenTold(broken({ ignoreStop: true }), 'js', opts)).rejects.toThrow(
       'stop: kept training after stop at epoch 2: onEpochEnd was called for epochs 0, 1, 2, 3, 4, 5, 6, 7, 8, 9',

@@ -19,6 +19,8 @@ import { batches, Rng } from '@dualfit/core'
 export interface Faults {
   flipGradient?: boolean
   ignoreStop?: boolean
+  /** Never looks at hooks.signal. */
+  ignoreAbort?: boolean
   /** A timer per train() call, cleared only by dispose(). */
   leakTimer?: boolean
   /** A handle counted in liveHandles per train() call, never released. */
@@ -206,6 +208,7 @@ export class DoubleBackend implements Backend {
         : (job.order?.(epoch) ?? new Rng(job.seed, 'test-double-order', epoch).permutation(data.n))
       let sum = 0
       for (const batch of batches(order, job.batchSize)) {
+        if (!this.faults.ignoreAbort) hooks.signal?.throwIfAborted()
         const x = rows(data.x, data.inputs, batch)
         const y = rows(data.y, data.outputs, batch)
         const outs = forward(layers, x, batch.length)

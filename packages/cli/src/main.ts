@@ -1,10 +1,13 @@
 import { isUserError, UserError } from '@dualfit/core'
 import yargs from 'yargs'
 import { backendsCommand } from './commands/backends.js'
+import { benchCommand } from './commands/bench.js'
 import { compareCommand } from './commands/compare.js'
 import { datasetsCommand } from './commands/datasets.js'
 import { exportCommand } from './commands/export.js'
+import { mergeCommand } from './commands/merge.js'
 import { predictCommand } from './commands/predict.js'
+import { reportCommand } from './commands/report.js'
 import { trainCommand } from './commands/train.js'
 import type { Context } from './options.js'
 
@@ -17,6 +20,9 @@ const COMMANDS = [
   exportCommand,
   datasetsCommand,
   backendsCommand,
+  mergeCommand,
+  benchCommand,
+  reportCommand,
 ]
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given writers (stdout/stderr by default). */
@@ -28,11 +34,29 @@ export async function main(
   },
 ): Promise<number> {
   const ac = new AbortController()
-  const onSigint = () => ac.abort(new Interrupted())
-  process.once('SIGINT', onSigint)
-  const ctx: Context = { signal: ac.signal, print: (job) => job.then(io.out) }
+  // The first Ctrl-C (or SIGTERM) stops at the next optimizer step and keeps what finished; a
+  // second one exits at once (temp folders are removed on exit, see outdir.ts).
+  const onSignal = () => {
+    if (ac.signal.aborted) process.exit(130)
+    ac.abort(new Interrupted())
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const ctx: Context = {
+    signal: ac.signal,
+    print: (job) => job.then(io.out),
+    finish: async (job) => {
+      const { text, save } = await job
+      io.out(text)
+      await save?.()
+    },
+    note: (line) => io.err(`dualfit: ${line}\n`),
+  }
   let parser = yargs(argv)
     .scriptName('dualfit')
+    // Option values stay text: yargs would read 0x10 as 16 and 1e400 as Infinity. Numeric options
+    // go through options.ts's strictNumber instead (the data files' rule).
+    .parserConfiguration({ 'parse-numbers': false })
     .usage(
       '$0 <command> [options]\n\nThe same small regression experiment on keras-style (TensorFlow.js), torch-style (ONNX Runtime) and plugin backends.',
     )
@@ -66,7 +90,8 @@ export async function main(
       code = 1
     }
   } finally {
-    process.removeListener('SIGINT', onSigint)
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
   }
   return code
 }

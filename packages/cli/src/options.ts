@@ -1,6 +1,6 @@
 /** Option parsers and groups that more than one command shares. */
 import { UserError } from '@dualfit/core'
-import { TABLE_FORMATS } from '@dualfit/data'
+import { parseNumber, TABLE_FORMATS } from '@dualfit/data'
 import type { Argv } from 'yargs'
 import type { DataArgs } from './spec.js'
 
@@ -14,27 +14,88 @@ export interface Command {
 
 /** What every command's handler gets besides its options. */
 export interface Context {
-  /** Aborted on Ctrl-C. */
+  /** Aborted on Ctrl-C or SIGTERM. */
   signal: AbortSignal
   /** Prints what the command returns, once it is done. */
   print: (job: Promise<string>) => Promise<void>
+  /** Prints the text, then saves the files: a failed write still leaves the tables on stdout. */
+  finish: (job: Promise<{ text: string; save: (() => Promise<unknown>) | null }>) => Promise<void>
+  /** A one-line note on stderr (the plan, what an interruption kept). */
+  note: (line: string) => void
+}
+
+/** Past these, a run asks for --yes: a typo such as epochs=1e9 should not start hours of work. */
+export const LIMITS = { trials: 1e4, steps: 1e8 }
+/** For the plan line's estimate: a step of the seed's protocols on this project's machines is 50-500 µs. */
+const US_PER_STEP = 200
+
+/** Says what a long run will do before it starts, and refuses runaway work without --yes. */
+export function checkPlan(
+  what: string,
+  trials: number,
+  steps: number,
+  yes: boolean,
+  note: (l: string) => void,
+): void {
+  const seconds = (steps * US_PER_STEP) / 1e6
+  const estimate =
+    seconds < 60
+      ? `${Math.ceil(seconds)} s`
+      : seconds < 3600
+        ? `${Math.ceil(seconds / 60)} min`
+        : `${(seconds / 3600).toFixed(1)} h`
+  const over = trials > LIMITS.trials || steps > LIMITS.steps
+  // Short runs start without a word; long ones say what they will do first.
+  if (seconds < 30 && !over) return
+  note(
+    `plan: ${what}: ${trials.toLocaleString('en-US')} trial(s), at most ${steps.toLocaleString('en-US')} optimizer steps, roughly ${estimate} at ${US_PER_STEP} µs a step`,
+  )
+  if (!yes && over) {
+    throw new UserError(
+      `${what}: ${trials.toLocaleString('en-US')} trials and ${steps.toLocaleString('en-US')} optimizer steps are over the limits (${LIMITS.trials.toLocaleString('en-US')} trials, ${LIMITS.steps.toLocaleString('en-US')} steps); add --yes to start it`,
+    )
+  }
+}
+
+/** `i/n` with 0 <= i < n. */
+export function parseShard(v: unknown): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(String(v).trim())
+  const index = Number(m?.[1])
+  const count = Number(m?.[2])
+  if (!m || count < 1 || index >= count) {
+    throw new UserError(`--shard: expected i/n with 0 <= i < n, e.g. 0/3, got '${v}'`)
+  }
+  return { index, count }
+}
+
+/**
+ * A number on the command line, by the data files' rule (@dualfit/data's parseNumber): decimal or
+ * scientific notation (1, -2.5, .5, 1e3), spaces around allowed; NaN for anything else: an empty
+ * or blank value, hex, octal or binary (0x10, 0o7, 0b1), Infinity, NaN, "1,5". (Number() would
+ * take 0x10 as 16 and "" as 0.) The CLI's parser leaves option values as text (main.ts turns off
+ * yargs' own number parsing); a number here is an option's default.
+ */
+export function strictNumber(v: unknown): number {
+  if (typeof v === 'number') return v
+  return typeof v === 'string' ? parseNumber(v) : Number.NaN
+}
+
+/** An integer option: any notation strictNumber takes, as long as the value is a whole number (1e3 is 1000, 2.5 is refused). */
+function integer(name: string, min: number, expected: string) {
+  return (v: unknown) => {
+    const n = strictNumber(v)
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new UserError(`--${name}: expected ${expected}, got '${v}'`)
+    return n === 0 ? 0 : n // not -0
+  }
 }
 
 export function positiveInt(name: string) {
-  return (v: unknown) => {
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < 1)
-      throw new UserError(`--${name}: expected a positive integer, got '${v}'`)
-    return n
-  }
+  return integer(name, 1, 'a positive integer')
 }
 
 export function nonNegativeInt(name: string) {
-  return (v: unknown) => {
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name}: expected an integer >= 0, got '${v}'`)
-    return n
-  }
+  return integer(name, 0, 'an integer >= 0')
 }
 
 /** --data and its column options (compare, train). */

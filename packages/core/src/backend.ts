@@ -68,6 +68,8 @@ export interface EpochDecision {
 export interface TrainHooks {
   /** Epochs count from 0. Call after every epoch and obey the decision at once. */
   onEpochEnd(epoch: number, logs: EpochLogs): EpochDecision
+  /** Aborted (Ctrl-C): take no further optimizer step and reject with `signal.reason`. */
+  signal?: AbortSignal
 }
 
 export interface TrainResult {

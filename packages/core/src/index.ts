@@ -20,8 +20,10 @@ export {
   type Experiment,
   finalTrials,
   hashSpec,
+  planSize,
   prepareExperiment,
   searchTrials,
+  shardTrials,
   workloadOf,
 } from './plan.js'
 export { BUILTIN_BACKENDS, loadBackend } from './registry.js'

@@ -240,3 +240,33 @@ export function finalTrials(exp: Experiment, point: number): Trial[] {
     })),
   )
 }
+
+/** The trials `--shard index/count` runs: every count-th of the search, or of the final runs without one. */
+export function shardTrials(exp: Experiment, shard: { index: number; count: number }): Trial[] {
+  const search = searchTrials(exp)
+  const list = search.length > 0 ? search : finalTrials(exp, 0)
+  return list.filter((_, k) => k % shard.count === shard.index)
+}
+
+/** Trials and optimizer steps (at most: early stopping may end sooner) a whole protocol takes. */
+export function planSize(exp: Experiment): { trials: number; steps: number } {
+  const stepsOf = (s: ExperimentSpec, rows: number, epochs: number) => {
+    const batch = s.batchSize === 'full' ? rows : Math.min(s.batchSize, rows)
+    return epochs * Math.ceil(rows / Math.max(1, batch))
+  }
+  const search = searchTrials(exp)
+  const final = finalTrials(exp, 0)
+  const folds = exp.spec.cv?.folds
+  const searchRows = folds ? exp.dev.n - Math.floor(exp.dev.n / folds) : exp.dev.n
+  let steps = 0
+  for (const t of search) {
+    const s = exp.points[t.point]?.spec as ExperimentSpec
+    steps += stepsOf(s, searchRows, s.epochs)
+  }
+  for (const t of final) {
+    const epochs =
+      t.stage === 'early-stopping' ? (exp.spec.earlyStopping?.maxEpochs ?? exp.spec.epochs) : exp.spec.epochs
+    steps += stepsOf(exp.spec, exp.dev.n, epochs)
+  }
+  return { trials: search.length + final.length, steps }
+}

@@ -100,7 +100,7 @@ export async function runExperiment(
   const search = searchTrials(exp)
   const total = search.length + finalTrials(exp, 0).length
   let done = 0
-  const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine))
+  const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine, opts.signal))
   const onDone = (r: TrialResult) => opts.onTrial?.(++done, total, r)
   const trials = await runAll(search, run, opts, onDone)
   const scores = scorePoints(exp, trials)
@@ -137,6 +137,7 @@ export async function runSingle(
     },
     backend,
     engine,
+    opts.signal,
   )
   return record(single, backend, engineInfo, [result], { scores: [], selected: 0 }, opts, t0)
 }

@@ -94,6 +94,7 @@ export async function runTrial(
   trial: Trial,
   backend: Backend,
   engine: string,
+  signal?: AbortSignal,
 ): Promise<TrialResult> {
   const t0 = performance.now()
   const { job, test, scaler } = buildJob(exp, trial, engine)
@@ -118,7 +119,8 @@ export async function runTrial(
     return rule.update(epoch, monitored)
   }
   const trainStart = performance.now()
-  const result = await backend.train(job, { onEpochEnd })
+  signal?.throwIfAborted()
+  const result = await backend.train(job, signal ? { onEpochEnd, signal } : { onEpochEnd })
   const callMs = performance.now() - trainStart
   const trained = { inputs: job.model.inputs, layers: job.model.layers, weights: result.weights }
   checkModel(trained)

@@ -27,6 +27,7 @@ function epochBatches(
   order: (epoch: number) => Uint32Array,
   batchSize: number,
   all: [tf.Tensor2D, tf.Tensor2D] | null,
+  signal: AbortSignal | undefined,
 ) {
   return {
     size: Number.POSITIVE_INFINITY,
@@ -36,6 +37,8 @@ function epochBatches(
       let next = 0
       return {
         next: async (): Promise<IteratorResult<{ xs: tf.Tensor2D; ys: tf.Tensor2D }>> => {
+          // Asked before every step: an abort ends fitDataset with its reason.
+          signal?.throwIfAborted()
           if (next === queue.length) {
             queue = batches(order(epoch++), batchSize)
             next = 0
@@ -90,7 +93,7 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
   try {
     const t1 = performance.now()
     await model.fitDataset(
-      epochBatches(data, job.order ?? fitShuffle(data.n, job.seed), job.batchSize, all),
+      epochBatches(data, job.order ?? fitShuffle(data.n, job.seed), job.batchSize, all, hooks.signal),
       {
         epochs: job.epochs,
         batchesPerEpoch,

@@ -157,38 +157,44 @@ export class PyTorchBackend implements Backend {
     const order = job.order
     const n = job.data.n
     let sentAt = start
-    const reply = await this.proc.request(
-      {
-        op: 'train',
-        engine,
-        model: { inputs, layers },
-        loss: job.loss,
-        optimizer: job.optimizer,
-        epochs: job.epochs,
-        batchSize: job.batchSize,
-        data: splitMessage(job.data),
-        validation: job.validation ? splitMessage(job.validation) : null,
-        initialWeights: job.initialWeights ? torchWeights(job.initialWeights) : null,
-        order: order ? encode(checkOrder(order(0), n, 0)) : null,
-        seed: job.seed,
-        restoreBestWeights: job.restoreBestWeights,
-      },
-      {
-        onSent: () => {
-          sentAt = performance.now()
+    hooks.signal?.throwIfAborted()
+    // Python runs a whole epoch per round trip: an abort stops it there and then.
+    const onAbort = () => this.proc.abort(hooks.signal?.reason)
+    hooks.signal?.addEventListener('abort', onAbort, { once: true })
+    const reply = await this.proc
+      .request(
+        {
+          op: 'train',
+          engine,
+          model: { inputs, layers },
+          loss: job.loss,
+          optimizer: job.optimizer,
+          epochs: job.epochs,
+          batchSize: job.batchSize,
+          data: splitMessage(job.data),
+          validation: job.validation ? splitMessage(job.validation) : null,
+          initialWeights: job.initialWeights ? torchWeights(job.initialWeights) : null,
+          order: order ? encode(checkOrder(order(0), n, 0)) : null,
+          seed: job.seed,
+          restoreBestWeights: job.restoreBestWeights,
         },
-        onEvent: (event: Message): Message => {
-          const epoch = event.epoch as number
-          const logs: EpochLogs = { loss: decodeNumber(event.loss) }
-          if (event.valLoss !== undefined) logs.valLoss = decodeNumber(event.valLoss)
-          const { stop, snapshot } = hooks.onEpochEnd(epoch, logs)
-          const answer: Message = { stop, snapshot }
-          if (order && !stop && epoch + 1 < job.epochs)
-            answer.order = encode(checkOrder(order(epoch + 1), n, epoch + 1))
-          return answer
+        {
+          onSent: () => {
+            sentAt = performance.now()
+          },
+          onEvent: (event: Message): Message => {
+            const epoch = event.epoch as number
+            const logs: EpochLogs = { loss: decodeNumber(event.loss) }
+            if (event.valLoss !== undefined) logs.valLoss = decodeNumber(event.valLoss)
+            const { stop, snapshot } = hooks.onEpochEnd(epoch, logs)
+            const answer: Message = { stop, snapshot }
+            if (order && !stop && epoch + 1 < job.epochs)
+              answer.order = encode(checkOrder(order(epoch + 1), n, epoch + 1))
+            return answer
+          },
         },
-      },
-    )
+      )
+      .finally(() => hooks.signal?.removeEventListener('abort', onAbort))
     return {
       weights: coreWeights(reply.weights, shapes(inputs, layers)),
       steps: reply.steps as number,

@@ -71,6 +71,13 @@ export class TorchProcess {
     })
   }
 
+  /** Stops the request in flight at once (Ctrl-C mid-epoch): it rejects with `reason`; the next one restarts python. */
+  abort(reason: unknown): void {
+    if (!this.current || !this.child) return
+    this.current.failure ??= reason
+    this.child.kill('SIGKILL')
+  }
+
   /** Ends the process (and only it); pending requests are rejected. Resolves once it has exited. */
   async close(): Promise<void> {
     const child = this.child

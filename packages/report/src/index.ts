@@ -1,4 +1,4 @@
-export { duration, micros, num, signed, stat } from './format.js'
+export { csvText, duration, markdownCell, markdownLine, micros, num, plain, signed, stat } from './format.js'
 export { paramsLabel, type Stat, type Summary, summarize } from './summary.js'
 export {
   curves,

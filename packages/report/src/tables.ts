@@ -1,6 +1,6 @@
 import type { DataInfo } from '@dualfit/core'
 import Table from 'cli-table3'
-import { duration, micros, num, signed, stat } from './format.js'
+import { csvText, duration, markdownCell, markdownLine, micros, num, plain, signed, stat } from './format.js'
 import { paramsLabel, type Summary } from './summary.js'
 
 interface Column {
@@ -144,6 +144,7 @@ export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): strin
     (r) => `${r.backend} on ${r.engine}${r.engineChosen ? ` (${r.engineChosen})` : ''}`,
   )
   const walls = rows.map((r) => `${r.backend} ${duration(r.wallMs)}`).join(', ')
+  // User text (spec and file names, plugin ids) reaches the terminal: plain() strips its controls.
   return fold(
     [
       first.spec,
@@ -153,14 +154,14 @@ export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): strin
       ...engines,
       `wall: ${walls}`,
       ...(first.workers > 1 ? [`${first.workers} worker threads`] : []),
-    ],
+    ].map(plain),
     width,
   )
 }
 
 /** Which rows: how many, how many dropped for missing values, how many held out for test. */
 export function dataLine(d: DataInfo): string {
-  const parts = [`${d.name}: ${d.rows} rows`]
+  const parts = [`${plain(d.name)}: ${d.rows} rows`]
   if (d.dropped > 0) parts.push(`${d.dropped} dropped (missing)`)
   if (d.testRows > 0) parts.push(`${d.testRows} held out for test`)
   return parts.join(', ')
@@ -195,7 +196,7 @@ export function sparkline(values: number[], width: number): string {
 
 /** One sparkline per backend: the final model's loss per epoch, log scale. */
 export function curves(rows: Summary[], width: number): string {
-  const label = Math.max(...rows.map((r) => r.backend.length))
+  const label = Math.max(...rows.map((r) => plain(r.backend).length))
   const lines = rows
     .filter((r) => r.curve.length > 1)
     .map((r) => {
@@ -203,7 +204,7 @@ export function curves(rows: Summary[], width: number): string {
       const last = r.curve[r.curve.length - 1]
       const tail = ` ${num(first, 3)} → ${num(last, 3)}, ${r.curve.length} epochs`
       const room = Math.max(10, Math.min(60, width - label - tail.length - 2))
-      return `${r.backend.padEnd(label)}  ${sparkline(r.curve, room)}${tail}`
+      return `${plain(r.backend).padEnd(label)}  ${sparkline(r.curve, room)}${tail}`
     })
   return lines.length > 0 ? `loss per epoch (log scale), final model:\n${lines.join('\n')}` : ''
 }
@@ -224,33 +225,34 @@ export function renderTable(rows: Summary[], o: { width?: number; layout?: Layou
     text = textTable(tall.head, tall.body, width)
   }
   const spark = curves(rows, Math.min(width, 100))
-  return [rows[0]?.spec ?? '', text, ...(spark ? [spark] : []), footer(rows, width)].join('\n')
+  return [plain(rows[0]?.spec ?? ''), text, ...(spark ? [spark] : []), footer(rows, width)].join('\n')
 }
 
 const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
 
 export function renderMarkdown(rows: Summary[]): string {
   const { head, body } = tableRows(rows)
-  const esc = (s: string) => s.replaceAll('|', '\\|')
-  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`
+  const line = (cells: string[]) => `| ${cells.map(markdownCell).join(' | ')} |`
   return [
-    `## ${rows[0]?.spec ?? ''}`,
+    `## ${markdownCell(rows[0]?.spec ?? '')}`,
     '',
     line(head),
-    line(head.map(() => '---')),
+    `| ${head.map(() => '---').join(' | ')} |`,
     ...body.map(line),
     '',
-    footer(rows),
+    markdownLine(footer(rows)),
     '',
   ].join('\n')
 }
 
-const CSV_COLUMNS: [string, (s: Summary) => unknown][] = [
+/** text: user strings (neutralised as formulas); numbers: numbers joined by spaces, written as they are. */
+type CsvKind = 'text' | 'numbers'
+const CSV_COLUMNS: [string, (s: Summary) => unknown, CsvKind?][] = [
   ['spec', (s) => s.spec],
   ['spec_hash', (s) => s.specHash],
   ['backend', (s) => s.backend],
   ['engine', (s) => s.engine],
-  ['seeds', (s) => s.seeds.join(' ')],
+  ['seeds', (s) => s.seeds.join(' '), 'numbers'],
   ['selected', (s) => paramsLabel(s.selected)],
   ['score_kind', (s) => s.scoreKind],
   ['score_mean', (s) => s.score?.mean],
@@ -265,7 +267,7 @@ const CSV_COLUMNS: [string, (s: Summary) => unknown][] = [
   ['final_loss', (s) => s.finalLoss?.mean],
   ['weight', (s) => s.weight?.mean],
   ['bias', (s) => s.bias?.mean],
-  ['predict_x', (s) => s.prediction?.x.join(' ')],
+  ['predict_x', (s) => s.prediction?.x.join(' '), 'numbers'],
   ['prediction', (s) => s.prediction?.y.mean],
   ['exact', (s) => s.prediction?.exact],
   ['abs_error', (s) => s.prediction?.absError?.mean],
@@ -274,16 +276,19 @@ const CSV_COLUMNS: [string, (s: Summary) => unknown][] = [
   ['us_per_step', (s) => s.usPerStep],
 ]
 
-function csvCell(v: unknown): string {
+/** Numbers as JavaScript writes them (a negative one stays -0.5); text through csvText. */
+function csvCell(v: unknown, kind: CsvKind = 'text'): string {
   if (v === undefined || v === null) return ''
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
   const s = String(v)
-  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+  if (kind === 'numbers' && /^[-+0-9.eE a-zA-Z]*$/.test(s)) return s
+  return csvText(s)
 }
 
 /** One row per (spec, backend), raw numbers. */
 export function renderCsv(rows: Summary[]): string {
   const lines = [CSV_COLUMNS.map(([h]) => h).join(',')]
-  for (const r of rows) lines.push(CSV_COLUMNS.map(([, f]) => csvCell(f(r))).join(','))
+  for (const r of rows) lines.push(CSV_COLUMNS.map(([, f, kind]) => csvCell(f(r), kind)).join(','))
   return `${lines.join('\n')}\n`
 }
 
@@ -291,11 +296,14 @@ export function renderCsv(rows: Summary[]): string {
  * A plain terminal table, no colours (output is often piped or captured). With a `width`, columns
  * that would not fit share the room left by the first one, and their cells wrap.
  */
-export function textTable(head: string[], rows: string[][], width = Number.POSITIVE_INFINITY): string {
+export function textTable(rawHead: string[], rawRows: string[][], width = Number.POSITIVE_INFINITY): string {
+  // Cells may quote user text: no control character or escape sequence reaches the terminal.
+  const head = rawHead.map(plain)
+  const rows = rawRows.map((r) => r.map((c) => plain(String(c ?? ''))))
   const style = { head: [], border: [] }
-  const plain = new Table({ head, style })
-  plain.push(...rows)
-  const text = plain.toString()
+  const table = new Table({ head, style })
+  table.push(...rows)
+  const text = table.toString()
   if (longest(text) <= width) return text
   // Shrink the widest column, one character at a time, until the line fits (borders: one per column + 1).
   const colWidths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)) + 2)

@@ -154,6 +154,7 @@ class TorchStyleBackend implements Backend {
       let sum = 0
       let seen = 0
       for (const rows of batches(order(epoch), job.batchSize)) {
+        hooks.signal?.throwIfAborted()
         const { x, y } = batch(rows)
         optimizer.zeroGrad()
         const out = model.forward(x)

@@ -1,11 +1,28 @@
 import { basename, dirname } from 'node:path'
-import { type Device, resolveEngine, runSingle, trainedModelOf, UserError, workloadOf } from '@dualfit/core'
+import {
+  type Device,
+  planSize,
+  resolveEngine,
+  runSingle,
+  trainedModelOf,
+  UserError,
+  workloadOf,
+} from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
 import { duration, num, textTable } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { choice, load } from '../backends.js'
 import { checkOutputFile, toJson, writeFiles } from '../io.js'
-import { type Command, type Context, DEVICES, dataArgs, dataOptions, nonNegativeInt } from '../options.js'
+import {
+  type Command,
+  type Context,
+  checkPlan,
+  DEVICES,
+  dataArgs,
+  dataOptions,
+  LIMITS,
+  nonNegativeInt,
+} from '../options.js'
 import { DATA_SPEC, type DataArgs, loadSpec } from '../spec.js'
 
 export interface TrainArgs extends DataArgs {
@@ -19,7 +36,10 @@ export interface TrainArgs extends DataArgs {
   earlyStopping: boolean
   save?: string
   format: 'table' | 'json'
+  /** Start a run over the size limits without asking. */
+  yes: boolean
   signal: AbortSignal
+  note: (line: string) => void
 }
 
 /** Epochs worth printing: the first few, evenly spaced ones, and the last. */
@@ -44,6 +64,15 @@ export async function train(a: TrainArgs): Promise<string> {
   try {
     const engine = await resolveEngine(backend, { ...choice(a.engine, a.device), workload: workloadOf(exp) })
     const stage = a.earlyStopping ? 'early-stopping' : 'refit'
+    const spec = {
+      ...exp.spec,
+      cv: null,
+      refit: !a.earlyStopping,
+      earlyStopping: a.earlyStopping ? exp.spec.earlyStopping : null,
+      seeds: [a.seed],
+    }
+    const single = planSize({ ...exp, spec, gridKeys: [], points: [{ params: {}, spec }] })
+    checkPlan(`${exp.spec.name} on ${backend.id}`, 1, single.steps, a.yes, a.note)
     const r = await runSingle(exp, backend, engine, { seed: a.seed, stage }, { signal: a.signal })
     const trial = r.trials[0]
     if (!trial) throw new Error('train ran no trial')
@@ -104,6 +133,11 @@ export const trainCommand: Command = {
           })
           .option('save', { type: 'string', describe: 'write the trained model as ONNX to this file' })
           .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
+          .option('yes', {
+            type: 'boolean',
+            default: false,
+            describe: `start a run over ${LIMITS.steps.toLocaleString('en-US')} optimizer steps without asking`,
+          })
           .example(
             '$0 train --spec experiments/seed-torch.json --set optimizer.lr=0.1 --save model.onnx',
             "the article's PyTorch run",
@@ -121,7 +155,9 @@ export const trainCommand: Command = {
             earlyStopping: a['early-stopping'],
             ...(a.save ? { save: a.save } : {}),
             format: a.format,
+            yes: a.yes,
             signal: ctx.signal,
+            note: ctx.note,
           }),
         ),
     ),
