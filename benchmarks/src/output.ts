@@ -65,7 +65,7 @@ function suiteTable(suite: SuiteName, rows: readonly BenchRow[]): string {
   ]
   const body = rows.map((r) => [
     r.backend,
-    r.default ? `${r.engine} (default)` : r.engine,
+    r.default ? `${r.engine} (compare's pick)` : r.engine,
     r.case,
     r.error !== undefined ? 'failed' : formatValue(r.value, r.unit),
     ...(info.pytorch ? [formatValue(r.pytorch, r.unit), ratioCell(r)] : []),

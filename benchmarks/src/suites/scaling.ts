@@ -4,6 +4,8 @@
  * process, next to PyTorch's loop on the same data. Each process's peak RSS feeds the memory suite.
  */
 
+import type { Workload as CoreWorkload } from '@dualfit/core'
+import { createBackend as kerasStyle } from '@dualfit/keras-style'
 import { writeData } from '../data.js'
 import type { ScalingResult } from '../jobs.js'
 import { runPytorch } from '../pytorch.js'
@@ -11,8 +13,25 @@ import { formatValue, withRatio } from '../ratio.js'
 import { runJob } from '../spawn.js'
 import { mean } from '../stats.js'
 import type { BenchRow } from '../types.js'
-import { EPOCHS, rowsFor, WORKLOADS, workloadLabel } from '../workloads.js'
-import { pytorchMissing, type SuiteContext } from './context.js'
+import { EPOCHS, rowsFor, WORKLOADS, type Workload, workloadLabel } from '../workloads.js'
+import { type EngineRun, pytorchMissing, type SuiteContext } from './context.js'
+
+/** keras-style picks its engine per workload (as `dualfit compare` does): the targets judge that one. */
+const chooser = kerasStyle().chooseEngine
+
+function judged(e: EngineRun, w: Workload, n: number, engines: EngineRun[]): boolean {
+  const work: CoreWorkload = {
+    batchSize: w.batch === 'full' ? n : w.batch,
+    inputs: 1,
+    layers: [
+      ...w.hidden.map((units) => ({ units, activation: 'relu' as const })),
+      { units: 1, activation: 'linear' as const },
+    ],
+  }
+  const pick = e.backend === 'keras-style' ? chooser?.(work).engine : undefined
+  const offered = pick !== undefined && engines.some((x) => x.backend === e.backend && x.engine === pick)
+  return offered ? e.engine === pick : e.default
+}
 
 interface PyScaling {
   epochMs: number[]
@@ -58,7 +77,7 @@ export async function scalingSuite(ctx: SuiteContext): Promise<BenchRow[]> {
         case: `scaling: ${label}`,
         backend: e.backend,
         engine: e.engine,
-        default: e.default,
+        default: judged(e, w, n, ctx.engines),
         kb: r.ok ? r.maxRssKb : null,
         pytorchKb: py?.ok ? py.maxRssKb : null,
         ...(py?.ok ? {} : { pytorchWhy: pyWhy }),
@@ -72,7 +91,7 @@ export async function scalingSuite(ctx: SuiteContext): Promise<BenchRow[]> {
           case: label,
           backend: e.backend,
           engine: e.engine,
-          default: e.default,
+          default: judged(e, w, n, ctx.engines),
           unit: 'ms/epoch',
           value: perEpoch,
           pytorch: pyEpoch,
