@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BIN, dualfit, fixture, tempDir } from './cli.js'
@@ -143,6 +143,15 @@ describe('outputs and runaway work', () => {
     const r = dualfit([...MINI, '--out', cwd], tempDir())
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('holds files dualfit did not write (file, notes); name a new or empty folder')
+  })
+
+  it('checks train --save before training: a folder is refused at once, nothing written', () => {
+    const cwd = tempDir()
+    mkdirSync(join(cwd, 'taken'))
+    const r = dualfit(['train', '--spec', fixture('mini.json'), '--save', 'taken'], cwd)
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toBe("dualfit: --save 'taken': is a folder, expected a file name")
+    expect(readdirSync(cwd)).toEqual(['taken'])
   })
 
   it('asks for --yes before runaway work, saying what it would do', () => {
