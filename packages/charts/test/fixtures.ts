@@ -88,6 +88,8 @@ export function result(
           params: p,
           mean: 10 ** i * 0.02,
           sd: 0.01,
+          se: 0.005,
+          tie: i === 0,
           values: [10 ** i * 0.01, 10 ** i * 0.02, 10 ** i * 0.03],
         })),
     },

@@ -116,10 +116,12 @@ describe('grid chart', () => {
           params: { 'optimizer.lr': 0.1 },
           mean: Number.POSITIVE_INFINITY,
           sd: 0,
+          se: 0,
+          tie: false,
           values: [1, Infinity],
         },
-        { point: 1, params: { 'optimizer.lr': 0.01 }, mean: 2, sd: 1, values: [1, 2, 3] },
-        { point: 2, params: { 'optimizer.lr': 0.001 }, mean: 3, sd: 1, values: [2, 3, 4] },
+        { point: 1, params: { 'optimizer.lr': 0.01 }, mean: 2, sd: 1, se: 0, tie: false, values: [1, 2, 3] },
+        { point: 2, params: { 'optimizer.lr': 0.001 }, mean: 3, sd: 1, se: 0, tie: false, values: [2, 3, 4] },
       ],
     })
     const spec = gridChart(group(r)) as Json

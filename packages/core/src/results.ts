@@ -63,6 +63,10 @@ export interface PointScore {
   /** Mean over folds and seeds; Infinity when any run diverged. */
   mean: number
   sd: number
+  /** Standard error of the mean, sd / sqrt(n). */
+  se: number
+  /** Within one standard error of the best point's mean: the data cannot tell them apart. */
+  tie: boolean
   values: number[]
 }
 

@@ -104,7 +104,7 @@ export async function runExperiment(
   const onDone = (r: TrialResult) => opts.onTrial?.(++done, total, r)
   const trials = await runAll(search, run, opts, onDone)
   const scores = scorePoints(exp, trials)
-  const selected = search.length > 0 ? selectPoint(scores) : 0
+  const selected = search.length > 0 ? selectPoint(scores, exp.spec.selection.rule) : 0
   trials.push(...(await runAll(finalTrials(exp, selected), run, opts, onDone)))
   return record(exp, backend, engineInfo, trials, { scores, selected }, opts, t0)
 }

@@ -4,27 +4,51 @@ import { mean, sd } from './metrics.js'
 import type { Experiment } from './plan.js'
 import type { PointScore, TrialResult } from './results.js'
 
-/** Mean score per grid point; a diverged or non-finite run makes its point score Infinity (never selected). */
+/**
+ * Mean score per grid point, with its standard error and whether it ties with the best (within one
+ * standard error of the best mean). A diverged or non-finite run makes its point score Infinity.
+ */
 export function scorePoints(exp: Experiment, trials: TrialResult[]): PointScore[] {
   const useCv = exp.spec.selection.score === 'cv_mse'
-  return exp.points.map((p, point) => {
+  const scores = exp.points.map((p, point) => {
     const values = trials
       .filter((t) => t.stage === 'search' && t.point === point)
       .map((t) => (useCv ? (t.testMse ?? Number.NaN) : t.finalLoss))
     const finite = values.every(Number.isFinite)
+    const s = finite ? sd(values) : Number.NaN
     return {
       point,
       params: p.params,
       mean: finite ? mean(values) : Number.POSITIVE_INFINITY,
-      sd: finite ? sd(values) : Number.NaN,
+      sd: s,
+      se: finite && values.length > 0 ? s / Math.sqrt(values.length) : Number.NaN,
+      tie: false,
       values,
     }
   })
+  const best = scores[lowest(scores)] as PointScore
+  const bound = best.mean + (Number.isFinite(best.se) ? best.se : 0)
+  for (const s of scores) s.tie = Number.isFinite(s.mean) && s.mean <= bound
+  return scores
 }
 
-/** scikit-learn's `best`: lowest mean score, the first grid point on ties. */
-export function selectPoint(scores: PointScore[]): number {
+/** The lowest mean, the first point on equal means (scikit-learn's `best`). */
+function lowest(scores: PointScore[]): number {
   let best = 0
   for (const s of scores) if (s.mean < (scores[best] as PointScore).mean) best = s.point
   return best
+}
+
+/**
+ * `best`: the lowest mean score. `one-se` (Breiman's rule): among the points tied with the best,
+ * the most conservative one: the smallest `optimizer.lr`, or without an lr grid the first point.
+ */
+export function selectPoint(scores: PointScore[], rule: 'best' | 'one-se' = 'best'): number {
+  if (rule === 'best') return lowest(scores)
+  const tied = scores.filter((s) => s.tie)
+  const lr = (s: PointScore) => s.params['optimizer.lr']
+  if (tied.every((s) => typeof lr(s) === 'number')) {
+    return tied.reduce((a, b) => ((lr(b) as number) < (lr(a) as number) ? b : a)).point
+  }
+  return (tied[0] as PointScore).point
 }

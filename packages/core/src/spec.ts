@@ -146,7 +146,11 @@ export const specSchema = z
       .strictObject({
         /** cv_mse: mean held-out MSE over folds (scikit-learn's neg_mean_squared_error); train_loss: final training loss. */
         score: z.enum(['cv_mse', 'train_loss']).optional(),
-        rule: z.enum(['best']).default('best'),
+        /**
+         * best: the lowest mean score (scikit-learn's). one-se: among the points within one standard
+         * error of the best, the most conservative: the smallest learning rate (else the first point).
+         */
+        rule: z.enum(['best', 'one-se']).default('best'),
       })
       .default({ rule: 'best' }),
     /** Train the selected grid point on all data (scikit-learn's refit). */
@@ -194,7 +198,7 @@ type ParsedSpec = z.output<typeof specSchema>
 /** A validated spec with every default filled in. */
 export interface ExperimentSpec extends Omit<ParsedSpec, 'optimizer' | 'selection'> {
   optimizer: OptimizerSpec
-  selection: { score: 'cv_mse' | 'train_loss'; rule: 'best' }
+  selection: { score: 'cv_mse' | 'train_loss'; rule: 'best' | 'one-se' }
 }
 
 /** A value as a message shows it after "got": short, one line. */

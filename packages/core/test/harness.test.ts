@@ -8,6 +8,8 @@ import {
   runExperiment,
   runSingle,
   type SpecInput,
+  scorePoints,
+  selectPoint,
   type TrialResult,
 } from '../src/index.js'
 import { LinearBackend } from './linear-backend.js'
@@ -358,5 +360,46 @@ describe('harness: held-out test rows and standardization', async () => {
     const reference = foldMse.reduce((a, b) => a + b, 0) / foldMse.length
     const score = result.selection.scores[0]?.mean as number
     expect(Math.abs(score - reference) / reference).toBeLessThan(0.02)
+  })
+})
+
+describe('selection that survives ties', () => {
+  const score = (point: number, lr: number, values: number[]) => ({
+    point,
+    params: { 'optimizer.lr': lr },
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    sd: 0,
+    se: 0,
+    tie: false,
+    values,
+  })
+
+  it('flags the points within one standard error of the best and picks the smallest lr among them with one-se', async () => {
+    const exp = await prepareExperiment({ ...spec, grid: { 'optimizer.lr': [0.3, 0.1, 0.001, 0.01] } })
+    const trials = [
+      [0.3, [1.0, 1.2, 1.1]],
+      [0.1, [1.05, 1.15, 1.25]],
+      [0.001, [3, 3.2, 3.1]],
+      [0.01, [1.1, 1.4, 1.3]],
+    ].flatMap(([, values], point) =>
+      (values as number[]).map(
+        (v, fold) => ({ stage: 'search', point, fold, testMse: v }) as unknown as TrialResult,
+      ),
+    )
+    const scores = scorePoints(exp, trials)
+    // Best: lr 0.3, mean 1.1, se 0.1/sqrt(3) = 0.0577; lr 0.1 (1.15) ties, lr 0.01 (1.267) does not.
+    expect(scores.map((s) => s.tie)).toEqual([true, true, false, false])
+    expect(scores[0]?.se).toBeCloseTo(0.1 / Math.sqrt(3), 12)
+    expect(selectPoint(scores, 'best')).toBe(0)
+    expect(selectPoint(scores, 'one-se')).toBe(1)
+  })
+
+  it('without an lr grid, one-se keeps the first tied point', () => {
+    const scores = [score(0, 0.1, [2]), score(1, 0.2, [1]), score(2, 0.3, [1])].map((s) => ({
+      ...s,
+      params: { epochs: s.point },
+      tie: s.point > 0,
+    }))
+    expect(selectPoint(scores, 'one-se')).toBe(1)
   })
 })

@@ -21,6 +21,8 @@ export interface Summary {
   seeds: number[]
   selected: Params
   scoreKind: 'cv_mse' | 'train_loss'
+  /** Other grid points within one standard error of the best score: the data cannot tell them apart. */
+  ties: number
   /** Selection score of the chosen point over folds and seeds (or over seeds). */
   score: Stat | null
   /** MSE of the final model on the spec's held-out test rows, over seeds. */
@@ -81,6 +83,7 @@ export function summarize(r: ExperimentResult): Summary {
     seeds: r.spec.seeds,
     selected: r.grid.points[r.selection.selected] ?? {},
     scoreKind: r.selection.score,
+    ties: r.selection.scores.filter((s) => s.tie && s.point !== r.selection.selected).length,
     score: sel && sel.values.length > 0 ? { mean: sel.mean, sd: sel.sd, n: sel.values.length } : null,
     testMse: statOf(final.flatMap((t) => (t.testMse === null ? [] : [t.testMse]))),
     data: r.data,

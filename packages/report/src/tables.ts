@@ -18,7 +18,11 @@ const DIVERGED = 'diverged ✗'
 
 const COLUMNS: Column[] = [
   { header: () => 'backend', cell: (s) => `${s.backend} (${s.engine})` },
-  { header: () => 'selected', cell: (s) => paramsLabel(s.selected) || '—' },
+  {
+    header: () => 'selected',
+    // Points within one standard error of the best: the selection between them is noise.
+    cell: (s) => `${paramsLabel(s.selected) || '—'}${s.ties > 0 ? ` (${s.ties} tied ≤1 SE)` : ''}`,
+  },
   {
     header: (f) => (f.scoreKind === 'cv_mse' ? 'CV MSE (mean ± sd)' : 'grid score (final loss)'),
     cell: (s) => stat(s.score, 3),

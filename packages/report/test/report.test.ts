@@ -80,8 +80,16 @@ function result(backend: string, w: number, wallMs: number, testMse: number | nu
       rule: 'best',
       selected: 0,
       scores: [
-        { point: 0, params: { 'optimizer.lr': 0.1 }, mean: 0.02, sd: 0.01, values: [0.01, 0.02, 0.03] },
-        { point: 1, params: { 'optimizer.lr': 0.01 }, mean: 5, sd: 1, values: [4, 5, 6] },
+        {
+          point: 0,
+          params: { 'optimizer.lr': 0.1 },
+          mean: 0.02,
+          sd: 0.01,
+          se: 0,
+          tie: false,
+          values: [0.01, 0.02, 0.03],
+        },
+        { point: 1, params: { 'optimizer.lr': 0.01 }, mean: 5, sd: 1, se: 0, tie: false, values: [4, 5, 6] },
       ],
     },
     trials: [
@@ -193,5 +201,15 @@ describe('summaries and tables', () => {
     expect(sparkline([1, Number.NaN, 0.1], 3)).toBe('█✗▁')
     const t = renderTable([a, b], { width: 100 })
     expect(t).toMatch(/keras-style {2}[▁-█]+ 3 → 1, 3 epochs/)
+  })
+
+  it('flags grid points tied with the selected one (within one standard error)', () => {
+    const r = result('keras-style', 3.25, 3000)
+    r.selection.scores = r.selection.scores.map((x) => ({ ...x, tie: true }))
+    const t = summarize(r)
+    expect(t.ties).toBe(1)
+    const { head, body } = tableRows([t, b])
+    expect(body[0]?.[head.indexOf('selected')]).toBe('lr 0.1 (1 tied ≤1 SE)')
+    expect(body[1]?.[head.indexOf('selected')]).toBe('lr 0.1')
   })
 })
