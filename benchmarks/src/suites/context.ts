@@ -42,3 +42,26 @@ export interface SuiteContext {
 export function pytorchMissing(ctx: SuiteContext, taskError?: string): string {
   return ctx.pytorch.available ? (taskError ?? 'PyTorch run failed') : (ctx.pytorch.why ?? 'no PyTorch')
 }
+
+/**
+ * A memory record from a measured child's outcome and PyTorch's: the peak RSS of each, or why
+ * one is missing. `judged` marks the engine the targets judge (the default unless said).
+ */
+export function memoryRecord(
+  what: Pick<MemoryRecord, 'suite' | 'key' | 'case'>,
+  e: EngineRun,
+  r: { ok: true; maxRssKb: number | null } | { ok: false; error: string },
+  py: { kb: number | null; why: string },
+  judged = e.default,
+): MemoryRecord {
+  return {
+    ...what,
+    backend: e.backend,
+    engine: e.engine,
+    default: judged,
+    kb: r.ok ? r.maxRssKb : null,
+    pytorchKb: py.kb,
+    ...(py.kb === null ? { pytorchWhy: py.why } : {}),
+    ...(r.ok ? {} : { error: r.error }),
+  }
+}

@@ -7,7 +7,7 @@ import type { ParallelResult } from '../jobs.js'
 import { formatValue, withRatio } from '../ratio.js'
 import { runJob } from '../spawn.js'
 import type { BenchRow } from '../types.js'
-import type { SuiteContext } from './context.js'
+import { memoryRecord, type SuiteContext } from './context.js'
 import { protocolEpochs } from './protocols.js'
 
 export const PARALLEL_WORKERS = 2
@@ -34,18 +34,18 @@ export async function parallelSuite(ctx: SuiteContext): Promise<BenchRow[]> {
       ['serial', serial],
       [`workers-${PARALLEL_WORKERS}`, par],
     ] as const) {
-      ctx.memory.push({
-        suite: 'parallel',
-        key: `memory/parallel/${mode}`,
-        case: `parallel: seed-keras grid, ${mode === 'serial' ? 'in-process' : `${PARALLEL_WORKERS} worker threads`}`,
-        backend: e.backend,
-        engine: e.engine,
-        default: e.default,
-        kb: r.ok ? r.maxRssKb : null,
-        pytorchKb: null,
-        pytorchWhy: NO_PYTORCH,
-        ...(r.ok ? {} : { error: r.error }),
-      })
+      ctx.memory.push(
+        memoryRecord(
+          {
+            suite: 'parallel',
+            key: `memory/parallel/${mode}`,
+            case: `parallel: seed-keras grid, ${mode === 'serial' ? 'in-process' : `${PARALLEL_WORKERS} worker threads`}`,
+          },
+          e,
+          r,
+          { kb: null, why: NO_PYTORCH },
+        ),
+      )
     }
     const error = !serial.ok
       ? `serial run: ${serial.error}`

@@ -7,7 +7,7 @@ import { runPytorch } from '../pytorch.js'
 import { withRatio } from '../ratio.js'
 import { runJob } from '../spawn.js'
 import type { BenchRow } from '../types.js'
-import { pytorchMissing, type SuiteContext } from './context.js'
+import { memoryRecord, pytorchMissing, type SuiteContext } from './context.js'
 
 interface PyProtocols {
   protocols: Record<string, { ms: number; steps: number; lr: number }>
@@ -46,18 +46,18 @@ export async function protocolsSuite(ctx: SuiteContext): Promise<BenchRow[]> {
       { kind: 'protocols', backend: e.backend, engine: e.engine, epochs },
       ctx.signal,
     )
-    ctx.memory.push({
-      suite: 'protocols',
-      key: 'memory/protocols',
-      case: "protocols: the seed's two protocols, one process",
-      backend: e.backend,
-      engine: e.engine,
-      default: e.default,
-      kb: r.ok ? r.maxRssKb : null,
-      pytorchKb: py?.ok ? py.maxRssKb : null,
-      ...(py?.ok ? {} : { pytorchWhy: pyWhy }),
-      ...(r.ok ? {} : { error: r.error }),
-    })
+    ctx.memory.push(
+      memoryRecord(
+        {
+          suite: 'protocols',
+          key: 'memory/protocols',
+          case: "protocols: the seed's two protocols, one process",
+        },
+        e,
+        r,
+        { kb: py?.ok ? py.maxRssKb : null, why: pyWhy },
+      ),
+    )
     const base = {
       suite: 'protocols' as const,
       backend: e.backend,

@@ -14,7 +14,7 @@ import { runJob } from '../spawn.js'
 import { mean } from '../stats.js'
 import type { BenchRow } from '../types.js'
 import { EPOCHS, rowsFor, WORKLOADS, type Workload, workloadLabel } from '../workloads.js'
-import { type EngineRun, pytorchMissing, type SuiteContext } from './context.js'
+import { type EngineRun, memoryRecord, pytorchMissing, type SuiteContext } from './context.js'
 
 /** keras-style picks its engine per workload (as `dualfit compare` does): the targets judge that one. */
 const chooser = kerasStyle().chooseEngine
@@ -71,18 +71,15 @@ export async function scalingSuite(ctx: SuiteContext): Promise<BenchRow[]> {
         { kind: 'scaling', backend: e.backend, engine: e.engine, workload: w, n, epochs, csv: data.csv },
         ctx.signal,
       )
-      ctx.memory.push({
-        suite: 'scaling',
-        key: `memory/scaling/${w.id}`,
-        case: `scaling: ${label}`,
-        backend: e.backend,
-        engine: e.engine,
-        default: judged(e, w, n, ctx.engines),
-        kb: r.ok ? r.maxRssKb : null,
-        pytorchKb: py?.ok ? py.maxRssKb : null,
-        ...(py?.ok ? {} : { pytorchWhy: pyWhy }),
-        ...(r.ok ? {} : { error: r.error }),
-      })
+      ctx.memory.push(
+        memoryRecord(
+          { suite: 'scaling', key: `memory/scaling/${w.id}`, case: `scaling: ${label}` },
+          e,
+          r,
+          { kb: py?.ok ? py.maxRssKb : null, why: pyWhy },
+          judged(e, w, n, ctx.engines),
+        ),
+      )
       const perEpoch = r.ok ? r.value.trainMs / r.value.epochsRun : null
       rows.push(
         withRatio({

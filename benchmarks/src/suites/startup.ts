@@ -10,7 +10,7 @@ import { formatValue, withRatio } from '../ratio.js'
 import { lastLine, runProcess } from '../spawn.js'
 import { trimmedMean } from '../stats.js'
 import type { BenchRow } from '../types.js'
-import { pytorchMissing, type SuiteContext } from './context.js'
+import { memoryRecord, pytorchMissing, type SuiteContext } from './context.js'
 
 const HOOK = new URL('../rss-hook.js', import.meta.url).href
 
@@ -110,18 +110,18 @@ export async function startupSuite(ctx: SuiteContext): Promise<BenchRow[]> {
       if (rss !== null) kb = Math.max(kb ?? 0, rss)
     }
     const value = error ? null : trimmedMean(times)
-    ctx.memory.push({
-      suite: 'startup',
-      key: 'memory/startup',
-      case: 'startup: dualfit train, 1 epoch (python: import torch + one step)',
-      backend: e.backend,
-      engine: e.engine,
-      default: e.default,
-      kb: error ? null : kb,
-      pytorchKb: pyKb,
-      ...(pyKb === null ? { pytorchWhy: pyWhy } : {}),
-      ...(error ? { error } : {}),
-    })
+    ctx.memory.push(
+      memoryRecord(
+        {
+          suite: 'startup',
+          key: 'memory/startup',
+          case: 'startup: dualfit train, 1 epoch (python: import torch + one step)',
+        },
+        e,
+        error ? { ok: false, error } : { ok: true, maxRssKb: kb },
+        { kb: pyKb, why: pyWhy },
+      ),
+    )
     rows.push(
       withRatio({
         ...base,

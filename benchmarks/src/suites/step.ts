@@ -5,7 +5,7 @@ import { withRatio } from '../ratio.js'
 import { runJob } from '../spawn.js'
 import { median } from '../stats.js'
 import type { BenchRow } from '../types.js'
-import { pytorchMissing, type SuiteContext } from './context.js'
+import { memoryRecord, pytorchMissing, type SuiteContext } from './context.js'
 
 interface PyStep {
   cases: { batch: number; steps: number; chunkUs: number[] }[]
@@ -30,18 +30,14 @@ export async function stepSuite(ctx: SuiteContext): Promise<BenchRow[]> {
       { kind: 'step', backend: e.backend, engine: e.engine, quick: ctx.opts.quick },
       ctx.signal,
     )
-    ctx.memory.push({
-      suite: 'step',
-      key: 'memory/step',
-      case: 'step: seed data, batch 7 and 1, one process',
-      backend: e.backend,
-      engine: e.engine,
-      default: e.default,
-      kb: r.ok ? r.maxRssKb : null,
-      pytorchKb: py?.ok ? py.maxRssKb : null,
-      ...(py?.ok ? {} : { pytorchWhy: pyWhy }),
-      ...(r.ok ? {} : { error: r.error }),
-    })
+    ctx.memory.push(
+      memoryRecord(
+        { suite: 'step', key: 'memory/step', case: 'step: seed data, batch 7 and 1, one process' },
+        e,
+        r,
+        { kb: py?.ok ? py.maxRssKb : null, why: pyWhy },
+      ),
+    )
     const base = {
       suite: 'step' as const,
       backend: e.backend,
