@@ -1,7 +1,7 @@
 /** What every suite gets from the runner, and the memory records suites leave behind. */
 import type { StyleId } from '../jobs.js'
 import type { PytorchInfo } from '../schema.js'
-import type { BenchOptions, SuiteName } from '../types.js'
+import type { BenchOptions, BenchRow } from '../types.js'
 
 export interface EngineRun {
   backend: StyleId
@@ -11,18 +11,13 @@ export interface EngineRun {
 }
 
 /** Peak RSS of one child process (dualfit's) next to PyTorch's process for the same work. */
-export interface MemoryRecord {
-  suite: SuiteName
-  /** Row key of the memory suite, e.g. 'memory/scaling/1e6-full-mlp'. */
-  key: string
-  case: string
-  backend: string
-  engine: string
-  default: boolean
+export interface MemoryRecord
+  extends Pick<
+    BenchRow,
+    'suite' | 'key' | 'case' | 'backend' | 'engine' | 'default' | 'pytorchWhy' | 'error'
+  > {
   kb: number | null
   pytorchKb: number | null
-  pytorchWhy?: string
-  error?: string
 }
 
 export interface SuiteContext {
