@@ -2,7 +2,16 @@
  * The conformance checks, each an async function that throws a ConformanceError naming what the
  * backend did wrong. describeBackend wraps each in a test; call them directly to test a checker.
  */
-import type { Backend, LayerSpec, LayerWeights, TrainedModel, TrainJob, TrainResult } from '@dualfit/core'
+import type {
+  Backend,
+  EpsilonPlacement,
+  LayerSpec,
+  LayerWeights,
+  TrainedModel,
+  TrainJob,
+  TrainResult,
+  TrainSettings,
+} from '@dualfit/core'
 import {
   describeMismatch,
   diagnoseForward,
@@ -34,10 +43,17 @@ import {
   SGD_MOMENTUM,
   SHUFFLED,
   TANH_NET,
+  TINY,
   VALIDATION,
   weightsFor,
 } from './fixtures.js'
-import { referenceForward, referenceLoss, referenceTrain, relativeError } from './reference.js'
+import {
+  type ReferenceJob,
+  referenceForward,
+  referenceLoss,
+  referenceTrain,
+  relativeError,
+} from './reference.js'
 
 export interface CheckOptions {
   /** Relative tolerance against the float64 reference (max |a - b| / max |b|, floored at 1e-3). */
@@ -345,6 +361,67 @@ export const restoresSnapshot: Check = async (backend, engine, o = {}) => {
     )
 }
 
+// Core measures time to quality from each epoch's weights: they must be that epoch's, and stay so.
+export const tracksWeights: Check = async (backend, engine, o = {}) => {
+  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
+  const what = 'trackWeights'
+  const job = makeJob(engine, {
+    epochs: 3,
+    batchSize: 2,
+    order: SHUFFLED,
+    optimizer: SGD,
+    trackWeights: true,
+  })
+  const start = cloneAll(job.initialWeights as LayerWeights[])
+  const rec = recorder()
+  // What each call received, copied before training goes on.
+  const atCall: (LayerWeights[] | undefined)[] = []
+  const result = await train(backend, what, job, {
+    calls: rec.calls,
+    hooks: {
+      onEpochEnd: (epoch, logs) => {
+        atCall.push(
+          shapeProblem(logs.weights, job.model.inputs, job.model.layers)
+            ? undefined
+            : cloneAll(logs.weights as LayerWeights[]),
+        )
+        return rec.hooks.onEpochEnd(epoch, logs)
+      },
+    },
+  })
+  expectEpochs(what, rec, 3, 'the job has 3 epochs')
+  for (const { epoch, logs } of rec.calls) {
+    if (logs.weights === undefined)
+      fail(`${what}: onEpochEnd(${epoch}) got no logs.weights although job.trackWeights is true`)
+    const shape = shapeProblem(logs.weights, job.model.inputs, job.model.layers)
+    if (shape) fail(`${what}: onEpochEnd(${epoch}) got malformed logs.weights: ${shape}`)
+  }
+  type Call = Recorder['calls'][number]
+  const [first, last] = [rec.calls[0] as Call, rec.calls[2] as Call]
+  const changed = firstBitDifference(atCall[0] as LayerWeights[], first.logs.weights as LayerWeights[])
+  if (changed)
+    fail(
+      `${what}: the logs.weights passed at epoch 0 changed after onEpochEnd returned (${changed}); pass copies, not buffers that later steps update`,
+    )
+  const ref = referenceTrain({ ...job, epochs: 1, initialWeights: start, order: SHUFFLED })
+  const m = worst(atCall[0] as LayerWeights[], ref.weights)
+  if (m.error > tolerance)
+    fail(
+      `${what}: logs.weights at epoch 0 are not the weights after that epoch's last step: ${describeMismatch(m)}${errorOf(atCall[0] as LayerWeights[], start) <= tolerance ? "; they are the epoch's starting weights" : ''}`,
+    )
+  const differs = firstBitDifference(last.logs.weights as LayerWeights[], result.weights)
+  if (differs)
+    fail(
+      `${what}: the last epoch's logs.weights and the weights train() returned differ (${differs}); with restoreBestWeights false they are the same`,
+    )
+  const plain = recorder()
+  await train(backend, what, makeJob(engine), plain)
+  if (plain.calls.some((c) => c.logs.weights !== undefined))
+    fail(
+      `${what}: onEpochEnd got logs.weights although job.trackWeights is not set; copying weights every epoch costs time the benchmarks measure`,
+    )
+}
+
 // 4-5. Reproducibility: the harness compares backends and seeds, so the same job must repeat exactly.
 
 async function twice(backend: Backend, what: string, job: () => TrainJob, advice: string): Promise<void> {
@@ -387,6 +464,151 @@ export const frameworkConventions: Check = (backend, engine) =>
     () => makeJob(engine, { epochs: 3, batchSize: 2, initialWeights: null, order: null, seed: 11 }),
     "; seed the framework's initializers and shuffling from job.seed",
   )
+
+// Settings: `dualfit parity` compares backends by what they declare, so each must be what train() does.
+
+const PLACEMENTS: readonly EpsilonPlacement[] = ['sqrt(v_hat) + eps', 'sqrt(v) + eps_hat']
+/** Large enough that the two placements take clearly different steps. */
+const LARGE_EPS = 0.5
+
+function settingsOf(backend: Backend, what: string, job: TrainJob): TrainSettings {
+  try {
+    return backend.settings(job)
+  } catch (e) {
+    fail(`${what}: settings() threw: ${messageOf(e)}`, e)
+  }
+}
+
+interface Readings<T extends string> {
+  /** What the steps are, e.g. '2 Adam steps with eps 0.5'. */
+  steps: string
+  setting: string
+  declared: T
+  /** How the reference job differs under each reading of the setting. */
+  readings: Record<T, Partial<ReferenceJob>>
+  /** Appended when the declared reading does not match. */
+  hint?: (weights: LayerWeights[]) => string
+}
+
+/** Trains `job`; fails unless the reference under the declared reading matches, naming one that does. */
+async function expectDeclared<T extends string>(
+  backend: Backend,
+  what: string,
+  job: TrainJob,
+  tolerance: number,
+  r: Readings<T>,
+): Promise<void> {
+  const start = cloneAll(job.initialWeights as LayerWeights[])
+  const order = job.order as ReferenceJob['order']
+  const { weights } = await train(backend, what, job, recorder())
+  const refOf = (reading: T) =>
+    referenceTrain({ ...job, initialWeights: start, order, ...r.readings[reading] }).weights
+  const m = worst(weights, refOf(r.declared))
+  if (m.error <= tolerance) return
+  const mismatch = describeMismatch(m, `with '${r.declared}' the reference is`)
+  const other = (Object.keys(r.readings) as T[]).find(
+    (reading) => reading !== r.declared && errorOf(weights, refOf(reading)) <= tolerance,
+  )
+  if (other !== undefined)
+    fail(
+      `${what}: declares ${r.setting} '${r.declared}' but the steps follow '${other}' (${r.steps}: ${mismatch})`,
+    )
+  fail(
+    `${what}: the declared ${r.setting} '${r.declared}' does not reproduce ${r.steps}: ${mismatch}${r.hint?.(weights) ?? ''}`,
+  )
+}
+
+/** Each setting that says 'given' and the job field it is given by. */
+const GIVEN = [
+  ['initializer', 'initialWeights'],
+  ['order', 'order'],
+] as const
+
+export const declaresSettings: Check = async (backend, engine, o = {}) => {
+  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
+  const what = 'settings'
+  // Two steps, so that a bias correction that depends on the step count shows.
+  const adam = makeJob(engine, { optimizer: { ...ADAM, eps: LARGE_EPS }, epochs: 2 })
+  const given = settingsOf(backend, what, adam)
+  for (const [key, field] of GIVEN)
+    if (given[key] !== 'given')
+      fail(
+        `${what}: job.${field} is given, but settings().${key} is ${JSON.stringify(given[key])}, not 'given'`,
+      )
+  if (given.batchSize !== adam.batchSize)
+    fail(`${what}: settings().batchSize is ${given.batchSize}, the job's batchSize is ${adam.batchSize}`)
+  const own = settingsOf(backend, what, makeJob(engine, { initialWeights: null, order: null }))
+  for (const [key, field] of GIVEN)
+    if (typeof own[key] !== 'string' || own[key] === 'given' || own[key].trim() === '')
+      fail(
+        `${what}: with job.${field} null, settings().${key} is ${JSON.stringify(own[key])}; describe the framework's own ${key} as train() applies it`,
+      )
+
+  const eps = given.epsilon
+  if (eps?.value !== LARGE_EPS)
+    fail(
+      `${what}: settings().epsilon is ${JSON.stringify(eps)} for Adam with eps ${LARGE_EPS}; its value must be job.optimizer.eps`,
+    )
+  if (!PLACEMENTS.includes(eps.placement))
+    fail(
+      `${what}: settings().epsilon.placement is ${JSON.stringify(eps.placement)}, not one of '${PLACEMENTS.join("', '")}'`,
+    )
+  await expectDeclared(backend, what, adam, tolerance, {
+    steps: `2 Adam steps with eps ${LARGE_EPS}`,
+    setting: 'epsilon placement',
+    declared: eps.placement,
+    readings: Object.fromEntries(PLACEMENTS.map((p) => [p, { placement: p }])) as Record<
+      EpsilonPlacement,
+      Partial<ReferenceJob>
+    >,
+  })
+
+  // eps null: the framework's default, which a gradient as small as TINY's makes visible.
+  const tiny = makeJob(engine, {
+    model: { inputs: TINY.inputs, layers: LINEAR_NET },
+    data: TINY,
+    batchSize: TINY.n,
+    initialWeights: [
+      { inputs: TINY.inputs, units: 1, kernel: Float32Array.of(0.5, -0.25), bias: new Float32Array(1) },
+    ],
+    order: () => Uint32Array.of(0),
+    optimizer: { ...ADAM, eps: null },
+  })
+  const fallback = settingsOf(backend, what, tiny).epsilon
+  if (!(fallback && fallback.value > 0 && Number.isFinite(fallback.value)))
+    fail(
+      `${what}: with job.optimizer.eps null, settings().epsilon is ${JSON.stringify(fallback)}; declare the framework's default eps, a positive number`,
+    )
+  // The bias's first step is lr * |g| / (|g| + eps); Keras' placement scales |g| and eps by sqrt(1 - beta2).
+  const g = 2 * (TINY.y[0] as number)
+  const scale = fallback.placement === 'sqrt(v) + eps_hat' ? Math.sqrt(1 - ADAM.beta2) : 1
+  const implied = (w: LayerWeights[]) =>
+    scale * ((ADAM.lr * g) / Math.abs((w[0] as LayerWeights).bias[0] as number) - g)
+  const value = String(fallback.value)
+  await expectDeclared(backend, what, tiny, tolerance, {
+    steps: `1 Adam step with eps null on a gradient of ${sci(g)}`,
+    setting: 'default epsilon.value',
+    declared: value,
+    readings: { [value]: { optimizer: { ...ADAM, eps: fallback.value }, placement: fallback.placement } },
+    hint: (w) => `; the step implies eps ${sci(implied(w))}`,
+  })
+
+  const sgd = makeJob(engine, { optimizer: SGD })
+  const plain = settingsOf(backend, what, sgd)
+  if (plain.epsilon !== null)
+    fail(
+      `${what}: settings().epsilon is ${JSON.stringify(plain.epsilon)} for SGD; it must be null (epsilon is Adam's)`,
+    )
+  if (plain.lossReduction !== 'mean' && plain.lossReduction !== 'sum')
+    fail(`${what}: settings().lossReduction is ${JSON.stringify(plain.lossReduction)}, not 'mean' or 'sum'`)
+  await expectDeclared(backend, what, sgd, tolerance, {
+    steps: '1 SGD step',
+    setting: 'lossReduction',
+    declared: plain.lossReduction,
+    // A sum's gradient is count times the mean's, and so is a plain SGD step.
+    readings: { mean: {}, sum: { optimizer: { ...SGD, lr: SGD.lr * DATA.n * DATA.outputs } } },
+  })
+}
 
 // 6. Prediction, one activation at a time (so a failure names it), then all of them stacked.
 
@@ -603,8 +825,10 @@ export const checks = {
   stopsWhenTold,
   abortsWhenAsked,
   restoresSnapshot,
+  tracksWeights,
   deterministic,
   frameworkConventions,
+  declaresSettings,
   predicts,
   onnxRoundTrip,
   rejectsBadInput,
@@ -623,8 +847,10 @@ export const CHECK_TITLES: Record<CheckName, string> = {
   stopsWhenTold: 'stops at once when onEpochEnd says stop',
   abortsWhenAsked: 'an aborted hooks.signal stops training and rejects with its reason',
   restoresSnapshot: "restoreBestWeights returns the snapshot epoch's weights",
+  tracksWeights: "with trackWeights, passes each epoch's weights as copies in logs.weights",
   deterministic: 'the same job twice gives identical weights and losses',
   frameworkConventions: 'trains with initialWeights and order null, deterministically per seed',
+  declaresSettings: 'settings(job) states what train(job) applies: init, order, batch size, eps, reduction',
   predicts: 'predict matches the float64 forward pass for every activation',
   onnxRoundTrip: 'the exported ONNX model predicts like backend.predict in onnxruntime',
   rejectsBadInput: 'rejects x that is not whole rows, and engines it does not offer',

@@ -43,6 +43,9 @@ export const VALIDATION = split(
   [[1.5], [0], [-0.25]],
 )
 
+/** One row at x = 0 for a net starting at bias 0: the bias's gradient, -2^-23, is small enough that Adam's eps sets the step. */
+export const TINY = split([[0, 0]], [[2 ** -24]])
+
 /** Rows for predict: both signs and magnitudes up to 3, so relu is cut and sigmoid/tanh bend. */
 export const PREDICT_X = Float32Array.from([0.5, -1, 3, 0.25, -2.5, 1.75, 0, 0, -0.125, -3, 1, 2])
 

@@ -1,9 +1,9 @@
 /**
  * A float64 reference of what every backend computes: Dense forward, the three losses, their
- * gradients, and PyTorch-form Adam and SGD. Small and direct on purpose, so that it is easy to
- * trust; backends compare their float32 results with it.
+ * gradients, Adam (PyTorch's or Keras' epsilon placement) and PyTorch-form SGD. Small and direct
+ * on purpose, so that it is easy to trust; backends compare their float32 results with it.
  */
-import type { LayerSpec, LossSpec, OptimizerSpec, TrainJob } from '@dualfit/core'
+import type { EpsilonPlacement, LayerSpec, LossSpec, OptimizerSpec, TrainJob } from '@dualfit/core'
 import { batches } from '@dualfit/core'
 
 /** Anything with Keras-layout weights: kernel [inputs, units] row-major. TrainedModel fits. */
@@ -166,8 +166,9 @@ export function referenceGradients(
 }
 
 /**
- * One optimizer step on the batch (x, y), PyTorch's formulas:
- *  adam: m, v bias-corrected; p -= lr * mhat / (sqrt(vhat) + eps)
+ * One optimizer step on the batch (x, y), PyTorch's formulas unless `placement` says Keras':
+ *  adam, 'sqrt(v_hat) + eps': m, v bias-corrected; p -= lr * mhat / (sqrt(vhat) + eps)
+ *  adam, 'sqrt(v) + eps_hat': lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); p -= lr_t * m / (sqrt(v) + eps)
  *  sgd:  buf = g on the first step, then momentum * buf + g; p -= lr * buf
  * Returns new weights and state and the batch loss before the update; inputs are not modified.
  */
@@ -178,6 +179,7 @@ export function referenceStep(
   x: ArrayLike<number>,
   y: ArrayLike<number>,
   state?: OptimizerState,
+  placement: EpsilonPlacement = 'sqrt(v_hat) + eps',
 ): { weights: Weights64[]; loss: number; state: OptimizerState } {
   const { loss: value, grads } = referenceGradients(model, loss, x, y)
   const weights = toWeights64(model)
@@ -195,9 +197,13 @@ export function referenceStep(
       if (optimizer.name === 'adam') {
         m[i] = beta1 * (m[i] as number) + (1 - beta1) * gi
         v[i] = beta2 * (v[i] as number) + (1 - beta2) * gi * gi
-        const mhat = (m[i] as number) / (1 - beta1 ** next.t)
-        const vhat = (v[i] as number) / (1 - beta2 ** next.t)
-        p[i] = (p[i] as number) - (lr * mhat) / (Math.sqrt(vhat) + eps)
+        const [mi, vi] = [m[i] as number, v[i] as number]
+        const [bc1, bc2] = [1 - beta1 ** next.t, 1 - beta2 ** next.t]
+        p[i] =
+          (p[i] as number) -
+          (placement === 'sqrt(v_hat) + eps'
+            ? (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps)
+            : ((lr * Math.sqrt(bc2)) / bc1) * (mi / (Math.sqrt(vi) + eps)))
       } else {
         m[i] = next.t === 1 || momentum === 0 ? gi : momentum * (m[i] as number) + gi
         p[i] = (p[i] as number) - lr * (m[i] as number)
@@ -226,6 +232,8 @@ export interface ReferenceJob
   model: { inputs: number; layers: readonly LayerSpec[] }
   initialWeights: readonly { kernel: ArrayLike<number>; bias: ArrayLike<number> }[]
   order: (epoch: number) => ArrayLike<number>
+  /** Adam's epsilon placement; default PyTorch's. */
+  placement?: EpsilonPlacement
 }
 
 export interface ReferenceRun {
@@ -249,7 +257,15 @@ export function referenceTrain(job: ReferenceJob): ReferenceRun {
     for (const batch of batches(Uint32Array.from(job.order(epoch)), job.batchSize)) {
       const x = gather(data.x, data.inputs, batch)
       const y = gather(data.y, data.outputs, batch)
-      const step = referenceStep({ inputs, layers, weights }, job.loss, job.optimizer, x, y, state)
+      const step = referenceStep(
+        { inputs, layers, weights },
+        job.loss,
+        job.optimizer,
+        x,
+        y,
+        state,
+        job.placement,
+      )
       weights = step.weights
       state = step.state
       sum += step.loss * batch.length

@@ -82,6 +82,36 @@ describe('the testkit fails a backend that breaks the contract, and says how', (
     )
   })
 
+  it("declares PyTorch's epsilon placement but steps in Keras' form", async () => {
+    await expect(checks.declaresSettings(broken({ stepsEpsHat: true }), 'js', opts)).rejects.toThrow(
+      /^settings: declares epsilon placement 'sqrt\(v_hat\) \+ eps' but the steps follow 'sqrt\(v\) \+ eps_hat' \(2 Adam steps with eps 0.5: layer \d (kernel|bias)\[\d+\] is .+, with 'sqrt\(v_hat\) \+ eps' the reference is .+\)$/,
+    )
+  })
+
+  it('declares a default eps it does not use', async () => {
+    await expect(checks.declaresSettings(broken({ declaresDefaultEps: 1e-7 }), 'js', opts)).rejects.toThrow(
+      /^settings: the declared default epsilon.value '1e-7' does not reproduce 1 Adam step with eps null on a gradient of 1.2e-7: layer 0 bias\[0\] is .+; the step implies eps 1.0e-8$/,
+    )
+  })
+
+  it('describes its own initializer although the job gives the weights', async () => {
+    await expect(checks.declaresSettings(broken({ declaresOwnInit: true }), 'js', opts)).rejects.toThrow(
+      `settings: job.initialWeights is given, but settings().initializer is "uniform(-0.5, 0.5) kernel and bias, seeded", not 'given'`,
+    )
+  })
+
+  it('passes one set of weight arrays to every epoch, refilled in place', async () => {
+    await expect(checks.tracksWeights(broken({ reusesTrackedWeights: true }), 'js', opts)).rejects.toThrow(
+      /^trackWeights: the logs.weights passed at epoch 0 changed after onEpochEnd returned \(layer 0 kernel\[0\] is \S+ then \S+\); pass copies, not buffers that later steps update$/,
+    )
+  })
+
+  it("tracks the epoch's starting weights", async () => {
+    await expect(checks.tracksWeights(broken({ tracksStartWeights: true }), 'js', opts)).rejects.toThrow(
+      /^trackWeights: logs.weights at epoch 0 are not the weights after that epoch's last step: .*; they are the epoch's starting weights$/,
+    )
+  })
+
   it('passes every check when nothing is broken (the same checks describeBackend runs)', async () => {
     const b = broken({})
     for (const check of Object.values(checks)) await check(b, 'js', opts)

@@ -6,6 +6,7 @@
 import type {
   Backend,
   Engine,
+  EpochLogs,
   LayerSpec,
   LayerWeights,
   LossSpec,
@@ -13,6 +14,7 @@ import type {
   TrainHooks,
   TrainJob,
   TrainResult,
+  TrainSettings,
 } from '@dualfit/core'
 import { batches, Rng } from '@dualfit/core'
 
@@ -35,12 +37,23 @@ export interface Faults {
   nondeterministic?: boolean
   /** predict does not check that x holds whole rows. */
   acceptsRaggedX?: boolean
+  /** Adam steps in Keras' form, eps added to sqrt(v), while settings() declares PyTorch's. */
+  stepsEpsHat?: boolean
+  /** settings() declares this default eps; train() uses 1e-8. */
+  declaresDefaultEps?: number
+  /** settings() describes its own initializer even when job.initialWeights is given. */
+  declaresOwnInit?: boolean
+  /** logs.weights is one set of arrays, refilled every epoch. */
+  reusesTrackedWeights?: boolean
+  /** logs.weights holds the weights the epoch started from. */
+  tracksStartWeights?: boolean
 }
 
 /** What liveResources reports: handles train() holds right now (or leaked). */
 export const live = { handles: 0 }
 
 const f = Math.fround
+const DEFAULT_EPS = 1e-8
 
 interface Layer {
   inputs: number
@@ -179,7 +192,7 @@ export class DoubleBackend implements Backend {
     const m = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }))
     const v = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }))
     const { lr, beta1, beta2, momentum } = job.optimizer
-    const eps = job.optimizer.eps ?? 1e-8
+    const eps = job.optimizer.eps ?? DEFAULT_EPS
     let steps = 0
     let best: LayerWeights[] | null = null
     const setupMs = performance.now() - t0
@@ -192,7 +205,10 @@ export class DoubleBackend implements Backend {
           vv[i] = beta2 * (vv[i] as number) + (1 - beta2) * gi * gi
           const mhat = (mm[i] as number) / (1 - beta1 ** steps)
           const vhat = (vv[i] as number) / (1 - beta2 ** steps)
-          p[i] = (p[i] as number) - (lr * mhat) / (Math.sqrt(vhat) + eps)
+          const lrHat = (lr * Math.sqrt(1 - beta2 ** steps)) / (1 - beta1 ** steps)
+          p[i] = this.faults.stepsEpsHat
+            ? (p[i] as number) - (lrHat * (mm[i] as number)) / (Math.sqrt(vv[i] as number) + eps)
+            : (p[i] as number) - (lr * mhat) / (Math.sqrt(vhat) + eps)
         } else {
           mm[i] = steps === 1 ? gi : momentum * (mm[i] as number) + gi
           p[i] = (p[i] as number) - lr * (mm[i] as number)
@@ -201,7 +217,9 @@ export class DoubleBackend implements Backend {
       }
     }
 
+    let reused: LayerWeights[] | null = null
     for (let epoch = 0; epoch < job.epochs; epoch++) {
+      const before = this.faults.tracksStartWeights ? toWeights(layers) : null
       const identity = Uint32Array.from({ length: data.n }, (_, i) => i)
       const order = this.faults.ignoreOrder
         ? identity
@@ -253,16 +271,44 @@ export class DoubleBackend implements Backend {
           : value
         sum += reported * batch.length
       }
-      const logs: { loss: number; valLoss?: number } = { loss: sum / data.n }
+      const logs: EpochLogs = { loss: sum / data.n }
       if (job.validation) {
         const pred = forward(layers, job.validation.x, job.validation.n).pop() as Float32Array
         logs.valLoss = lossOf(job.loss, pred, job.validation.y).value
+      }
+      if (job.trackWeights) {
+        const now = before ?? toWeights(layers)
+        if (this.faults.reusesTrackedWeights) {
+          reused ??= now
+          for (const [k, w] of reused.entries()) {
+            w.kernel.set((now[k] as LayerWeights).kernel)
+            w.bias.set((now[k] as LayerWeights).bias)
+          }
+        }
+        logs.weights = reused ?? now
       }
       const decision = hooks.onEpochEnd(epoch, logs)
       if (decision.snapshot && !this.faults.ignoreSnapshot) best = toWeights(layers)
       if (decision.stop && !this.faults.ignoreStop) break
     }
     return { weights: job.restoreBestWeights && best ? best : toWeights(layers), steps, setupMs }
+  }
+
+  settings(job: TrainJob): TrainSettings {
+    const given = (v: unknown) => v !== null && !this.faults.declaresOwnInit
+    return {
+      initializer: given(job.initialWeights) ? 'given' : 'uniform(-0.5, 0.5) kernel and bias, seeded',
+      order: job.order ? 'given' : 'a seeded permutation per epoch',
+      batchSize: job.batchSize,
+      epsilon:
+        job.optimizer.name === 'adam'
+          ? {
+              value: job.optimizer.eps ?? this.faults.declaresDefaultEps ?? DEFAULT_EPS,
+              placement: 'sqrt(v_hat) + eps',
+            }
+          : null,
+      lossReduction: 'mean',
+    }
   }
 
   async predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {

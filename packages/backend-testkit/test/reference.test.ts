@@ -93,6 +93,20 @@ describe('reference', () => {
     expect(sgd2.weights[0]?.kernel[0]).toBeCloseTo(0.9 - 0.05 * (0.9 * -8 + g2), 12)
   })
 
+  it("Keras' eps-hat Adam: sqrt(1 - beta2^t) folded into the step, so it is PyTorch's with eps / sqrt(1 - beta2^t)", () => {
+    const model = { inputs: 1, layers: LINEAR_NET, weights: [{ kernel: [0.5], bias: [0] }] }
+    const [x, y] = [[2], [3]]
+    const adam = { ...ADAM, eps: 0.5 }
+    const hat = referenceStep(model, MSE, adam, x, y, undefined, 'sqrt(v) + eps_hat')
+    // First step, g = -8: lr * sqrt(1 - beta2) * 8 / (sqrt(1 - beta2) * 8 + eps).
+    const c = Math.sqrt(1 - 0.999)
+    expect(hat.weights[0]?.kernel[0]).toBeCloseTo(0.5 + (0.01 * c * 8) / (c * 8 + 0.5), 12)
+    const next = { ...model, weights: hat.weights }
+    const second = referenceStep(next, MSE, adam, x, y, hat.state, 'sqrt(v) + eps_hat')
+    const torch = referenceStep(next, MSE, { ...adam, eps: 0.5 / Math.sqrt(1 - 0.999 ** 2) }, x, y, hat.state)
+    expect(second.weights[0]?.kernel[0]).toBeCloseTo(torch.weights[0]?.kernel[0] as number, 12)
+  })
+
   it('the epoch loss is each batch loss before its update, weighted by batch size', () => {
     const job = {
       model: { inputs: 2, layers: LINEAR_NET },

@@ -50,12 +50,16 @@ export interface TrainJob {
   seed: number
   /** End with the weights of the last epoch whose decision said `snapshot`. */
   restoreBestWeights: boolean
+  /** Pass each epoch's final weights as `logs.weights` (core measures time to quality with them). */
+  trackWeights?: boolean
 }
 
 export interface EpochLogs {
   /** Each batch's loss before its own update, averaged over the epoch weighted by batch size. */
   loss: number
   valLoss?: number
+  /** The weights after this epoch's last step, in core's layout; only when `job.trackWeights`. */
+  weights?: LayerWeights[]
 }
 
 /** What the harness decides at the end of each epoch (core's early-stopping rule). */
@@ -113,6 +117,26 @@ export interface Workload {
   layers: LayerSpec[]
 }
 
+/**
+ * Where Adam adds epsilon: to the bias-corrected sqrt(v_hat) (PyTorch), or to sqrt(v) with the
+ * bias corrections folded into the step size (Python Keras' "epsilon hat", Kingma & Ba sec. 2;
+ * TF.js 4.22's tf.train.adam uses PyTorch's form).
+ */
+export type EpsilonPlacement = 'sqrt(v_hat) + eps' | 'sqrt(v) + eps_hat'
+
+/** What train(job) applies, stated so that two backends' runs can be compared setting by setting. */
+export interface TrainSettings {
+  /** 'given' (job.initialWeights), else the framework's own, e.g. 'glorotNormal kernel, zero bias'. */
+  initializer: string
+  /** 'given' (job.order), else the framework's own, e.g. 'tfjs fit shuffle, seeded'. */
+  order: string
+  batchSize: number
+  /** Adam's epsilon in effect and where it is added; null for other optimizers. */
+  epsilon: { value: number; placement: EpsilonPlacement } | null
+  /** How a batch's per-row losses become the one that is differentiated. */
+  lossReduction: 'mean' | 'sum'
+}
+
 export interface Backend {
   /** Short name, e.g. 'keras-style'. */
   readonly id: string
@@ -123,6 +147,8 @@ export interface Backend {
   /** Optional: the engine for a workload and why, when none is named (core checks it is available). */
   chooseEngine?(work: Workload): { engine: string; why: string }
   train(job: TrainJob, hooks: TrainHooks): Promise<TrainResult>
+  /** The settings train(job) applies; `dualfit parity` names the ones that differ between backends. */
+  settings(job: TrainJob): TrainSettings
   /** Rows of `model.inputs` values in, rows of outputs out, on an engine core has resolved. */
   predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array>
   /** Optional: the framework's own file formats (ONNX export is backend-neutral, in @dualfit/onnx). */

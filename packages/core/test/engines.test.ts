@@ -7,6 +7,9 @@ function backend(engines: Engine[]): Backend {
     version: 'fake@0',
     engines,
     train: async () => ({ weights: [], steps: 0, setupMs: 0 }),
+    settings: () => {
+      throw new Error('not used by engine resolution')
+    },
     predict: async () => new Float32Array(),
     dispose: async () => {},
   }

@@ -1,4 +1,12 @@
-import type { Backend, LayerWeights, TrainedModel, TrainHooks, TrainJob, TrainResult } from '../src/index.js'
+import type {
+  Backend,
+  LayerWeights,
+  TrainedModel,
+  TrainHooks,
+  TrainJob,
+  TrainResult,
+  TrainSettings,
+} from '../src/index.js'
 import { batches, cloneWeights, initialWeights } from '../src/index.js'
 
 /**
@@ -6,7 +14,7 @@ import { batches, cloneWeights, initialWeights } from '../src/index.js'
  * in plain TypeScript. It records every job it is given.
  */
 export class LinearBackend implements Backend {
-  readonly id = 'test-linear'
+  readonly id: string = 'test-linear'
   readonly version = 'test-linear@0'
   readonly jobs: TrainJob[] = []
   /** Multiplies every loss, e.g. by NaN to simulate divergence for some learning rates. */
@@ -58,12 +66,23 @@ export class LinearBackend implements Backend {
         }
       }
       history.push((sum / n) * this.lossHook(lr, epoch))
-      const decision = hooks.onEpochEnd(epoch, { loss: history[epoch] as number })
+      const logs = { loss: history[epoch] as number, ...(job.trackWeights ? { weights: current() } : {}) }
+      const decision = hooks.onEpochEnd(epoch, logs)
       if (decision.snapshot) best = cloneWeights(current())
       if (decision.stop) break
     }
     const weights = job.restoreBestWeights && best ? best : current()
     return { weights, steps, setupMs: 0 }
+  }
+
+  settings(job: TrainJob): TrainSettings {
+    return {
+      initializer: job.initialWeights ? 'given' : "core's 'torch' draw",
+      order: job.order ? 'given' : 'row order',
+      batchSize: job.batchSize,
+      epsilon: { value: job.optimizer.eps ?? 1e-8, placement: 'sqrt(v_hat) + eps' },
+      lossReduction: 'mean',
+    }
   }
 
   async predict(model: TrainedModel, x: Float32Array): Promise<Float32Array> {

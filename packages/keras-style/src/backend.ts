@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { chooseEngine, exclusive, KERAS_ENGINES, useEngine } from './engines.js'
 import { buildModel } from './model.js'
 import { layersModelFiles } from './save.js'
-import { train } from './train.js'
+import { settings, train } from './train.js'
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string }
 
@@ -34,6 +34,7 @@ export function createBackend(): Backend {
     engines: KERAS_ENGINES,
     chooseEngine,
     train: (job, hooks) => run(() => train(job, hooks)),
+    settings,
     predict: (model, x, engine) => run(() => predict(model, x, engine)),
     saveFormats: ['tfjs'],
     save: async (model, format) => {

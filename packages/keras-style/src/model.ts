@@ -1,5 +1,12 @@
 /** The Keras way to describe a model: tf.sequential of Dense layers, compiled with a loss and an optimizer. */
-import { type LayerSpec, type LayerWeights, type LossSpec, type OptimizerSpec, Rng } from '@dualfit/core'
+import {
+  type LayerSpec,
+  type LayerWeights,
+  type LossSpec,
+  type OptimizerSpec,
+  Rng,
+  type TrainSettings,
+} from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tl from '@tensorflow/tfjs-layers'
 
@@ -68,8 +75,17 @@ function kerasLoss(loss: LossSpec): string | LossFn {
   }
 }
 
+/**
+ * tf.train.adam as tfjs 4.22 computes it: unlike Python Keras, it divides the bias-corrected m by
+ * sqrt(bias-corrected v) + eps (PyTorch's placement). eps null is the backend's float epsilon, 1e-7
+ * on every engine here (all float32).
+ */
+export function adamEpsilon(o: OptimizerSpec): TrainSettings['epsilon'] {
+  return o.name === 'adam' ? { value: o.eps ?? 1e-7, placement: 'sqrt(v_hat) + eps' } : null
+}
+
 function kerasOptimizer(o: OptimizerSpec): tf.Optimizer {
-  // eps null (framework defaults): tfjs picks the backend's float epsilon, 1e-7 in float32.
+  // eps null (framework defaults): left to tfjs (see adamEpsilon).
   if (o.name === 'adam') return tf.train.adam(o.lr, o.beta1, o.beta2, o.eps ?? undefined)
   // tfjs momentum (accum = m * accum + g; w -= lr * accum) equals Keras' and PyTorch's for a fixed lr.
   return o.momentum > 0 ? tf.train.momentum(o.lr, o.momentum) : tf.train.sgd(o.lr)

@@ -1,16 +1,18 @@
 import {
   batches,
   type DataSplit,
+  type EpochLogs,
   type LayerWeights,
   Rng,
   subset,
   type TrainHooks,
   type TrainJob,
   type TrainResult,
+  type TrainSettings,
 } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
 import { useEngine } from './engines.js'
-import { buildModel, compileModel, readWeights } from './model.js'
+import { adamEpsilon, buildModel, compileModel, readWeights } from './model.js'
 
 function tensors(d: DataSplit): [tf.Tensor2D, tf.Tensor2D] {
   return [tf.tensor2d(d.x, [d.n, d.inputs]), tf.tensor2d(d.y, [d.n, d.outputs])]
@@ -75,6 +77,20 @@ function fitShuffle(n: number, seed: number): () => Uint32Array {
   }
 }
 
+/** What train(job) below applies; the framework's own conventions are buildModel's and fitShuffle's. */
+export function settings(job: TrainJob): TrainSettings {
+  return {
+    initializer: job.initialWeights
+      ? 'given'
+      : 'glorotNormal kernel (truncated normal), zero bias (tf.layers.dense defaults), seeded per layer',
+    order: job.order ? 'given' : 'tfjs fit(shuffle) Fisher-Yates on one index array, seeded',
+    batchSize: job.batchSize,
+    epsilon: adamEpsilon(job.optimizer),
+    // Keras' named losses average over outputs, then fit over the batch: the mean of every element.
+    lossReduction: 'mean',
+  }
+}
+
 /**
  * One training run the Keras way: sequential model, compile, fitDataset with a callback that asks
  * the harness at each epoch end. Epoch loss and val_loss are what fit reports.
@@ -106,11 +122,10 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
         callbacks: {
           onEpochEnd: async (epoch, logs) => {
             epochsRun = epoch + 1
-            const loss = logs?.loss ?? Number.NaN
-            const decision = hooks.onEpochEnd(
-              epoch,
-              val ? { loss, valLoss: logs?.val_loss ?? Number.NaN } : { loss },
-            )
+            const epochLogs: EpochLogs = { loss: logs?.loss ?? Number.NaN }
+            if (val) epochLogs.valLoss = logs?.val_loss ?? Number.NaN
+            if (job.trackWeights) epochLogs.weights = readWeights(model)
+            const decision = hooks.onEpochEnd(epoch, epochLogs)
             if (decision.snapshot && job.restoreBestWeights) best = readWeights(model)
             if (decision.stop) model.stopTraining = true
           },

@@ -29,9 +29,11 @@ Requests all have `id` (an integer, echoed in every reply about that request) an
         "data": {"n", "inputs", "outputs", "x": b64, "y": b64}, "validation": {...} | null,
         "initialWeights": [{"weight": b64, "bias": b64}] | null,
         "order": b64 (epoch 0's order, uint32) | null,
-        "seed", "restoreBestWeights"}
+        "seed", "restoreBestWeights", "trackWeights": bool (optional, default false)}
       After each epoch e:
-        python -> {"id", "epoch": e, "loss": number, "valLoss": number (only with validation)}
+        python -> {"id", "epoch": e, "loss": number, "valLoss": number (only with validation),
+                   "weights": [{"weight": b64, "bias": b64}] (only with trackWeights: the
+                   weights after the epoch's last step)}
         TS     -> {"id", "stop": bool, "snapshot": bool, "order": b64 (epoch e+1's order; omitted
                    when stopping, after the last epoch, or when the request's order was null),
                    "abort": true (optional: the TS side failed, end with an error)}
@@ -249,6 +251,7 @@ def train(req):
     x, y = split_of(req["data"], device)
     n = x.shape[0]
     validation = split_of(req["validation"], device) if req.get("validation") else None
+    track_weights = bool(req.get("trackWeights"))
     batch_size = int(req["batchSize"])
     if batch_size < 1:
         raise ValueError(f"batchSize: expected a positive integer, got {batch_size}")
@@ -281,6 +284,8 @@ def train(req):
             model.eval()
             with torch.no_grad():
                 msg["valLoss"] = number(criterion(model(validation[0]), validation[1]).item())
+        if track_weights:
+            msg["weights"] = weights_of(model)
         epochs_run = epoch + 1
         send(msg)
         decision = receive()

@@ -17,6 +17,7 @@ import {
   type TrainHooks,
   type TrainJob,
   type TrainResult,
+  type TrainSettings,
   transpose,
   UserError,
 } from '@dualfit/core'
@@ -31,6 +32,9 @@ export const DEFAULT_PYTHON = '/usr/bin/python3'
 
 /** The worker script shipped with this package (next to src/ and dist/). */
 export const SCRIPT = fileURLToPath(new URL('../python/dualfit_torch.py', import.meta.url))
+
+/** torch.optim.Adam's default eps, which the worker leaves in place when the job's eps is null. */
+const TORCH_ADAM_EPS = 1e-8
 
 export const ENGINE_IDS = ['cpu', 'cuda'] as const
 export type EngineId = (typeof ENGINE_IDS)[number]
@@ -177,6 +181,7 @@ export class PyTorchBackend implements Backend {
           order: order ? encode(checkOrder(order(0), n, 0)) : null,
           seed: job.seed,
           restoreBestWeights: job.restoreBestWeights,
+          trackWeights: job.trackWeights === true,
         },
         {
           onSent: () => {
@@ -186,6 +191,7 @@ export class PyTorchBackend implements Backend {
             const epoch = event.epoch as number
             const logs: EpochLogs = { loss: decodeNumber(event.loss) }
             if (event.valLoss !== undefined) logs.valLoss = decodeNumber(event.valLoss)
+            if (event.weights !== undefined) logs.weights = coreWeights(event.weights, shapes(inputs, layers))
             const { stop, snapshot } = hooks.onEpochEnd(epoch, logs)
             const answer: Message = { stop, snapshot }
             if (order && !stop && epoch + 1 < job.epochs)
@@ -200,6 +206,24 @@ export class PyTorchBackend implements Backend {
       steps: reply.steps as number,
       // Checks, encoding and (on first use) starting python, then python's own model and optimizer set-up.
       setupMs: sentAt - start + (reply.setupMs as number),
+    }
+  }
+
+  settings(job: TrainJob): TrainSettings {
+    const { optimizer } = job
+    return {
+      initializer: job.initialWeights
+        ? 'given'
+        : "nn.Linear's own: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weight and bias, after torch.manual_seed(seed)",
+      order: job.order ? 'given' : 'DataLoader(shuffle=True), after torch.manual_seed(seed)',
+      batchSize: job.batchSize,
+      // torch.optim.Adam adds eps to sqrt(v) divided by sqrt(1 - beta2^t), i.e. to sqrt(v_hat).
+      epsilon:
+        optimizer.name === 'adam'
+          ? { value: optimizer.eps ?? TORCH_ADAM_EPS, placement: 'sqrt(v_hat) + eps' }
+          : null,
+      // nn.MSELoss, L1Loss and HuberLoss default to reduction='mean'.
+      lossReduction: 'mean',
     }
   }
 

@@ -21,6 +21,7 @@ import {
   type TrainHooks,
   type TrainJob,
   type TrainResult,
+  type TrainSettings,
   transpose,
 } from '@dualfit/core'
 import { deviceOf, ENGINE_DETAIL, ORT_ENGINES, probeEngine } from '@dualfit/onnx'
@@ -72,7 +73,7 @@ function criterionFor(loss: LossSpec): nn.Criterion {
 
 function optimizerFor(spec: OptimizerSpec, params: Parameter[]): optim.Optimizer {
   if (spec.name === 'sgd') return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum })
-  // eps null: PyTorch's own default (1e-8).
+  // eps null: PyTorch's own default (Adam.defaultEps).
   return new optim.Adam(params, { lr: spec.lr, betas: [spec.beta1, spec.beta2], eps: spec.eps ?? undefined })
 }
 
@@ -170,12 +171,32 @@ class TorchStyleBackend implements Backend {
         model.eval()
         logs.valLoss = (await criterion(model.forward(validation.x), validation.y).compute())[0]
       }
+      if (job.trackWeights) logs.weights = weightsOf(model)
       const decision = hooks.onEpochEnd(epoch, logs)
       if (decision.snapshot) best = weightsOf(model)
       if (decision.stop) break
     }
     if (job.restoreBestWeights && best) loadWeights(model, best)
     return { weights: weightsOf(model), steps, setupMs }
+  }
+
+  settings(job: TrainJob): TrainSettings {
+    const { optimizer } = job
+    return {
+      initializer: job.initialWeights
+        ? 'given'
+        : "U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weight and bias (nn.Linear's, core's 'torch' draw), seeded",
+      order: job.order
+        ? 'given'
+        : "a fresh permutation per epoch (a shuffling DataLoader's, core's batchOrder), seeded",
+      batchSize: job.batchSize,
+      epsilon:
+        optimizer.name === 'adam'
+          ? { value: optimizer.eps ?? optim.Adam.defaultEps, placement: optim.Adam.placement }
+          : null,
+      // nn's criteria reduce with 'mean', PyTorch's default.
+      lossReduction: 'mean',
+    }
   }
 
   async predict(model: TrainedModel, x: Float32Array, engine: string): Promise<Float32Array> {

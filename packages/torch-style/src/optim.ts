@@ -3,6 +3,7 @@
  * trains this costs well under a microsecond, less than one more ONNX node would.
  * Arithmetic is float64, state and parameters are stored as float32, as PyTorch stores them.
  */
+import type { EpsilonPlacement } from '@dualfit/core'
 import type { Parameter } from './tensor.js'
 
 export abstract class Optimizer {
@@ -24,6 +25,8 @@ export interface AdamOptions {
 
 /** torch.optim.Adam (no weight decay, no amsgrad): eps is added to the bias-corrected sqrt(v). */
 export class Adam extends Optimizer {
+  static readonly defaultEps = 1e-8
+  static readonly placement: EpsilonPlacement = 'sqrt(v_hat) + eps'
   readonly lr: number
   readonly betas: [number, number]
   readonly eps: number
@@ -31,7 +34,10 @@ export class Adam extends Optimizer {
   private readonly m: Float32Array[]
   private readonly v: Float32Array[]
 
-  constructor(params: Parameter[], { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 }: AdamOptions = {}) {
+  constructor(
+    params: Parameter[],
+    { lr = 1e-3, betas = [0.9, 0.999], eps = Adam.defaultEps }: AdamOptions = {},
+  ) {
     super(params)
     this.lr = lr
     this.betas = betas
