@@ -166,8 +166,29 @@ describe('dualfit train, predict, export', () => {
     expect(preds[0].y[0]).toBeCloseTo(trained, 4)
     expect(preds[1].y[0]).toBeCloseTo(r.trials[0].weights[0].bias[0], 5)
     const text = dualfit(args, cwd)
-    expect(text.stdout).toMatch(/epoch.*loss/)
+    expect(text.stdout).toMatch(/epoch.*loss.*max \|error\| at report inputs/)
     expect(text.stdout).toContain('predict 100 ->')
+  })
+
+  it('train says from which epoch the error at the report input stays within the tolerance', () => {
+    const seedTorch = fixture('../../experiments/seed-torch.json')
+    const args = ['train', '--spec', seedTorch, '--set', 'epochs=900', '--format', 'json']
+    const trial = json(dualfit(args).stdout).trials[0]
+    const e = trial.toQuality.epochs
+    expect(trial.history.error.slice(e - 1).every((v: number) => v <= 0.01)).toBe(true)
+    expect(trial.history.error[e - 2]).toBeGreaterThan(0.01)
+    expect(trial.toQuality.steps).toBe(e)
+    const text = dualfit(args.slice(0, -2)).stdout
+    expect(text).toMatch(
+      new RegExp(
+        `within 0\\.01 ft at every report input from epoch ${e} on \\(step ${e}, \\S+ (µs|ms|s) of training\\)`,
+      ),
+    )
+    const loose = dualfit([...args.slice(0, -2), '--set', 'report.tolerance=0.5']).stdout
+    expect(loose).toMatch(/within 0\.5 ft at every report input from epoch \d+ on/)
+    expect(dualfit(['train', '--spec', seedTorch]).stdout).toContain(
+      'not within 0.01 ft at the end of training',
+    )
   })
 
   it('train --early-stopping runs the spec rule alone, and both styles stop at the same epoch', () => {

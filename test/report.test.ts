@@ -156,6 +156,8 @@ describe('dualfit compare --out and dualfit report', () => {
       'feet-quick-loss.svg',
       'feet-quick-predictions.png',
       'feet-quick-predictions.svg',
+      'feet-quick-quality.png',
+      'feet-quick-quality.svg',
     ])
     expect(readdirSync(join(out, 'models')).sort()).toEqual([
       'feet-quick-keras-style.onnx',
@@ -175,7 +177,7 @@ describe('dualfit compare --out and dualfit report', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(
-      /^wrote again\/report\.html: 3 chart\(s\) as SVG and PNG in charts\/, 2 ONNX model/,
+      /^wrote again\/report\.html: 4 chart\(s\) as SVG and PNG in charts\/, 2 ONNX model/,
     )
     const again = join(dir, 'again')
     expect(readFileSync(join(again, 'report.html'), 'utf8')).toBe(
@@ -215,7 +217,7 @@ describe('dualfit compare --out and dualfit report', () => {
           const { page } = b
           for (const id of ['keras-style', 'torch-style'])
             await expect(page.locator(`tr.backend[data-backend="${id}"]`).count()).resolves.toBe(1)
-          await expect(page.locator('figure.chart svg').count()).resolves.toBe(3)
+          await expect(page.locator('figure.chart svg').count()).resolves.toBe(4)
           await tryIt(page, 'feet-quick', '5')
           const predicted = await tryIt(page, 'feet-quick', '100')
           const stored = storedPredictions(out)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ExperimentResult } from '@dualfit/core'
-import { footer, type Summary, tableRows } from '@dualfit/report'
+import { footer, type Summary, settingsRows, tableRows } from '@dualfit/report'
 import type { SpecGroup } from './model.js'
 import { EXACT_FUNCTIONS, PAGE_SCRIPT } from './page.js'
 import type { ChartKind } from './specs.js'
@@ -128,6 +128,12 @@ function summaryTable(summaries: Summary[]): string {
   )
 }
 
+/** Under init 'framework': each backend's own defaults (initializer, epsilon, order, ...). */
+function settingsTable(summaries: Summary[]): string {
+  const rows = settingsRows(summaries)
+  return rows ? table(rows.head, rows.body) : ''
+}
+
 function dataBlock(r: ExperimentResult): string {
   const d = r.data
   const cols = (names: string[], units: string[]) =>
@@ -201,6 +207,7 @@ function specSection(s: PageSpec, ortError: string | null): string {
 <h2>${esc(s.group.name)}</h2>
 ${r.spec.description ? `<p>${esc(r.spec.description)}</p>` : ''}
 ${summaryTable(s.summaries)}
+${settingsTable(s.summaries)}
 <p class="footer">${esc(footer(s.summaries))}</p>
 <h3>Charts</h3>
 ${s.charts.length > 0 ? `<div class="charts">\n${s.charts.map(chartFigure).join('\n')}\n</div>` : '<p class="muted">No chart applies.</p>'}

@@ -47,6 +47,7 @@ export {
   PALETTE,
   PNG_SCALE,
   predictionChart,
+  qualityChart,
   seedChart,
   titleOf,
 } from './specs.js'

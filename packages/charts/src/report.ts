@@ -1,6 +1,6 @@
 import { type ExperimentResult, trainedModelOf } from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
-import { summarize } from '@dualfit/report'
+import { summarizeGroup } from '@dualfit/report'
 import { ortAssets } from './assets.js'
 import { dataPoints } from './data.js'
 import { type PageChart, type PageModel, type PageSpec, renderHtml } from './html.js'
@@ -107,7 +107,13 @@ export async function buildReport(
         models++
       }
     }
-    specs.push({ id, group, summaries: group.results.map(summarize), charts: pageCharts, models: pageModels })
+    specs.push({
+      id,
+      group,
+      summaries: summarizeGroup(group.results),
+      charts: pageCharts,
+      models: pageModels,
+    })
   }
   if (!opts.chartsOnly) {
     let ortScripts: string[] = []

@@ -17,6 +17,7 @@ function reviveTrial(t: TrialResult): TrialResult {
     history: {
       loss: numbersOf(t.history.loss),
       ...(t.history.valLoss ? { valLoss: numbersOf(t.history.valLoss) } : {}),
+      ...(t.history.error ? { error: numbersOf(t.history.error) } : {}),
     },
     finalLoss: numberOf(t.finalLoss),
     testMse: nullableNumber(t.testMse),
@@ -32,6 +33,10 @@ function reviveTrial(t: TrialResult): TrialResult {
       trainMs: numberOf(t.timings?.trainMs),
       totalMs: numberOf(t.timings?.totalMs),
       usPerStep: numberOf(t.timings?.usPerStep),
+      ...(t.timings?.epochMs ? { epochMs: numbersOf(t.timings.epochMs) } : {}),
+      ...(t.timings && 'toQualityMs' in t.timings
+        ? { toQualityMs: nullableNumber(t.timings.toQualityMs) }
+        : {}),
     },
   }
 }

@@ -11,6 +11,7 @@ import {
   logTicks,
   lossChart,
   predictionChart,
+  qualityChart,
   type SpecGroup,
   seedChart,
   slug,
@@ -75,6 +76,45 @@ describe('loss chart', () => {
 
   it('is a fixed 720 x 360 view, legend and titles included', () => {
     expect(spec).toMatchObject({ width: 720, height: 360, autosize: { type: 'fit', contains: 'padding' } })
+  })
+})
+
+describe('quality chart', () => {
+  const tracked = (backend: string, error: number[], epochs: number | null, ms: number | null) =>
+    result(backend, {
+      trials: [
+        trial('refit', {
+          history: { loss: [100, 10, 1, 0.1], error },
+          toQuality: epochs === null ? null : { epochs, steps: epochs * 7 },
+          timings: { setupMs: 1, trainMs: 2, totalMs: 3, usPerStep: 95, toQualityMs: ms },
+        }),
+      ],
+    })
+
+  it("draws each backend's error at the report input per epoch, the tolerance and where it stays within", () => {
+    const s = qualityChart(
+      group(tracked('a', [5, 0.5, 0.005, 0.001], 3, 12.5), tracked('b', [5, 1, 0.1, 0.05], null, null)),
+    )
+    const line = layers(s).find((l) => l.mark.type === 'line')
+    expect(
+      rows(s, line)
+        .filter((v) => v.series === 'a')
+        .map((v) => v.error),
+    ).toEqual([5, 0.5, 0.005, 0.001])
+    expect(line.encoding.y.scale.type).toBe('log')
+    expect(line.encoding.y.title).toBe('max |error| (ft, log)')
+    const rule = layers(s).find((l) => l.mark.type === 'rule')
+    expect(rows(s, rule)).toEqual([{ error: 0.01 }])
+    const dot = layers(s).find((l) => l.mark.type === 'point')
+    expect(rows(s, dot)).toEqual([{ series: 'a', epoch: 3, error: 0.005 }])
+    expect((s as Json).title.subtitle.join(' ')).toBe(
+      '● within 0.01 ft for good (time to quality): a: epoch 3, step 21; b: never (a 12.5 ms)',
+    )
+    expect(titleOf(s as Json)).toBe('mini: error at the report input per epoch')
+  })
+
+  it('is left out when no run tracked its error (no exact function)', () => {
+    expect(qualityChart(group(result('a')))).toBeNull()
   })
 })
 

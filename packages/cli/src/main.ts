@@ -6,6 +6,7 @@ import { compareCommand } from './commands/compare.js'
 import { datasetsCommand } from './commands/datasets.js'
 import { exportCommand } from './commands/export.js'
 import { mergeCommand } from './commands/merge.js'
+import { parityCommand } from './commands/parity.js'
 import { predictCommand } from './commands/predict.js'
 import { reportCommand } from './commands/report.js'
 import { trainCommand } from './commands/train.js'
@@ -15,6 +16,7 @@ class Interrupted extends Error {}
 
 const COMMANDS = [
   compareCommand,
+  parityCommand,
   trainCommand,
   predictCommand,
   exportCommand,
@@ -34,6 +36,7 @@ export async function main(
   },
 ): Promise<number> {
   const ac = new AbortController()
+  let checkFailed = false
   // The first Ctrl-C (or SIGTERM) stops at the next optimizer step and keeps what finished; a
   // second one exits at once (temp folders are removed on exit, see outdir.ts).
   const onSignal = () => {
@@ -51,6 +54,9 @@ export async function main(
       await save?.()
     },
     note: (line) => io.err(`dualfit: ${line}\n`),
+    failed: () => {
+      checkFailed = true
+    },
   }
   let parser = yargs(argv)
     .scriptName('dualfit')
@@ -77,6 +83,7 @@ export async function main(
   let code = 0
   try {
     await parser.parseAsync()
+    if (checkFailed) code = 1
   } catch (e) {
     if (e instanceof Interrupted || ac.signal.aborted) {
       io.err('dualfit: interrupted; no result files were written\n')

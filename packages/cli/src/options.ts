@@ -1,5 +1,5 @@
 /** Option parsers and groups that more than one command shares. */
-import { UserError } from '@dualfit/core'
+import { type Device, UserError } from '@dualfit/core'
 import { parseNumber, TABLE_FORMATS } from '@dualfit/data'
 import type { Argv } from 'yargs'
 import type { DataArgs } from './spec.js'
@@ -22,6 +22,8 @@ export interface Context {
   finish: (job: Promise<{ text: string; save: (() => Promise<unknown>) | null }>) => Promise<void>
   /** A one-line note on stderr (the plan, what an interruption kept). */
   note: (line: string) => void
+  /** A check failed (bench --check, parity): exit 1 once the output is printed. */
+  failed: () => void
 }
 
 /** Past these, a run asks for --yes: a typo such as epochs=1e9 should not start hours of work. */
@@ -130,5 +132,61 @@ export function dataArgs(a: {
     ...(a.y ? { y: a.y.map(String) } : {}),
     ...(a.formatData !== undefined ? { formatData: a.formatData } : {}),
     ...(a.dropMissing !== undefined ? { dropMissing: a.dropMissing } : {}),
+  }
+}
+
+/** What runs on which backends: compare and parity. */
+export interface ExperimentArgs extends DataArgs {
+  spec?: string[]
+  backends?: string[]
+  device?: Device
+  seeds?: number
+  set?: string[]
+}
+
+/** --data and its columns, then --spec, --backends, --device, --seeds and --set. */
+export function experimentOptions<T>(y: Argv<T>) {
+  return dataOptions(y)
+    .option('spec', {
+      type: 'string',
+      array: true,
+      describe: "experiment spec file (JSON); repeatable; default: the seed's two protocols",
+    })
+    .option('backends', {
+      type: 'string',
+      array: true,
+      describe: 'backend names or packages, comma-separated or repeated; name:engine picks an engine',
+    })
+    .option('device', {
+      choices: DEVICES,
+      describe: 'run every backend on its preferred engine for this device',
+    })
+    .option('seeds', {
+      coerce: positiveInt('seeds'),
+      describe: "run seeds 0..N-1 instead of the spec's seeds",
+    })
+    .option('set', {
+      type: 'string',
+      array: true,
+      describe: 'override a spec field, e.g. --set epochs=50',
+    })
+}
+
+export function experimentArgs(
+  a: Parameters<typeof dataArgs>[0] & {
+    spec?: string[]
+    backends?: string[]
+    device?: string
+    seeds?: number
+    set?: string[]
+  },
+): ExperimentArgs {
+  return {
+    ...dataArgs(a),
+    ...(a.spec ? { spec: a.spec } : {}),
+    ...(a.backends ? { backends: a.backends } : {}),
+    ...(a.device ? { device: a.device as Device } : {}),
+    ...(a.seeds !== undefined ? { seeds: a.seeds } : {}),
+    ...(a.set ? { set: a.set } : {}),
   }
 }

@@ -34,6 +34,8 @@ export interface DataInfo {
   testRows: number
   /** sha256 of the float32 x then y bytes. */
   sha256: string
+  /** Mean of y squared over the rows CV and refit use: the scale of parity's float32 floor. */
+  yMeanSquare?: number
 }
 
 /** A one-input built-in: its points, the true function and how to label them. */

@@ -15,7 +15,18 @@ export { isUserError, UserError } from './errors.js'
 export { batches, batchOrder, type Fold, kFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
 export { mae, mean, mse, sd } from './metrics.js'
-export { checkModel, rowsOf, transpose } from './model.js'
+export { checkModel, forwardRow, rowsOf, transpose } from './model.js'
+export {
+  type CurvePoint,
+  DEFAULT_PARITY_TOLERANCE,
+  errorFloor,
+  errorScale,
+  FLOAT32_RESOLUTION,
+  type ParityReport,
+  parity,
+  relativeDifference,
+  settingDifferences,
+} from './parity.js'
 export {
   type Experiment,
   finalTrials,
@@ -33,4 +44,4 @@ export { type RunOptions, runExperiment, runSingle } from './run.js'
 export { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 export { scorePoints, selectPoint } from './select.js'
 export * from './spec.js'
-export { buildJob, runTrial } from './trial.js'
+export { buildJob, runTrial, timeToQuality } from './trial.js'

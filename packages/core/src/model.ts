@@ -1,6 +1,7 @@
 /** The model layout every backend shares: Dense layers, kernels [inputs, units] row-major. */
 import type { LayerWeights, TrainedModel } from './backend.js'
 import { UserError } from './errors.js'
+import type { LayerSpec } from './spec.js'
 
 /** [rows, cols] row-major -> [cols, rows] row-major (PyTorch keeps Linear weights as [out, in]). */
 export function transpose(data: ArrayLike<number>, rows: number, cols: number): Float32Array {
@@ -39,4 +40,30 @@ export function rowsOf(x: ArrayLike<number>, width: number, what = 'x'): number 
     throw new UserError(`${what}: expected rows of ${width} value(s), got ${x.length} value(s)`)
   }
   return x.length / width
+}
+
+const ACTIVATE: Record<LayerSpec['activation'], (z: number) => number> = {
+  linear: (z) => z,
+  relu: (z) => Math.max(z, 0),
+  tanh: Math.tanh,
+  sigmoid: (z) => 1 / (1 + Math.exp(-z)),
+}
+
+/**
+ * The model's outputs for one row, in float64: the harness's own view of a backend's weights while
+ * they train (time to quality), without a call into the backend per epoch.
+ */
+export function forwardRow(model: TrainedModel, row: ArrayLike<number>): number[] {
+  let h = Array.from(row)
+  model.weights.forEach((w, k) => {
+    const act = ACTIVATE[(model.layers[k] as LayerSpec).activation]
+    const out: number[] = []
+    for (let u = 0; u < w.units; u++) {
+      let z = w.bias[u] as number
+      for (let i = 0; i < w.inputs; i++) z += (h[i] as number) * (w.kernel[i * w.units + u] as number)
+      out.push(act(z))
+    }
+    h = out
+  })
+  return h
 }

@@ -163,6 +163,7 @@ export async function prepareExperiment(
     dropped: dataset.dropped,
     testRows: holdout?.n ?? 0,
     sha256: dataHash(dataset),
+    yMeanSquare: meanSquare(dev.y),
   }
   return {
     raw,
@@ -178,6 +179,12 @@ export async function prepareExperiment(
     points,
     predictRows,
   }
+}
+
+function meanSquare(y: Float32Array): number {
+  let sum = 0
+  for (const v of y) sum += v * v
+  return y.length > 0 ? sum / y.length : 0
 }
 
 function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { EngineInfo } from './backend.js'
+import type { EngineInfo, TrainSettings } from './backend.js'
 import type { DataInfo } from './datasets.js'
 import { UserError } from './errors.js'
 import { ACTIVATIONS, describeValue, type ExperimentSpec, formatPath, issueLines } from './spec.js'
@@ -45,7 +45,12 @@ export interface TrialResult extends Trial {
   bestEpoch: number | null
   diverged: boolean
   steps: number
-  history: { loss: number[]; valLoss?: number[] }
+  history: {
+    loss: number[]
+    valLoss?: number[]
+    /** Refit and early-stopping runs on data with an exact function: max |error| at the report inputs per epoch. */
+    error?: number[]
+  }
   finalLoss: number
   /**
    * MSE, in the data's units, on rows the trial did not train on: its CV fold (search trials) or
@@ -54,7 +59,21 @@ export interface TrialResult extends Trial {
   testMse: number | null
   weights: WeightsJson[]
   predictions: PredictionJson[]
-  timings: { setupMs: number; trainMs: number; totalMs: number; usPerStep: number }
+  /**
+   * With `history.error`: the first epoch from which the error stays within report.tolerance to the
+   * end, and the optimizer steps until then (the ms are in timings); null when it never settles.
+   */
+  toQuality?: { epochs: number; steps: number } | null
+  timings: {
+    setupMs: number
+    trainMs: number
+    totalMs: number
+    usPerStep: number
+    /** With `history.error`: training ms from the first step to each epoch's end. */
+    epochMs?: number[]
+    /** Training ms until toQuality's epoch ended; null when it never settled. */
+    toQualityMs?: number | null
+  }
 }
 
 export interface PointScore {
@@ -65,7 +84,10 @@ export interface PointScore {
   sd: number
   /** Standard error of the mean, sd / sqrt(n). */
   se: number
-  /** Within one standard error of the best point's mean: the data cannot tell them apart. */
+  /**
+   * Within one standard error of the best point's mean (for CV MSE, or within report.tolerance
+   * squared): the data, or the spec's tolerance, cannot tell them apart.
+   */
   tie: boolean
   values: number[]
 }
@@ -78,7 +100,8 @@ export interface ExperimentResult {
   specHash: string
   /** The rows the experiment ran on (after dropping missing values); `testRows` of them held out. */
   data: DataInfo
-  backend: { id: string; version: string; engine: EngineInfo }
+  /** `settings`: what the backend applied to the final model's job (absent in older files). */
+  backend: { id: string; version: string; engine: EngineInfo; settings?: TrainSettings | null }
   environment: {
     node: string
     platform: string

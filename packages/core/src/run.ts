@@ -7,7 +7,7 @@ import { type Experiment, finalTrials, searchTrials } from './plan.js'
 import type { ExperimentResult, PointScore, Stage, Trial, TrialResult } from './results.js'
 import { RESULTS_SCHEMA_VERSION } from './results.js'
 import { scorePoints, selectPoint } from './select.js'
-import { runTrial } from './trial.js'
+import { buildJob, runTrial } from './trial.js'
 
 const CORE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -50,6 +50,12 @@ async function runAll(
   return out
 }
 
+/** What the backend applied to the final model's job (the last trial): for parity and the defaults table. */
+function settingsOf(exp: Experiment, backend: Backend, engine: EngineInfo, trials: TrialResult[]) {
+  const last = trials[trials.length - 1]
+  return last ? backend.settings(buildJob(exp, last, engine.id).job) : null
+}
+
 function record(
   exp: Experiment,
   backend: Backend,
@@ -65,7 +71,12 @@ function record(
     spec: exp.spec,
     specHash: exp.specHash,
     data: exp.data,
-    backend: { id: backend.id, version: backend.version, engine },
+    backend: {
+      id: backend.id,
+      version: backend.version,
+      engine,
+      settings: settingsOf(exp, backend, engine, trials),
+    },
     environment: {
       node: process.version,
       platform: process.platform,

@@ -5,8 +5,11 @@ import type { Experiment } from './plan.js'
 import type { PointScore, TrialResult } from './results.js'
 
 /**
- * Mean score per grid point, with its standard error and whether it ties with the best (within one
- * standard error of the best mean). A diverged or non-finite run makes its point score Infinity.
+ * Mean score per grid point, with its standard error and whether it ties with the best: within one
+ * standard error of the best mean or, for CV MSE, within the square of the spec's report.tolerance
+ * (an RMS error the spec says does not matter). The margin matters where scores reach float32
+ * rounding: the seed's Keras protocol scores 1e-12..1e-4 per fold, and a mean over such values has
+ * an SE set by its one worst fold. A diverged or non-finite run makes its point score Infinity.
  */
 export function scorePoints(exp: Experiment, trials: TrialResult[]): PointScore[] {
   const useCv = exp.spec.selection.score === 'cv_mse'
@@ -27,7 +30,8 @@ export function scorePoints(exp: Experiment, trials: TrialResult[]): PointScore[
     }
   })
   const best = scores[lowest(scores)] as PointScore
-  const bound = best.mean + (Number.isFinite(best.se) ? best.se : 0)
+  const margin = Math.max(Number.isFinite(best.se) ? best.se : 0, useCv ? exp.spec.report.tolerance ** 2 : 0)
+  const bound = best.mean + margin
   for (const s of scores) s.tie = Number.isFinite(s.mean) && s.mean <= bound
   return scores
 }

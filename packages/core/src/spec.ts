@@ -156,7 +156,17 @@ export const specSchema = z
     /** Train the selected grid point on all data (scikit-learn's refit). */
     refit: z.boolean().default(true),
     earlyStopping: earlyStopping.nullable().default(null),
-    report: z.strictObject({ predict: z.array(value32).default([]) }).default({ predict: [] }),
+    report: z
+      .strictObject({
+        predict: z.array(value32).default([]),
+        /**
+         * A run succeeds when every prediction at `predict` is within this of the exact value (in the
+         * output's unit); time to quality is when it first stays so. CV MSEs within its square of the
+         * best tie in model selection: differences the spec says do not matter.
+         */
+        tolerance: positive.default(0.01),
+      })
+      .default({ predict: [], tolerance: 0.01 }),
   })
   .superRefine((s, ctx) => {
     if (s.selection.score === 'cv_mse' && !s.cv) {

@@ -1,12 +1,12 @@
 /** One trial: the job every backend gets for it, and running it on a backend. */
-import type { Backend, DataSplit, EpochLogs, LayerWeights, TrainJob } from './backend.js'
+import type { Backend, DataSplit, EpochLogs, LayerWeights, TrainedModel, TrainJob } from './backend.js'
 import { subset } from './datasets.js'
 import { EarlyStopping } from './early-stopping.js'
 import { UserError } from './errors.js'
 import { batchOrder, kFold } from './folds.js'
 import { initialWeights } from './init.js'
 import { mse } from './metrics.js'
-import { checkModel } from './model.js'
+import { checkModel, forwardRow } from './model.js'
 import type { Experiment } from './plan.js'
 import type { Trial, TrialResult, WeightsJson } from './results.js'
 import { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
@@ -75,8 +75,45 @@ export function buildJob(
     order: framework ? null : batchOrder(train.n, shuffle, trial.seed, ...stream),
     seed: trial.seed,
     restoreBestWeights: es?.restoreBestWeights ?? false,
+    ...(trial.stage !== 'search' && qualityTargets(exp) ? { trackWeights: true } : {}),
   }
   return { job, test, scaler }
+}
+
+/** The report inputs and their exact outputs, when the dataset knows its function: what quality means. */
+function qualityTargets(exp: Experiment): { x: number[]; exact: number[] }[] | null {
+  const exact = exp.dataset.exact
+  if (!exact || exp.predictRows.length === 0) return null
+  return exp.predictRows.map((x) => ({ x, exact: exact(x) }))
+}
+
+/** The largest |prediction - exact| over the report inputs and outputs. */
+function reportError(model: TrainedModel, targets: { x: number[]; exact: number[] }[]): number {
+  let worst = 0
+  for (const { x, exact } of targets) {
+    const y = forwardRow(model, x)
+    for (const [j, v] of exact.entries()) {
+      const e = Math.abs((y[j] as number) - v)
+      // NaN never compares greater: a diverged model must not look accurate.
+      worst = Number.isNaN(e) ? Number.POSITIVE_INFINITY : Math.max(worst, e)
+    }
+  }
+  return worst
+}
+
+/**
+ * Time to quality (MLPerf / DAWNBench style): the first epoch from which the error at the report
+ * inputs stays within `tolerance` to the end of training, with the optimizer steps and training
+ * milliseconds up to the end of that epoch; null when the last epoch is outside it.
+ */
+export function timeToQuality(
+  history: { error: number[]; ms: number[]; steps: number[] },
+  tolerance: number,
+): { epochs: number; steps: number; ms: number } | null {
+  let first = history.error.length
+  while (first > 0 && (history.error[first - 1] as number) <= tolerance) first--
+  if (first === history.error.length) return null
+  return { epochs: first + 1, steps: history.steps[first] as number, ms: history.ms[first] as number }
 }
 
 function weightsJson(ws: LayerWeights[]): WeightsJson[] {
@@ -104,9 +141,24 @@ export async function runTrial(
   const monitorVal = es?.monitor === 'val_loss'
   // The harness, not the backend, keeps the history: every epoch passes through here.
   const history: TrialResult['history'] = { loss: [], ...(job.validation ? { valLoss: [] } : {}) }
+  const targets = job.trackWeights ? qualityTargets(exp) : null
+  const track = targets ? { error: [] as number[], ms: [] as number[], steps: [] as number[] } : null
+  const stepsPerEpoch = Math.ceil(job.data.n / job.batchSize)
+  // The harness's own time in the hook (the error at the report inputs) is not training time.
+  let hookMs = 0
   const onEpochEnd = (epoch: number, logs: EpochLogs) => {
     if (epoch !== history.loss.length) {
       throw new Error(`${backend.id}: epoch ${epoch} reported after ${history.loss.length} epoch(s)`)
+    }
+    if (track && targets) {
+      const now = performance.now()
+      if (!logs.weights)
+        throw new Error(`${backend.id}: onEpochEnd(${epoch}) got no logs.weights although job.trackWeights`)
+      const model = { inputs: job.model.inputs, layers: job.model.layers, weights: logs.weights }
+      track.ms.push(now - trainStart - hookMs)
+      track.steps.push((epoch + 1) * stepsPerEpoch)
+      track.error.push(reportError(unscaleModel(model, scaler), targets))
+      hookMs += performance.now() - now
     }
     history.loss.push(logs.loss)
     if (history.valLoss) history.valLoss.push(logs.valLoss ?? Number.NaN)
@@ -118,10 +170,10 @@ export async function runTrial(
         : logs.loss
     return rule.update(epoch, monitored)
   }
-  const trainStart = performance.now()
   signal?.throwIfAborted()
+  const trainStart = performance.now()
   const result = await backend.train(job, signal ? { onEpochEnd, signal } : { onEpochEnd })
-  const callMs = performance.now() - trainStart
+  const callMs = performance.now() - trainStart - hookMs
   const trained = { inputs: job.model.inputs, layers: job.model.layers, weights: result.weights }
   checkModel(trained)
   // Scores, predictions and saved weights are all in the data's own units.
@@ -146,6 +198,10 @@ export async function runTrial(
       })
     }
   }
+  // Epoch times count from the first step, as trainMs does.
+  if (track) track.ms = track.ms.map((ms) => Math.max(0, ms - result.setupMs))
+  const quality = track ? timeToQuality(track, s.report.tolerance) : undefined
+  if (track) history.error = track.error
   const last = history.loss[history.loss.length - 1] ?? Number.NaN
   const trainMs = Math.max(0, callMs - result.setupMs)
   const totalMs = performance.now() - t0
@@ -162,11 +218,15 @@ export async function runTrial(
     testMse,
     weights: weightsJson(model.weights),
     predictions,
+    ...(quality !== undefined
+      ? { toQuality: quality && { epochs: quality.epochs, steps: quality.steps } }
+      : {}),
     timings: {
       setupMs: result.setupMs,
       trainMs,
       totalMs,
       usPerStep: result.steps > 0 ? (trainMs * 1000) / result.steps : 0,
+      ...(track ? { epochMs: track.ms, toQualityMs: quality?.ms ?? null } : {}),
     },
   }
 }

@@ -394,6 +394,28 @@ describe('selection that survives ties', () => {
     expect(selectPoint(scores, 'one-se')).toBe(1)
   })
 
+  it('ties CV MSEs within report.tolerance squared of the best, where scores reach float32 rounding', async () => {
+    // The seed's Keras protocol: lr 0.2 scores ~1e-11 per fold, lr 0.1 ~1e-5 with its slowest folds.
+    const grid = { 'optimizer.lr': [0.1, 0.2, 0.3] }
+    const trials = [
+      [2e-4, 6e-5, 7e-12],
+      [3e-12, 7e-12, 9e-12],
+      [0.3, 7e-12, 2e-12],
+    ].flatMap((values, point) =>
+      values.map((v, fold) => ({ stage: 'search', point, fold, testMse: v }) as unknown as TrialResult),
+    )
+    const strict = scorePoints(
+      await prepareExperiment({ ...spec, grid, report: { tolerance: 1e-4 } }),
+      trials,
+    )
+    expect(strict.map((s) => s.tie)).toEqual([false, true, false])
+    const loose = scorePoints(await prepareExperiment({ ...spec, grid }), trials)
+    // Default tolerance 0.01: lr 0.1's mean 8.7e-5 is within 1e-4 of the best; lr 0.3's 0.1 is not.
+    expect(loose.map((s) => s.tie)).toEqual([true, true, false])
+    expect(selectPoint(loose, 'one-se')).toBe(0)
+    expect(selectPoint(loose, 'best')).toBe(1)
+  })
+
   it('without an lr grid, one-se keeps the first tied point', () => {
     const scores = [score(0, 0.1, [2]), score(1, 0.2, [1]), score(2, 0.3, [1])].map((s) => ({
       ...s,

@@ -26,11 +26,26 @@ export function micros(us: number): string {
   return Number.isFinite(us) && us > 0 ? `${num(us, 3)} µs` : '—'
 }
 
-/** mean ± sd, or just the mean for a single value. */
-export function stat(s: { mean: number; sd: number; n: number } | null, digits = 4, unit = ''): string {
+/** mean ± sd, or just the mean for a single value: for a score that is a mean by definition (CV). */
+export function meanSd(s: { mean: number; sd: number; n: number } | null, digits = 4, unit = ''): string {
   if (!s) return '—'
   const u = unit ? ` ${unit}` : ''
   return s.n > 1 ? `${num(s.mean, digits)} ± ${num(s.sd, 2)}${u}` : `${num(s.mean, digits)}${u}`
+}
+
+/**
+ * median [min–max] over seeds, or the value itself: robust to the one seed whose run spiked, and
+ * shows the spread a mean ± sd would hide.
+ */
+export function stat(
+  s: { median: number; min: number; max: number; n: number } | null,
+  digits = 4,
+  unit = '',
+): string {
+  if (!s) return '—'
+  const u = unit ? ` ${unit}` : ''
+  if (s.n === 1 || s.min === s.max) return `${num(s.median, digits)}${u}`
+  return `${num(s.median, digits)} [${num(s.min, digits)}–${num(s.max, digits)}]${u}`
 }
 
 // Terminal escape sequences: CSI (ESC [ ... or the one-byte CSI), OSC (ESC ] ... BEL or ESC \),

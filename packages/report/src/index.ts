@@ -1,5 +1,16 @@
-export { csvText, duration, markdownCell, markdownLine, micros, num, plain, signed, stat } from './format.js'
-export { paramsLabel, type Stat, type Summary, summarize } from './summary.js'
+export {
+  csvText,
+  duration,
+  markdownCell,
+  markdownLine,
+  meanSd,
+  micros,
+  num,
+  plain,
+  signed,
+  stat,
+} from './format.js'
+export { paramsLabel, type Stat, type Summary, summarize, summarizeGroup } from './summary.js'
 export {
   curves,
   dataLine,
@@ -8,6 +19,7 @@ export {
   renderCsv,
   renderMarkdown,
   renderTable,
+  settingsRows,
   sparkline,
   tableRows,
   tallRows,

@@ -1,13 +1,39 @@
-import { type DataInfo, type ExperimentResult, mean, type Params, sd, type TrialResult } from '@dualfit/core'
+import {
+  type DataInfo,
+  type ExperimentResult,
+  mean,
+  type Params,
+  type ParityReport,
+  parity,
+  sd,
+  type TrainSettings,
+  type TrialResult,
+} from '@dualfit/core'
 
+/** A measure over seeds (or folds): tables show median [min-max], the JSON keeps all five. */
 export interface Stat {
   mean: number
   sd: number
   n: number
+  median: number
+  min: number
+  max: number
 }
 
 function statOf(xs: number[]): Stat | null {
-  return xs.length === 0 ? null : { mean: mean(xs), sd: sd(xs), n: xs.length }
+  if (xs.length === 0) return null
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  const median =
+    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+  return {
+    mean: mean(xs),
+    sd: sd(xs),
+    n: xs.length,
+    median,
+    min: sorted[0] as number,
+    max: sorted[sorted.length - 1] as number,
+  }
 }
 
 /** The numbers of one (spec, backend) run that the tables show. */
@@ -19,6 +45,7 @@ export interface Summary {
   /** Why the backend picked this engine for the workload, when it picked one. */
   engineChosen: string | null
   seeds: number[]
+  init: ExperimentResult['spec']['init']
   selected: Params
   scoreKind: 'cv_mse' | 'train_loss'
   /** Other grid points within one standard error of the best score: the data cannot tell them apart. */
@@ -42,6 +69,16 @@ export interface Summary {
   diverged: { runs: number; of: number }
   /** Per-epoch loss of the final model's first run (refit, else early stopping), for a sparkline. */
   curve: number[]
+  /** report.tolerance, in the output's unit. */
+  tolerance: number
+  /** Final models within tolerance at every report input, of those run; null without an exact function. */
+  success: { ok: number; of: number } | null
+  /** Time to quality over the final runs that reached it (`reached` of `of`); null without tracking. */
+  toQuality: { epochs: Stat | null; steps: Stat | null; ms: Stat | null; reached: number; of: number } | null
+  /** Against the group's first backend (the first row is null); filled in by summarizeGroup. */
+  parity: ParityReport | null
+  /** What the backend applied to the final model's job; null in results from an older dualfit. */
+  settings: TrainSettings | null
   prediction: {
     x: number[]
     unitX: string
@@ -81,10 +118,11 @@ export function summarize(r: ExperimentResult): Summary {
     engine: r.backend.engine.id,
     engineChosen: r.backend.engine.chosen ?? null,
     seeds: r.spec.seeds,
+    init: r.spec.init,
     selected: r.grid.points[r.selection.selected] ?? {},
     scoreKind: r.selection.score,
     ties: r.selection.scores.filter((s) => s.tie && s.point !== r.selection.selected).length,
-    score: sel && sel.values.length > 0 ? { mean: sel.mean, sd: sel.sd, n: sel.values.length } : null,
+    score: sel ? statOf(sel.values) : null,
     testMse: statOf(final.flatMap((t) => (t.testMse === null ? [] : [t.testMse]))),
     data: r.data,
     scaledLoss: r.spec.standardize.y,
@@ -105,6 +143,11 @@ export function summarize(r: ExperimentResult): Summary {
         : null,
     diverged: { runs: r.trials.filter((t) => t.diverged).length, of: r.trials.length },
     curve: final[0]?.history.loss ?? [],
+    tolerance: r.spec.report.tolerance,
+    success: successOf(final, r.spec.report.tolerance),
+    toQuality: qualityOf(final),
+    parity: null,
+    settings: r.backend.settings ?? null,
     prediction: firstPred
       ? {
           x: firstPred.x,
@@ -120,4 +163,35 @@ export function summarize(r: ExperimentResult): Summary {
     workers: r.environment.workers ?? 1,
     usPerStep: steps > 0 ? (r.totals.trainMs * 1000) / steps : 0,
   }
+}
+
+/** A final run succeeds when its error is within tolerance at every report input and output. */
+function successOf(final: TrialResult[], tolerance: number): Summary['success'] {
+  const judged = final.filter((t) => t.predictions.some((p) => p.absError))
+  if (judged.length === 0) return null
+  const ok = judged.filter((t) =>
+    t.predictions.every((p) => (p.absError ?? []).every((e) => Number.isFinite(e) && e <= tolerance)),
+  )
+  return { ok: ok.length, of: judged.length }
+}
+
+function qualityOf(final: TrialResult[]): Summary['toQuality'] {
+  const tracked = final.filter((t) => t.toQuality !== undefined)
+  if (tracked.length === 0) return null
+  const reached = tracked.filter((t) => t.toQuality)
+  return {
+    epochs: statOf(reached.map((t) => t.toQuality?.epochs as number)),
+    steps: statOf(reached.map((t) => t.toQuality?.steps as number)),
+    ms: statOf(
+      reached.flatMap((t) => (typeof t.timings.toQualityMs === 'number' ? [t.timings.toQualityMs] : [])),
+    ),
+    reached: reached.length,
+    of: tracked.length,
+  }
+}
+
+/** One spec's runs on several backends, each after the first with its parity against the first. */
+export function summarizeGroup(results: ExperimentResult[]): Summary[] {
+  const first = results[0]
+  return results.map((r, i) => ({ ...summarize(r), parity: i > 0 && first ? parity(first, r) : null }))
 }

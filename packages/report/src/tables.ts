@@ -1,6 +1,17 @@
 import type { DataInfo } from '@dualfit/core'
 import Table from 'cli-table3'
-import { csvText, duration, markdownCell, markdownLine, micros, num, plain, signed, stat } from './format.js'
+import {
+  csvText,
+  duration,
+  markdownCell,
+  markdownLine,
+  meanSd,
+  micros,
+  num,
+  plain,
+  signed,
+  stat,
+} from './format.js'
 import { paramsLabel, type Summary } from './summary.js'
 
 interface Column {
@@ -13,6 +24,14 @@ interface Column {
 }
 
 const unit = (s: Summary) => s.prediction?.unitY ?? ''
+/** The tolerance with its unit, e.g. '0.01 ft'. */
+const within = (s: Summary) => `${num(s.tolerance, 3)}${unit(s) ? ` ${unit(s)}` : ''}`
+/** Time-to-quality cells say how many runs got there when some did not. */
+const reached = (s: Summary, cell: string) => {
+  const q = s.toQuality
+  if (!q || q.reached === 0) return q ? `never (0/${q.of})` : '—'
+  return q.reached < q.of ? `${cell} (${q.reached}/${q.of})` : cell
+}
 /** The mark of a run whose loss became NaN or infinite. */
 const DIVERGED = 'diverged ✗'
 
@@ -25,11 +44,11 @@ const COLUMNS: Column[] = [
   },
   {
     header: (f) => (f.scoreKind === 'cv_mse' ? 'CV MSE (mean ± sd)' : 'grid score (final loss)'),
-    cell: (s) => stat(s.score, 3),
+    cell: (s) => meanSd(s.score, 3),
     value: (s) => s.score?.mean,
   },
-  { header: () => 'test MSE', cell: (s) => stat(s.testMse, 3), value: (s) => s.testMse?.mean },
-  { header: () => 'epochs', cell: (s) => stat(s.epochsRun, 4), value: (s) => s.epochsRun?.mean },
+  { header: () => 'test MSE', cell: (s) => stat(s.testMse, 3), value: (s) => s.testMse?.median },
+  { header: () => 'epochs', cell: (s) => stat(s.epochsRun, 4), value: (s) => s.epochsRun?.median },
   {
     header: () => 'early stop',
     cell: (s) => {
@@ -43,29 +62,59 @@ const COLUMNS: Column[] = [
               ? 'stopped'
               : 'no stop'
           : `${e.stopped}/${e.runs} stopped${e.diverged ? `, ${e.diverged} ${DIVERGED}` : ''}`
-      return `${num(e.epochsRun.mean, 4)} of ${e.maxEpochs} (${what})`
+      return `${stat(e.epochsRun, 4)} of ${e.maxEpochs} (${what})`
     },
-    value: (s) => s.earlyStop?.epochsRun.mean,
+    value: (s) => s.earlyStop?.epochsRun.median,
   },
   {
     header: (f) => (f.scaledLoss ? 'final loss (standardized)' : 'final loss'),
     cell: (s) => stat(s.finalLoss, 3),
-    value: (s) => s.finalLoss?.mean,
+    value: (s) => s.finalLoss?.median,
   },
-  { header: () => 'weight', cell: (s) => stat(s.weight, 6), value: (s) => s.weight?.mean },
-  { header: () => 'bias', cell: (s) => stat(s.bias, 4), value: (s) => s.bias?.mean },
+  { header: () => 'weight', cell: (s) => stat(s.weight, 6), value: (s) => s.weight?.median },
+  { header: () => 'bias', cell: (s) => stat(s.bias, 4), value: (s) => s.bias?.median },
   {
     header: (f) =>
       f.prediction
         ? `pred @ ${f.prediction.x.map((v) => num(v, 6)).join(', ')} ${f.prediction.unitX}`.trim()
         : 'prediction',
     cell: (s) => stat(s.prediction?.y ?? null, 6, unit(s)),
-    value: (s) => s.prediction?.y.mean,
+    value: (s) => s.prediction?.y.median,
   },
   {
     header: () => '|error|',
     cell: (s) => stat(s.prediction?.absError ?? null, 3, unit(s)),
-    value: (s) => s.prediction?.absError?.mean,
+    value: (s) => s.prediction?.absError?.median,
+  },
+  {
+    header: (f) => `success (≤${within(f)})`,
+    cell: (s) => (s.success ? `${s.success.ok}/${s.success.of}` : '—'),
+    value: (s) => (s.success ? s.success.ok / s.success.of : null),
+  },
+  {
+    header: (f) => `epochs to ≤${within(f)}`,
+    cell: (s) => reached(s, stat(s.toQuality?.epochs ?? null, 4)),
+    value: (s) => s.toQuality?.epochs?.median,
+  },
+  {
+    header: (f) => `steps to ≤${within(f)}`,
+    cell: (s) => reached(s, stat(s.toQuality?.steps ?? null, 4)),
+    value: (s) => s.toQuality?.steps?.median,
+  },
+  {
+    header: (f) => `ms to ≤${within(f)}`,
+    cell: (s) => reached(s, stat(s.toQuality?.ms ?? null, 3)),
+    value: (s) => s.toQuality?.ms?.median,
+    time: 'ms',
+  },
+  {
+    header: () => 'parity (loss curves, weights)',
+    cell: (s) => {
+      const p = s.parity
+      if (!p) return 'reference'
+      const part = p.curves.part ? `, part at epoch ${p.curves.part.epoch}` : ''
+      return `${p.ok ? '✓' : '✗'} ${num(p.curves.max, 2)}, ${num(p.weights.max, 2)}${part}`
+    },
   },
   {
     header: () => 'diverged runs',
@@ -85,6 +134,9 @@ function columnsFor(rows: Summary[]): Column[] {
     if (h === '|error|') return rows.some((r) => r.prediction?.absError)
     if (h === 'test MSE') return rows.some((r) => r.testMse !== null)
     if (h === 'diverged runs') return rows.some((r) => r.diverged.runs > 0)
+    if (h.startsWith('success')) return rows.some((r) => r.success)
+    if (/ to ≤/.test(h)) return rows.some((r) => r.toQuality)
+    if (h.startsWith('parity')) return rows.some((r) => r.parity)
     return true
   })
 }
@@ -154,7 +206,7 @@ export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): strin
       first.spec,
       `spec ${first.specHash.slice(0, 12)}`,
       dataLine(first.data),
-      `seeds ${first.seeds.join(',')}`,
+      `seeds ${first.seeds.join(',')}${first.seeds.length > 1 ? ' (cells: median [min–max] over seeds)' : ''}`,
       ...engines,
       `wall: ${walls}`,
       ...(first.workers > 1 ? [`${first.workers} worker threads`] : []),
@@ -229,21 +281,54 @@ export function renderTable(rows: Summary[], o: { width?: number; layout?: Layou
     text = textTable(tall.head, tall.body, width)
   }
   const spark = curves(rows, Math.min(width, 100))
-  return [plain(rows[0]?.spec ?? ''), text, ...(spark ? [spark] : []), footer(rows, width)].join('\n')
+  const settings = settingsRows(rows)
+  const defaults = settings ? textTable(settings.head, settings.body, width) : ''
+  return [
+    plain(rows[0]?.spec ?? ''),
+    text,
+    ...(spark ? [spark] : []),
+    ...(defaults ? [defaults] : []),
+    footer(rows, width),
+  ].join('\n')
+}
+
+/**
+ * Under init 'framework' each backend uses its own defaults: these rows show them side by side,
+ * so that "the same model" differing out of the box has its reasons in view. Null otherwise, or
+ * when no result says what it applied (older files).
+ */
+export function settingsRows(rows: Summary[]): { head: string[]; body: string[][] } | null {
+  const known = rows.filter((r) => r.settings)
+  if (rows[0]?.init !== 'framework' || known.length === 0) return null
+  const eps = (r: Summary) => (r.settings?.epsilon ? String(r.settings.epsilon.value) : '— (not Adam)')
+  const measures: [string, (r: Summary) => string][] = [
+    ['initializer', (r) => r.settings?.initializer ?? ''],
+    ['Adam epsilon', eps],
+    ['Adam epsilon placement', (r) => r.settings?.epsilon?.placement ?? '—'],
+    ['batch size', (r) => String(r.settings?.batchSize ?? '')],
+    ['batch order', (r) => r.settings?.order ?? ''],
+    ['loss reduction', (r) => r.settings?.lossReduction ?? ''],
+  ]
+  return {
+    head: ['framework defaults in effect', ...known.map((r) => `${r.backend} (${r.engine})`)],
+    body: measures.map(([label, cell]) => [label, ...known.map(cell)]),
+  }
 }
 
 const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
 
-export function renderMarkdown(rows: Summary[]): string {
-  const { head, body } = tableRows(rows)
+function markdownTable({ head, body }: { head: string[]; body: string[][] }): string[] {
   const line = (cells: string[]) => `| ${cells.map(markdownCell).join(' | ')} |`
+  return [line(head), `| ${head.map(() => '---').join(' | ')} |`, ...body.map(line), '']
+}
+
+export function renderMarkdown(rows: Summary[]): string {
+  const settings = settingsRows(rows)
   return [
     `## ${markdownCell(rows[0]?.spec ?? '')}`,
     '',
-    line(head),
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...body.map(line),
-    '',
+    ...markdownTable(tableRows(rows)),
+    ...(settings ? markdownTable(settings) : []),
     markdownLine(footer(rows)),
     '',
   ].join('\n')
@@ -275,6 +360,15 @@ const CSV_COLUMNS: [string, (s: Summary) => unknown, CsvKind?][] = [
   ['prediction', (s) => s.prediction?.y.mean],
   ['exact', (s) => s.prediction?.exact],
   ['abs_error', (s) => s.prediction?.absError?.mean],
+  ['tolerance', (s) => s.tolerance],
+  ['success', (s) => s.success?.ok],
+  ['success_of', (s) => s.success?.of],
+  ['to_quality_epochs', (s) => s.toQuality?.epochs?.median],
+  ['to_quality_steps', (s) => s.toQuality?.steps?.median],
+  ['to_quality_ms', (s) => s.toQuality?.ms?.median],
+  ['parity_ok', (s) => s.parity?.ok],
+  ['parity_curves', (s) => s.parity?.curves.max],
+  ['parity_weights', (s) => s.parity?.weights.max],
   ['steps', (s) => s.steps],
   ['wall_ms', (s) => s.wallMs],
   ['us_per_step', (s) => s.usPerStep],

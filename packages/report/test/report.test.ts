@@ -1,4 +1,4 @@
-import type { ExperimentResult, TrialResult } from '@dualfit/core'
+import type { ExperimentResult, TrainSettings, TrialResult } from '@dualfit/core'
 import { parseSpec } from '@dualfit/core'
 import { describe, expect, it } from 'vitest'
 import {
@@ -7,8 +7,11 @@ import {
   renderCsv,
   renderMarkdown,
   renderTable,
+  type Summary,
+  settingsRows,
   sparkline,
   summarize,
+  summarizeGroup,
   tableRows,
   tallRows,
 } from '../src/index.js'
@@ -117,7 +120,7 @@ describe('summaries and tables', () => {
 
   it('summarizes the selected point, the final model and early stopping', () => {
     expect(a.selected).toEqual({ 'optimizer.lr': 0.1 })
-    expect(a.score).toEqual({ mean: 0.02, sd: 0.01, n: 3 })
+    expect(a.score).toMatchObject({ mean: 0.02, sd: 0.01, n: 3, median: 0.02, min: 0.01, max: 0.03 })
     expect(a.weight?.mean).toBe(3.25)
     expect(a.earlyStop).toMatchObject({ stopped: 1, runs: 1, maxEpochs: 3 })
     expect(a.prediction).toMatchObject({ x: [100], unitX: 'm', unitY: 'ft', exact: 328.084 })
@@ -211,5 +214,122 @@ describe('summaries and tables', () => {
     const { head, body } = tableRows([t, b])
     expect(body[0]?.[head.indexOf('selected')]).toBe('lr 0.1 (1 tied ≤1 SE)')
     expect(body[1]?.[head.indexOf('selected')]).toBe('lr 0.1')
+  })
+})
+
+describe('a fair fight over seeds (hand-made results)', () => {
+  /** Three seeds' refits: |error| 0.004, 0.2 and 0.001 ft; the second never settles within 0.01. */
+  function seeds(): ExperimentResult {
+    const r = result('keras-style', 3.28, 1000)
+    const refit = (
+      seed: number,
+      w: number,
+      absError: number,
+      toQuality: TrialResult['toQuality'],
+      ms: number | null,
+    ) =>
+      trial('refit', {
+        id: `refit/p0/s${seed}`,
+        seed,
+        weights: [{ inputs: 1, units: 1, kernel: [w], bias: [0] }],
+        predictions: [{ x: [100], y: [328.084 + absError], exact: [328.084], absError: [absError] }],
+        history: { loss: [3, 2, 1], error: [1, 0.5, absError] },
+        toQuality,
+        timings: { setupMs: 1, trainMs: 2, totalMs: 3, usPerStep: 95, toQualityMs: ms },
+      })
+    r.spec = { ...r.spec, seeds: [0, 1, 2] }
+    r.trials = [
+      refit(0, 3.2808, 0.004, { epochs: 3, steps: 21 }, 30),
+      refit(1, 3.27, 0.2, null, null),
+      refit(2, 3.29, 0.001, { epochs: 2, steps: 14 }, 12),
+    ]
+    return r
+  }
+
+  it('counts successes within report.tolerance and summarizes time to quality over the runs that got there', () => {
+    const s = summarize(seeds())
+    expect(s.tolerance).toBe(0.01)
+    expect(s.success).toEqual({ ok: 2, of: 3 })
+    expect(s.toQuality).toMatchObject({ reached: 2, of: 3 })
+    expect(s.toQuality?.epochs).toMatchObject({ median: 2.5, min: 2, max: 3 })
+    expect(s.toQuality?.steps).toMatchObject({ median: 17.5, min: 14, max: 21 })
+    expect(s.toQuality?.ms).toMatchObject({ median: 21, min: 12, max: 30 })
+  })
+
+  it('shows median [min–max] per cell, the success rate and time to quality as columns', () => {
+    const s = summarize(seeds())
+    const { head, body } = tableRows([s])
+    const cell = (h: string) => body[0]?.[head.indexOf(h)]
+    expect(cell('weight')).toBe('3.2808 [3.27–3.29]')
+    expect(cell('|error|')).toBe('0.004 [0.001–0.2] ft')
+    expect(cell('success (≤0.01 ft)')).toBe('2/3')
+    expect(cell('epochs to ≤0.01 ft')).toBe('2.5 [2–3] (2/3)')
+    expect(cell('steps to ≤0.01 ft')).toBe('17.5 [14–21] (2/3)')
+    expect(cell('ms to ≤0.01 ft')).toBe('21 [12–30] (2/3)')
+    expect(renderTable([s])).toContain('seeds 0,1,2 (cells: median [min–max] over seeds)')
+    const csv = renderCsv([s]).trim().split('\n')
+    const row = Object.fromEntries(csv[0]?.split(',').map((h, i) => [h, csv[1]?.split(',')[i]]) ?? [])
+    expect(row).toMatchObject({
+      success: '2',
+      success_of: '3',
+      to_quality_epochs: '2.5',
+      to_quality_steps: '17.5',
+    })
+  })
+
+  it('says never when no run settles within tolerance, and leaves the columns out without an exact function', () => {
+    const r = seeds()
+    r.trials = r.trials.map((t) => ({ ...t, toQuality: null }))
+    const { head, body } = tableRows([summarize(r)])
+    expect(body[0]?.[head.indexOf('epochs to ≤0.01 ft')]).toBe('never (0/3)')
+    const none = seeds()
+    none.trials = none.trials.map(({ toQuality: _q, ...t }) => ({
+      ...t,
+      predictions: [{ x: [100], y: [1] }],
+    }))
+    const cols = tableRows([summarize(none)]).head
+    expect(cols.filter((h) => /success|to ≤/.test(h))).toEqual([])
+  })
+
+  it("adds each later backend's parity against the first", () => {
+    const first = seeds()
+    const same = { ...seeds(), backend: { ...first.backend, id: 'torch-style' } }
+    const [a, b] = summarizeGroup([first, same])
+    expect(a?.parity).toBeNull()
+    expect(b?.parity).toMatchObject({ ok: true, backends: ['keras-style', 'torch-style'] })
+    const { head, body } = tableRows([a, b] as Summary[])
+    const col = head.indexOf('parity (loss curves, weights)')
+    expect(body[0]?.[col]).toBe('reference')
+    expect(body[1]?.[col]).toBe('✓ 0, 0')
+  })
+
+  it("prints the settings in effect per backend under init 'framework'", () => {
+    const framework = (id: string, settings: TrainSettings) => {
+      const r = result(id, 3.2, 1000)
+      r.spec = { ...r.spec, init: 'framework' }
+      r.backend = { ...r.backend, settings }
+      return summarize(r)
+    }
+    const keras = framework('keras-style', {
+      initializer: 'glorotNormal kernel, zero bias',
+      order: 'tfjs fit shuffle',
+      batchSize: 32,
+      epsilon: { value: 1e-7, placement: 'sqrt(v_hat) + eps' },
+      lossReduction: 'mean',
+    })
+    const torch = framework('torch-style', {
+      initializer: 'U(-1/sqrt(fan_in), 1/sqrt(fan_in))',
+      order: 'a fresh permutation per epoch',
+      batchSize: 32,
+      epsilon: { value: 1e-8, placement: 'sqrt(v_hat) + eps' },
+      lossReduction: 'mean',
+    })
+    const table = settingsRows([keras, torch])
+    expect(table?.head).toEqual(['framework defaults in effect', 'keras-style (cpu)', 'torch-style (cpu)'])
+    expect(table?.body[1]).toEqual(['Adam epsilon', '1e-7', '1e-8'])
+    expect(renderTable([keras, torch])).toMatch(/initializer +│ glorotNormal kernel, zero bias +│ U\(/)
+    expect(renderMarkdown([keras, torch])).toContain('| Adam epsilon | 1e-7 | 1e-8 |')
+    const plain = summarize(result('keras-style', 3.2, 1000))
+    expect(renderTable([plain, plain])).not.toContain('framework defaults')
   })
 })

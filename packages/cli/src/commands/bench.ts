@@ -9,7 +9,8 @@ const NAME = 'dualfit bench'
  * `dualfit bench`: the `pnpm bench` suites (@dualfit/benchmarks' runBench), with the same options.
  * Progress goes to stderr as it comes; the tables (or JSON) are printed at the end.
  */
-async function bench(a: Parameters<typeof optionsOf>[0], signal: AbortSignal): Promise<string> {
+async function bench(a: Parameters<typeof optionsOf>[0], ctx: Context): Promise<string> {
+  const { signal } = ctx
   let options: ReturnType<typeof optionsOf>
   try {
     options = optionsOf(a)
@@ -31,12 +32,8 @@ async function bench(a: Parameters<typeof optionsOf>[0], signal: AbortSignal): P
   })
   if (code === 130 || signal.aborted) throw signal.reason ?? new Error('interrupted')
   if (code === 2) throw new UserError(errors.join('; ') || 'bench: bad input')
-  if (code === 1) {
-    // A failed --check: the tables still print; the process then exits 1 (main reports 0 or 2 only).
-    process.once('exit', () => {
-      if (!process.exitCode) process.exitCode = 1
-    })
-  }
+  // A failed --check: the tables still print, then the process exits 1.
+  if (code === 1) ctx.failed()
   return out
 }
 
@@ -54,6 +51,6 @@ export const benchCommand: Command = {
             '$0 bench --suite step --device wasm --format json --out bench.json',
             'wasm engines, saved',
           ),
-      (a) => ctx.print(bench(a, ctx.signal)),
+      (a) => ctx.print(bench(a, ctx)),
     ),
 }

@@ -3,7 +3,6 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import {
   type Backend,
-  type Device,
   type EngineInfo,
   type Experiment,
   type ExperimentResult,
@@ -19,7 +18,14 @@ import {
   workloadOf,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
-import { type Layout, renderCsv, renderMarkdown, renderTable, type Summary, summarize } from '@dualfit/report'
+import {
+  type Layout,
+  renderCsv,
+  renderMarkdown,
+  renderTable,
+  type Summary,
+  summarizeGroup,
+} from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import type { Argv } from 'yargs'
 import { choice, load, parseBackendList } from '../backends.js'
@@ -37,27 +43,21 @@ import {
   type Command,
   type Context,
   checkPlan,
-  DEVICES,
-  dataArgs,
-  dataOptions,
+  type ExperimentArgs,
+  experimentArgs,
+  experimentOptions,
   LIMITS,
   parseShard,
   positiveInt,
 } from '../options.js'
 import { prepareOut, writeResultSet } from '../outdir.js'
-import { DATA_SPEC, type DataArgs, DEFAULT_SPECS, loadSpec } from '../spec.js'
+import { DATA_SPEC, DEFAULT_SPECS, loadSpec } from '../spec.js'
 import { reportFiles } from './report.js'
 
 export const FORMATS = ['table', 'json', 'md', 'csv'] as const
 export type Format = (typeof FORMATS)[number]
 
-export interface CompareArgs extends DataArgs, ExecuteArgs {
-  spec?: string[]
-  backends?: string[]
-  device?: Device
-  seeds?: number
-  set?: string[]
-}
+export interface CompareArgs extends ExperimentArgs, ExecuteArgs {}
 
 export interface CompareOutput {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION
@@ -204,7 +204,7 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
   let fresh = 0
   try {
     for (const row of runs) {
-      const group: Summary[] = []
+      const group: ExperimentResult[] = []
       for (const { exp, name, backend, engine } of row) {
         const inner = pool
           ? pool.runner(exp, name, engine.id)
@@ -234,9 +234,10 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
           onTrial,
         })
         results.push(r)
-        group.push(summarize(r))
+        group.push(r)
       }
-      groups.push(group)
+      // Each backend after the first also gets its parity against the first.
+      if (group.length > 0) groups.push(summarizeGroup(group))
     }
   } finally {
     bar?.stop()
@@ -280,30 +281,7 @@ export const compareCommand: Command = {
       'compare',
       "Run experiment specs on several backends and compare them (default: the seed's two protocols on keras-style and torch-style)",
       (o) =>
-        dataOptions(o)
-          .option('spec', {
-            type: 'string',
-            array: true,
-            describe: 'experiment spec file (JSON); repeatable',
-          })
-          .option('backends', {
-            type: 'string',
-            array: true,
-            describe: 'backend names or packages, comma-separated or repeated; name:engine picks an engine',
-          })
-          .option('device', {
-            choices: DEVICES,
-            describe: 'run every backend on its preferred engine for this device',
-          })
-          .option('seeds', {
-            coerce: positiveInt('seeds'),
-            describe: "run seeds 0..N-1 instead of the spec's seeds",
-          })
-          .option('set', {
-            type: 'string',
-            array: true,
-            describe: 'override a spec field, e.g. --set epochs=50',
-          })
+        experimentOptions(o)
           .option('out', {
             type: 'string',
             describe:
@@ -360,12 +338,7 @@ export const compareCommand: Command = {
       (a) =>
         ctx.finish(
           compare({
-            ...dataArgs(a),
-            ...(a.spec ? { spec: a.spec } : {}),
-            ...(a.backends ? { backends: a.backends } : {}),
-            ...(a.device ? { device: a.device as Device } : {}),
-            ...(a.seeds !== undefined ? { seeds: a.seeds } : {}),
-            ...(a.set ? { set: a.set } : {}),
+            ...experimentArgs(a),
             ...(a.out ? { out: a.out } : {}),
             resume: a.resume,
             shard: a.shard ?? null,

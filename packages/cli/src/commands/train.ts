@@ -79,13 +79,26 @@ export async function train(a: TrainArgs): Promise<string> {
     if (a.save)
       await writeFiles(dirname(a.save), { [basename(a.save)]: exportOnnx(trainedModelOf(r, trial)) })
     if (a.format === 'json') return toJson(r)
+    // With an exact function, the error at the report inputs per epoch shows the way to quality.
+    const error = trial.history.error
     const epochs = sampleEpochs(trial.history.loss.length).map((e) => [
       String(e + 1),
       num(trial.history.loss[e], 6),
+      ...(error ? [num(error[e], 3)] : []),
     ])
+    const unit = r.data.units.y[0] ? ` ${r.data.units.y[0]}` : ''
+    const within = `${num(exp.spec.report.tolerance, 3)}${unit}`
+    const quality =
+      trial.toQuality === undefined
+        ? []
+        : trial.toQuality
+          ? [
+              `within ${within} at every report input from epoch ${trial.toQuality.epochs} on (step ${trial.toQuality.steps}, ${duration(trial.timings.toQualityMs ?? Number.NaN)} of training)`,
+            ]
+          : [`not within ${within} at the end of training`]
     const lines = [
       `${exp.spec.name} on ${backend.id} (${engine.id}), seed ${a.seed}: ${trial.epochsRun} of ${trial.epochs} epochs, ${trial.steps} steps in ${duration(trial.timings.trainMs)}${trial.stoppedEpoch !== null ? (trial.diverged ? ' — diverged' : ' — stopped early') : ''}`,
-      textTable(['epoch', 'loss'], epochs),
+      textTable(['epoch', 'loss', ...(error ? ['max |error| at report inputs'] : [])], epochs),
       ...trial.weights.map(
         (w, i) =>
           `layer ${i}: kernel [${w.kernel.map((v) => num(v, 7)).join(', ')}] bias [${w.bias.map((v) => num(v, 7)).join(', ')}]`,
@@ -94,6 +107,7 @@ export async function train(a: TrainArgs): Promise<string> {
         (p) =>
           `predict ${p.x.join(', ')} -> ${p.y.map((v) => num(v, 7)).join(', ')}${p.exact ? ` (exact ${p.exact.map((v) => num(v, 7)).join(', ')}, error ${p.absError?.map((v) => num(v, 3)).join(', ')})` : ''}`,
       ),
+      ...quality,
       ...(trial.testMse !== null
         ? [`test MSE on ${exp.holdout?.n} held-out rows: ${num(trial.testMse, 6)}`]
         : []),
