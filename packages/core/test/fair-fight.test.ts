@@ -159,14 +159,21 @@ describe('parity', async () => {
       initializer: 'glorotNormal',
       epsilon: { value: 1e-8, placement: 'sqrt(v_hat) + eps' },
     }
-    const d = settingDifferences(a, b, ['keras-style', 'torch-style'], 0.999)
+    const names: [string, string] = ['keras-style', 'torch-style']
+    const d = settingDifferences(a, b, names, { beta2: 0.999, fullBatch: false })
     expect(d.map((x) => x.split(':')[0])).toEqual([
       'initial weights',
       'Adam epsilon',
       'Adam epsilon placement',
     ])
     expect(d[2]).toMatch(/31\.6x eps at step 1/)
-    expect(settingDifferences(a, null, ['keras-style', 'old'], 0.999)).toEqual([
+    // The order of the one batch of a full-batch epoch changes nothing.
+    const shuffled = { ...a, order: 'tfjs fit shuffle' }
+    expect(settingDifferences(a, shuffled, names, { beta2: 0.999, fullBatch: false })).toEqual([
+      'batch order: given (keras-style) vs tfjs fit shuffle (torch-style)',
+    ])
+    expect(settingDifferences(a, shuffled, names, { beta2: 0.999, fullBatch: true })).toEqual([])
+    expect(settingDifferences(a, null, ['keras-style', 'old'], { beta2: 0.999, fullBatch: false })).toEqual([
       'settings unknown for old (results from an older dualfit)',
     ])
   })

@@ -50,10 +50,12 @@ export function renderParity(p: ParityReport, results: [ExperimentResult, Experi
     `  final weights    largest relative difference ${sci(p.weights.max)}${p.weights.trial ? ` (${p.weights.trial})` : ''}`,
   )
   const [a] = results
-  const selected = paramsLabel(a.grid.points[a.selection.selected] ?? {})
-  lines.push(
-    `  runs             ${p.paired} trial(s) paired${p.mismatches.length === 0 ? `; same selection${selected ? ` (${selected})` : ''} and early-stopping epochs` : ''}`,
-  )
+  const same: string[] = []
+  if (a.grid.points.length > 1)
+    same.push(`selection (${paramsLabel(a.grid.points[a.selection.selected] ?? {})})`)
+  if (a.trials.some((t) => t.stage === 'early-stopping')) same.push('early-stopping epochs')
+  const agree = p.mismatches.length === 0 && same.length > 0 ? `; same ${same.join(' and ')}` : ''
+  lines.push(`  runs             ${p.paired} trial(s) paired${agree}`)
   for (const m of p.mismatches) lines.push(`  differs          ${plain(m)}`)
   if (p.differences.length === 0) lines.push('  settings         the same on both sides')
   else for (const d of p.differences) lines.push(`  setting differs  ${plain(d)}`)
