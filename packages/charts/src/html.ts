@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ExperimentResult } from '@dualfit/core'
-import { footer, type Summary, settingsRows, tableRows } from '@dualfit/report'
+import { footer, parityLines, type Summary, settingsRows, tableRows } from '@dualfit/report'
 import type { SpecGroup } from './model.js'
 import { EXACT_FUNCTIONS, PAGE_SCRIPT } from './page.js'
 import type { ChartKind } from './specs.js'
@@ -207,6 +207,9 @@ function specSection(s: PageSpec, ortError: string | null): string {
 <h2>${esc(s.group.name)}</h2>
 ${r.spec.description ? `<p>${esc(r.spec.description)}</p>` : ''}
 ${summaryTable(s.summaries)}
+${parityLines(s.summaries)
+  .map((l) => `<p class="parity">${esc(l)}</p>`)
+  .join('\n')}
 ${settingsTable(s.summaries)}
 <p class="footer">${esc(footer(s.summaries))}</p>
 <h3>Charts</h3>

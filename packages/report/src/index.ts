@@ -16,6 +16,7 @@ export {
   dataLine,
   footer,
   type Layout,
+  parityLines,
   renderCsv,
   renderMarkdown,
   renderTable,

@@ -193,6 +193,21 @@ function fold(parts: string[], width: number): string {
   return lines.join('\n')
 }
 
+/** Where a backend's curves part from the first backend's, and the likely cause: one line each. */
+export function parityLines(rows: Summary[]): string[] {
+  return rows.flatMap((r) => {
+    const p = r.parity
+    if (!p || p.ok) return []
+    const part = p.curves.part
+    const where = part ? `the loss curves part at epoch ${part.epoch} of ${part.trial}` : 'the runs differ'
+    return [
+      plain(
+        `parity ✗ ${p.backends[1]} vs ${p.backends[0]}: ${where}; likely cause: ${p.cause} (dualfit parity)`,
+      ),
+    ]
+  })
+}
+
 /** The lines under each table: what was compared. */
 export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): string {
   const first = rows[0] as Summary
@@ -283,10 +298,12 @@ export function renderTable(rows: Summary[], o: { width?: number; layout?: Layou
   const spark = curves(rows, Math.min(width, 100))
   const settings = settingsRows(rows)
   const defaults = settings ? textTable(settings.head, settings.body, width) : ''
+  const parity = parityLines(rows)
   return [
     plain(rows[0]?.spec ?? ''),
     text,
     ...(spark ? [spark] : []),
+    ...(parity.length > 0 ? [fold(parity, width)] : []),
     ...(defaults ? [defaults] : []),
     footer(rows, width),
   ].join('\n')
@@ -328,6 +345,7 @@ export function renderMarkdown(rows: Summary[]): string {
     `## ${markdownCell(rows[0]?.spec ?? '')}`,
     '',
     ...markdownTable(tableRows(rows)),
+    ...parityLines(rows).flatMap((l) => [markdownLine(l), '']),
     ...(settings ? markdownTable(settings) : []),
     markdownLine(footer(rows)),
     '',

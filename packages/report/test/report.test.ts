@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import {
   duration,
   num,
+  parityLines,
   renderCsv,
   renderMarkdown,
   renderTable,
@@ -301,6 +302,22 @@ describe('a fair fight over seeds (hand-made results)', () => {
     const col = head.indexOf('parity (loss curves, weights)')
     expect(body[0]?.[col]).toBe('reference')
     expect(body[1]?.[col]).toBe('✓ 0, 0')
+    expect(parityLines([a, b] as Summary[])).toEqual([])
+  })
+
+  it('says under the table where a later backend parts from the first, and why', () => {
+    const first = seeds()
+    const other = seeds()
+    other.backend = { ...first.backend, id: 'torch-style' }
+    other.trials = other.trials.map((t) => ({ ...t, history: { ...t.history, loss: [3, 2.5, 1] } }))
+    const rows = summarizeGroup([first, other])
+    const { head, body } = tableRows(rows)
+    expect(body[1]?.[head.indexOf('parity (loss curves, weights)')]).toBe('✗ 0.11, 0, part at epoch 2')
+    const line =
+      'parity ✗ torch-style vs keras-style: the loss curves part at epoch 2 of refit/p0/s0; likely cause: settings unknown for keras-style and torch-style (results from an older dualfit) (dualfit parity)'
+    expect(parityLines(rows)).toEqual([line])
+    expect(renderTable(rows, { width: 1000 })).toContain(line)
+    expect(renderMarkdown(rows)).toContain('parity ✗ torch-style vs keras-style')
   })
 
   it("prints the settings in effect per backend under init 'framework'", () => {
