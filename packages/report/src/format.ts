@@ -44,8 +44,10 @@ export function stat(
 ): string {
   if (!s) return '—'
   const u = unit ? ` ${unit}` : ''
-  if (s.n === 1 || s.min === s.max) return `${num(s.median, digits)}${u}`
-  return `${num(s.median, digits)} [${num(s.min, digits)}–${num(s.max, digits)}]${u}`
+  const [lo, hi] = [num(s.min, digits), num(s.max, digits)]
+  // A spread below the digits shown is no spread to read.
+  if (s.n === 1 || lo === hi) return `${num(s.median, digits)}${u}`
+  return `${num(s.median, digits)} [${lo}–${hi}]${u}`
 }
 
 // Terminal escape sequences: CSI (ESC [ ... or the one-byte CSI), OSC (ESC ] ... BEL or ESC \),

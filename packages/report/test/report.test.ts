@@ -11,6 +11,7 @@ import {
   type Summary,
   settingsRows,
   sparkline,
+  stat,
   summarize,
   summarizeGroup,
   tableRows,
@@ -112,6 +113,9 @@ describe('formatting', () => {
     expect(num(Number.NaN)).toBe('—')
     expect(duration(0.25)).toBe('250 µs')
     expect(duration(1234)).toBe('1.23 s')
+    expect(stat({ median: 2, min: 1, max: 30, n: 3 })).toBe('2 [1–30]')
+    // No spread at the digits shown: the median alone.
+    expect(stat({ median: 3.2808405, min: 3.2808401, max: 3.2808412, n: 3 }, 6)).toBe('3.28084')
   })
 })
 
