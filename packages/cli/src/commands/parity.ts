@@ -122,7 +122,7 @@ export const parityCommand: Command = {
             },
             default: DEFAULT_PARITY_TOLERANCE,
             describe:
-              'largest relative difference allowed between per-epoch losses (below the float32 floor, relative to it) and between final weights',
+              'largest relative difference allowed between per-epoch RMS errors (sqrt of the MSE; below the float32 floor, relative to it) and between final weights',
           })
           .option('format', {
             choices: ['text', 'json'] as const,
