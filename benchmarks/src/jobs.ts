@@ -17,7 +17,6 @@ export type Job =
       backend: StyleId
       engine: string
       workload: Workload
-      n: number
       epochs: number
       csv: string
     }

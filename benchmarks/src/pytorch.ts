@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import type { PytorchInfo } from './schema.js'
 import { type Finished, lastLine, type Outcome, runProcess } from './spawn.js'
 
-export const SCRIPT = fileURLToPath(new URL('../reference/pytorch_bench.py', import.meta.url))
+const SCRIPT = fileURLToPath(new URL('../reference/pytorch_bench.py', import.meta.url))
 
 /** Debian's python3-torch lives under /usr/bin/python3 (the python3 first on PATH may be another one). */
 export function pythonPath(env: NodeJS.ProcessEnv = process.env): string {

@@ -40,6 +40,7 @@ export async function protocolsSuite(ctx: SuiteContext): Promise<BenchRow[]> {
   const pyOf = (name: string) => (py?.ok ? (py.value.protocols[name] ?? null) : null)
   const pyTotal = py?.ok ? SEED_SPECS.reduce((a, n) => a + (pyOf(n)?.ms ?? Number.NaN), 0) : null
   if (pyTotal !== null) ctx.progress(`protocols: PyTorch ${(pyTotal / 1000).toFixed(2)} s`)
+  const pySteps = py?.ok ? SEED_SPECS.reduce((a, n) => a + (pyOf(n)?.steps ?? 0), 0) : null
   const rows: BenchRow[] = []
   for (const e of ctx.engines) {
     const r = await runJob<ProtocolsResult>(
@@ -98,7 +99,6 @@ export async function protocolsSuite(ctx: SuiteContext): Promise<BenchRow[]> {
         }),
       )
     }
-    const pySteps = py?.ok ? SEED_SPECS.reduce((a, n) => a + (pyOf(n)?.steps ?? 0), 0) : null
     rows.push(
       withRatio({
         ...base,

@@ -67,8 +67,9 @@ export async function scalingSuite(ctx: SuiteContext): Promise<BenchRow[]> {
     if (pyEpoch !== null) ctx.progress(`scaling: ${label}: PyTorch ${formatValue(pyEpoch, 'ms/epoch')}/epoch`)
     else ctx.progress(`scaling: ${label}: no PyTorch figure (${pyWhy})`)
     for (const e of ctx.engines) {
+      const isDefault = judged(e, w, n, ctx.engines)
       const r = await runJob<ScalingResult>(
-        { kind: 'scaling', backend: e.backend, engine: e.engine, workload: w, n, epochs, csv: data.csv },
+        { kind: 'scaling', backend: e.backend, engine: e.engine, workload: w, epochs, csv: data.csv },
         ctx.signal,
       )
       ctx.memory.push(
@@ -77,7 +78,7 @@ export async function scalingSuite(ctx: SuiteContext): Promise<BenchRow[]> {
           e,
           r,
           { kb: py?.ok ? py.maxRssKb : null, why: pyWhy },
-          judged(e, w, n, ctx.engines),
+          isDefault,
         ),
       )
       const perEpoch = r.ok ? r.value.trainMs / r.value.epochsRun : null
@@ -88,7 +89,7 @@ export async function scalingSuite(ctx: SuiteContext): Promise<BenchRow[]> {
           case: label,
           backend: e.backend,
           engine: e.engine,
-          default: judged(e, w, n, ctx.engines),
+          default: isDefault,
           unit: 'ms/epoch',
           value: perEpoch,
           pytorch: pyEpoch,

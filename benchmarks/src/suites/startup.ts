@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { failureReason, SCRIPT } from '../pytorch.js'
+import { runPytorch } from '../pytorch.js'
 import { formatValue, withRatio } from '../ratio.js'
 import { lastLine, runProcess } from '../spawn.js'
 import { trimmedMean } from '../stats.js'
@@ -38,22 +38,13 @@ export async function startupSuite(ctx: SuiteContext): Promise<BenchRow[]> {
   if (ctx.pytorch.available) {
     const times: number[] = []
     for (let i = 0; i < reps; i++) {
-      const f = await runProcess(
-        ctx.pytorch.python,
-        [SCRIPT, 'startup'],
-        ctx.signal ? { signal: ctx.signal } : {},
-      )
-      if (f.code !== 0) {
-        pyError = failureReason(ctx.pytorch.python, f)
+      const r = await runPytorch(ctx.pytorch.python, 'startup', {}, ctx.signal)
+      if (!r.ok) {
+        pyError = r.error
         break
       }
-      times.push(f.ms)
-      try {
-        const lines = f.stdout.trim().split('\n')
-        pyKb = (JSON.parse(lines[lines.length - 1] ?? '') as { maxRssKb: number }).maxRssKb
-      } catch {
-        // time kept, RSS unknown
-      }
+      times.push(r.ms)
+      pyKb = r.maxRssKb
     }
     if (!pyError) pyMs = trimmedMean(times)
   }

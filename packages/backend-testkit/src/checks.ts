@@ -2,20 +2,23 @@
  * The conformance checks, each an async function that throws a ConformanceError naming what the
  * backend did wrong. describeBackend wraps each in a test; call them directly to test a checker.
  */
-import type {
-  Backend,
-  EpsilonPlacement,
-  LayerSpec,
-  LayerWeights,
-  TrainedModel,
-  TrainJob,
-  TrainResult,
-  TrainSettings,
+import {
+  type Backend,
+  cloneWeights,
+  type EpsilonPlacement,
+  type LayerSpec,
+  type LayerWeights,
+  type TrainedModel,
+  type TrainJob,
+  type TrainResult,
+  type TrainSettings,
 } from '@dualfit/core'
+import { predictOnnx } from '@dualfit/onnx'
 import {
   describeMismatch,
   diagnoseForward,
   diagnoseStep,
+  errorOf,
   fail,
   firstBitDifference,
   messageOf,
@@ -70,9 +73,6 @@ const DEFAULT_TOLERANCE = 1e-5
 const ACTIVATIONS: readonly LayerSpec['activation'][] = ['linear', 'relu', 'tanh', 'sigmoid']
 const NO_SUCH_ENGINE = 'testkit-no-such-engine'
 
-const cloneAll = (ws: readonly LayerWeights[]): LayerWeights[] =>
-  ws.map((w) => ({ ...w, kernel: w.kernel.slice(), bias: w.bias.slice() }))
-
 /** train(), with its rejection and a malformed result turned into a failure that says so. */
 async function train(backend: Backend, what: string, job: TrainJob, rec: Recorder): Promise<TrainResult> {
   let result: TrainResult
@@ -105,8 +105,6 @@ function expectSteps(what: string, result: TrainResult, steps: number, why: stri
   if (result.steps !== steps) fail(`${what}: steps is ${result.steps}; ${why}`)
 }
 
-const errorOf = (got: readonly LayerWeights[], want: Parameters<typeof worst>[1]) => worst(got, want).error
-
 // 1. One full-batch step from fixed weights: gradients, loss reduction and optimizer formula at once.
 
 interface StepCase {
@@ -135,7 +133,7 @@ async function firstStep(
   for (const c of cases) {
     const what = `first ${name} step (${c.label})`
     const job = makeJob(engine, { model: { inputs: DATA.inputs, layers: c.layers }, loss: c.loss, optimizer })
-    const start = cloneAll(job.initialWeights as LayerWeights[])
+    const start = cloneWeights(job.initialWeights as LayerWeights[])
     const rec = recorder()
     const result = await train(backend, what, job, rec)
     expectEpochs(what, rec, 1, 'the job has 1 epoch')
@@ -195,7 +193,7 @@ export const batchOrder: Check = async (backend, engine, o = {}) => {
       return SHUFFLED(epoch)
     },
   })
-  const start = cloneAll(job.initialWeights as LayerWeights[])
+  const start = cloneWeights(job.initialWeights as LayerWeights[])
   const rec = recorder()
   const result = await train(backend, what, job, rec)
   expectEpochs(what, rec, 2, 'the job has 2 epochs')
@@ -245,7 +243,7 @@ export const validationLoss: Check = async (backend, engine, o = {}) => {
   const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
   const what = 'valLoss'
   const job = makeJob(engine, { epochs: 2, validation: VALIDATION })
-  const start = cloneAll(job.initialWeights as LayerWeights[])
+  const start = cloneWeights(job.initialWeights as LayerWeights[])
   const rec = recorder()
   await train(backend, what, job, rec)
   expectEpochs(what, rec, 2, 'the job has 2 epochs')
@@ -372,7 +370,7 @@ export const tracksWeights: Check = async (backend, engine, o = {}) => {
     optimizer: SGD,
     trackWeights: true,
   })
-  const start = cloneAll(job.initialWeights as LayerWeights[])
+  const start = cloneWeights(job.initialWeights as LayerWeights[])
   const rec = recorder()
   // What each call received, copied before training goes on.
   const atCall: (LayerWeights[] | undefined)[] = []
@@ -383,7 +381,7 @@ export const tracksWeights: Check = async (backend, engine, o = {}) => {
         atCall.push(
           shapeProblem(logs.weights, job.model.inputs, job.model.layers)
             ? undefined
-            : cloneAll(logs.weights as LayerWeights[]),
+            : cloneWeights(logs.weights as LayerWeights[]),
         )
         return rec.hooks.onEpochEnd(epoch, logs)
       },
@@ -498,7 +496,7 @@ async function expectDeclared<T extends string>(
   tolerance: number,
   r: Readings<T>,
 ): Promise<void> {
-  const start = cloneAll(job.initialWeights as LayerWeights[])
+  const start = cloneWeights(job.initialWeights as LayerWeights[])
   const order = job.order as ReferenceJob['order']
   const { weights } = await train(backend, what, job, recorder())
   const refOf = (reading: T) =>
@@ -650,20 +648,9 @@ export const onnxRoundTrip: Check = async (backend, engine, o = {}) => {
   const trained = await train(backend, what, job, recorder())
   const model: TrainedModel = { ...job.model, weights: trained.weights }
   const x = PREDICT_X
-  const n = x.length / model.inputs
   let onnx: Float32Array
   try {
-    const { exportOnnx } = await import('@dualfit/onnx')
-    // Its telemetry leaves an empty /tmp/mat-debug-<pid>.log behind every process; opt out.
-    process.env.ORT_DISABLE_TELEMETRY ??= '1'
-    const ort = await import('onnxruntime-node')
-    const session = await ort.InferenceSession.create(exportOnnx(model))
-    try {
-      const out = await session.run({ x: new ort.Tensor('float32', x.slice(), [n, model.inputs]) })
-      onnx = (out.y as { data: Float32Array }).data
-    } finally {
-      await session.release()
-    }
+    onnx = await predictOnnx(model, x.slice())
   } catch (e) {
     fail(
       `${what}: exporting the trained weights or running them in onnxruntime-node failed: ${messageOf(e)}`,

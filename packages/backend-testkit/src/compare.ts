@@ -1,5 +1,5 @@
 /** Comparisons that explain themselves: where the worst difference is, and a guess at why. */
-import type { LayerSpec, LayerWeights } from '@dualfit/core'
+import { type LayerSpec, type LayerWeights, transpose } from '@dualfit/core'
 import { referenceForward, relativeError, type Weights64 } from './reference.js'
 
 /** What a failed check throws; the message says what the backend did wrong. */
@@ -57,6 +57,9 @@ export function worst(got: readonly AnyWeights[], want: readonly AnyWeights[]): 
   return out
 }
 
+/** The largest relative error over all tensors (worst's, without where). */
+export const errorOf = (got: readonly AnyWeights[], want: readonly AnyWeights[]) => worst(got, want).error
+
 /** `reference` names the other side with its verb, e.g. 'the reference is'. */
 export function describeMismatch(m: Mismatch, reference = 'the reference is'): string {
   const [g, w] = pair(m.got, m.want)
@@ -83,17 +86,8 @@ export function shapeProblem(weights: unknown, inputs: number, layers: readonly 
 }
 
 /** Kernels reinterpreted as [units, inputs] (PyTorch's layout), to recognise a layout mix-up. */
-type Shaped = AnyWeights & { inputs: number; units: number }
-export function transposed(ws: readonly Shaped[]): Shaped[] {
-  return ws.map((w) => {
-    const kernel = new Float64Array(w.kernel.length)
-    for (let i = 0; i < w.inputs; i++)
-      for (let u = 0; u < w.units; u++) kernel[i * w.units + u] = w.kernel[u * w.inputs + i] as number
-    return { ...w, kernel }
-  })
-}
-
-const maxError = (got: readonly AnyWeights[], want: readonly AnyWeights[]) => worst(got, want).error
+const transposed = (ws: readonly LayerWeights[]): LayerWeights[] =>
+  ws.map((w) => ({ ...w, kernel: transpose(w.kernel, w.units, w.inputs) }))
 
 /**
  * A guess at why an update differs from the reference, from the step each took from `start`:
@@ -105,7 +99,7 @@ export function diagnoseStep(
   want: readonly Weights64[],
   tolerance: number,
 ): string {
-  if (maxError(transposed(got), want) <= tolerance)
+  if (errorOf(transposed(got), want) <= tolerance)
     return 'the kernels are transposed: the layout is [inputs, units] row-major (Keras), not [units, inputs] (PyTorch)'
   let dot = 0
   let gg = 0

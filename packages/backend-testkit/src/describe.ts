@@ -1,7 +1,7 @@
-import type { Backend } from '@dualfit/core'
+import { type Backend, isUserError, resolveEngine as resolveCoreEngine } from '@dualfit/core'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { CHECK_TITLES, type CheckName, type CheckOptions, checks } from './checks.js'
-import { ConformanceError } from './compare.js'
+import { fail } from './compare.js'
 
 export interface DescribeOptions extends CheckOptions {
   /** Engine id to test; default: the backend's first engine whose probe() is null. */
@@ -14,27 +14,13 @@ export interface DescribeOptions extends CheckOptions {
 
 /** The engine to run on: the requested one if it is offered and available, else the first available. */
 export async function resolveEngine(backend: Backend, requested?: string): Promise<string> {
-  const engines = backend.engines ?? []
-  if (engines.length === 0) throw new ConformanceError(`${backend.id} offers no engines`)
-  if (requested !== undefined) {
-    const engine = engines.find((e) => e.id === requested)
-    if (!engine)
-      throw new ConformanceError(
-        `engine '${requested}' is not one of ${backend.id}'s engines (${engines.map((e) => e.id).join(', ')})`,
-      )
-    const reason = await engine.probe()
-    if (reason !== null) throw new ConformanceError(`engine '${requested}' is not available here: ${reason}`)
-    return requested
+  try {
+    return (await resolveCoreEngine(backend, { engine: requested })).id
+  } catch (e) {
+    if (!isUserError(e)) throw e
+    const hint = requested === undefined ? '; pass options.skip to skip the suite' : ''
+    fail(`${e.message}${hint}`, e)
   }
-  const reasons: string[] = []
-  for (const engine of engines) {
-    const reason = await engine.probe()
-    if (reason === null) return engine.id
-    reasons.push(`${engine.id}: ${reason}`)
-  }
-  throw new ConformanceError(
-    `no engine of ${backend.id} is available here (${reasons.join('; ')}); pass options.skip to skip the suite`,
-  )
 }
 
 const NAMES = Object.keys(CHECK_TITLES) as CheckName[]

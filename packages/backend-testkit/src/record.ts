@@ -19,6 +19,7 @@ export async function trainRecorded(
   const loss: number[] = []
   const valLoss: number[] = []
   const r = await backend.train(job, {
+    ...hooks,
     onEpochEnd: (epoch: number, logs: EpochLogs) => {
       loss.push(logs.loss)
       if (logs.valLoss !== undefined) valLoss.push(logs.valLoss)

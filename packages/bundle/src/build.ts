@@ -131,8 +131,6 @@ export interface BundleResult {
   parts: BundlePart[]
   /** Backends laid out for core's registry, e.g. ['keras-style', 'torch-style']. */
   backends: string[]
-  /** Entry points of the esbuild graph (app/<name>.js). */
-  entries: string[]
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -521,11 +519,8 @@ export async function buildBundle(options: BundleOptions = {}): Promise<BundleRe
     for (const o of Object.values(outputs)) {
       for (const imp of o.imports) {
         if (!imp.external) continue
-        const name = imp.path.startsWith('@')
-          ? imp.path.split('/').slice(0, 2).join('/')
-          : imp.path.split('/')[0]
-        if (!name || imp.path.startsWith('node:') || builtinModules.includes(name)) continue
-        if (seen.has(name)) continue
+        const name = packageName(imp.path)
+        if (!name || seen.has(name)) continue
         // esbuild leaves an unresolvable require() or import() alone only inside try/catch: optional
         // (node-fetch's 'encoding', vega-canvas' 'canvas'); an unresolvable import fails the build.
         if (imp.kind === 'require-call' || imp.kind === 'dynamic-import') optional.add(imp.path)
@@ -721,8 +716,7 @@ export async function buildBundle(options: BundleOptions = {}): Promise<BundleRe
       dawn,
       compressor,
       parts,
-      backends: backends.map((b) => b.name.replace(/^@dualfit\//, '')),
-      entries: [...entries.keys()],
+      backends: backends.map((b) => short(b.name)),
     }
   } finally {
     for (const sig of signals) process.removeListener(sig, onSignal)

@@ -1,4 +1,11 @@
-import { builtinDataset, builtinDatasets, dataHash, type ExperimentResult, loadDataset } from '@dualfit/core'
+import {
+  builtinDataset,
+  builtinDatasets,
+  type Dataset,
+  dataHash,
+  type ExperimentResult,
+  loadDataset,
+} from '@dualfit/core'
 
 /** Data rows to draw (one input, one output), and the dataset's exact function when it has one. */
 export interface DataPoints {
@@ -6,7 +13,7 @@ export interface DataPoints {
   points: [number, number][]
   /** Where the rows came from, for the chart's subtitle. */
   source: 'builtin' | 'inline' | 'file' | 'none'
-  /** Rows before thinning to `maxPoints`. */
+  /** Rows before thinning to MAX_POINTS. */
   rows: number
   exact?: (x: number) => number
 }
@@ -14,32 +21,30 @@ export interface DataPoints {
 /** At most this many points per chart: more only slows the SVG down. */
 export const MAX_POINTS = 2000
 
-/** Every k-th row, so that at most `max` are left (deterministic, keeps the spread). */
-function thin(points: [number, number][], max: number): [number, number][] {
-  if (points.length <= max) return points
-  const step = points.length / max
-  return Array.from({ length: max }, (_, i) => points[Math.floor(i * step)] as [number, number])
+/** Indexes of at most `max` of `n` items, evenly spread, always the first and the last. */
+export function thinIndexes(n: number, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i)
+  const out = Array.from({ length: max - 1 }, (_, i) => Math.floor((i * (n - 1)) / (max - 1)))
+  out.push(n - 1)
+  return out
 }
 
-function pairs(x: ArrayLike<number>, y: ArrayLike<number>, inputs: number, outputs: number) {
-  const n = Math.floor(x.length / inputs)
-  return Array.from(
-    { length: n },
-    (_, i) => [x[i * inputs] as number, y[i * outputs] as number] as [number, number],
-  )
+/** [x, y] pairs of one-input, one-output rows, at most MAX_POINTS of them. */
+function pairs(x: ArrayLike<number>, y: ArrayLike<number>): [number, number][] {
+  return thinIndexes(x.length, MAX_POINTS).map((i) => [x[i] as number, y[i] as number])
 }
 
 /**
  * The data rows of a one-input result, from what the results carry: a built-in dataset is made
  * again from its name, rows and seed; inline rows are in the spec; a file is read again from
- * `baseDirs` (the spec's folder, the current one) and used only when its sha256 matches the one
- * recorded in the results. Otherwise no points, only the exact function when it is known.
+ * `baseDirs` (the spec's folder, the current one), unless `dataset` holds it already (compare
+ * has it in memory), and used only when its sha256 matches the one recorded in the results.
+ * Otherwise no points, only the exact function when it is known.
  */
 export async function dataPoints(
   r: ExperimentResult,
-  opts: { baseDirs?: string[]; maxPoints?: number } = {},
+  opts: { baseDirs?: string[]; dataset?: Dataset } = {},
 ): Promise<DataPoints> {
-  const max = opts.maxPoints ?? MAX_POINTS
   const d = r.spec.dataset
   if (r.data.columns.x.length !== 1 || r.data.columns.y.length !== 1)
     return { points: [], source: 'none', rows: 0 }
@@ -47,7 +52,7 @@ export async function dataPoints(
     const ds = builtinDataset(d.builtin, d.rows, d.seed)
     const exact = ds.exact
     return {
-      points: thin(pairs(ds.x, ds.y, 1, 1), max),
+      points: pairs(ds.x, ds.y),
       source: 'builtin',
       rows: ds.n,
       ...(exact ? { exact: (x: number) => exact([x])[0] as number } : {}),
@@ -55,15 +60,18 @@ export async function dataPoints(
   }
   if ('inline' in d) {
     const row = (v: number | number[]) => (Array.isArray(v) ? (v[0] as number) : v)
-    const points = d.inline.x.map((x, i) => [row(x), row(d.inline.y[i] ?? Number.NaN)] as [number, number])
-    return { points: thin(points, max), source: 'inline', rows: points.length }
+    const xs = d.inline.x.map(row)
+    const ys = xs.map((_, i) => row(d.inline.y[i] ?? Number.NaN))
+    return { points: pairs(xs, ys), source: 'inline', rows: xs.length }
   }
   if ('file' in d) {
+    const fromFile = (ds: Dataset): DataPoints => ({ points: pairs(ds.x, ds.y), source: 'file', rows: ds.n })
+    if (opts.dataset && dataHash(opts.dataset) === r.data.sha256) return fromFile(opts.dataset)
     for (const dir of opts.baseDirs ?? []) {
       try {
         const ds = await loadDataset(d, dir)
         if (dataHash(ds) !== r.data.sha256) continue
-        return { points: thin(pairs(ds.x, ds.y, 1, 1), max), source: 'file', rows: ds.n }
+        return fromFile(ds)
       } catch {
         // not at hand from this folder: try the next
       }

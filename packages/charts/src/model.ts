@@ -1,4 +1,4 @@
-import type { ExperimentResult, LayerSpec, TrialResult, WeightsJson } from '@dualfit/core'
+import type { ExperimentResult, TrialResult } from '@dualfit/core'
 
 /** What ran for one spec: its results, one per backend, in the order they were run. */
 export interface SpecGroup {
@@ -62,46 +62,6 @@ export function usableWeights(r: ExperimentResult, t: TrialResult | undefined): 
       w.bias.length === w.units &&
       [...w.kernel, ...w.bias].every((v) => typeof v === 'number' && Number.isFinite(v)),
   )
-}
-
-function activate(name: LayerSpec['activation'], v: number): number {
-  switch (name) {
-    case 'relu':
-      return Math.max(0, v)
-    case 'tanh':
-      return Math.tanh(v)
-    case 'sigmoid':
-      return 1 / (1 + Math.exp(-v))
-    default:
-      return v
-  }
-}
-
-/**
- * The network's output for one input row, in float64: each layer y = act(x K + b), K
- * [inputs, units] row-major as results store it. A curve of the model without any runtime.
- */
-export function forward64(weights: WeightsJson[], layers: LayerSpec[], x: number[]): number[] {
-  let a = x
-  weights.forEach((w, k) => {
-    const out = new Array<number>(w.units)
-    for (let j = 0; j < w.units; j++) {
-      let s = w.bias[j] as number
-      for (let i = 0; i < w.inputs; i++) s += (a[i] as number) * (w.kernel[i * w.units + j] as number)
-      out[j] = activate(layers[k]?.activation ?? 'linear', s)
-    }
-    a = out
-  })
-  return a
-}
-
-/** Short text for a grid point's parameters: `lr 0.1`, `lr 0.1, batchSize 4`. */
-export function pointLabel(p: Record<string, unknown>): string {
-  return Object.entries(p)
-    .map(
-      ([k, v]) => `${k.replace(/^optimizer\./, '')} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
-    )
-    .join(', ')
 }
 
 /** A name that is safe as a file name on every platform: letters, digits, `.`, `_` and `-`. */

@@ -1,8 +1,9 @@
 /**
  * The report page's own script: the "try it" boxes. It is static text (no user data is ever
  * spliced into it); what it needs comes from the page's JSON data block and from the scripts in
- * ort/ and models/, which define window.DUALFIT_ORT and window.DUALFIT_MODELS.
+ * ort/ and models/, which define window.DUALFIT_ORT (ORT_GLOBAL) and window.DUALFIT_MODELS.
  */
+import { ORT_GLOBAL } from './assets.js'
 
 /** Exact functions of the built-in datasets, as JavaScript over the input row `x`. */
 export const EXACT_FUNCTIONS: Record<string, { js: string; label: string }> = {
@@ -41,7 +42,7 @@ ${exactTable}
   // since a page opened from disk may not fetch() them.
   function ortRuntime() {
     runtime ??= (async () => {
-      const assets = window.DUALFIT_ORT
+      const assets = window.${ORT_GLOBAL}
       if (typeof ort === 'undefined' || !assets || !assets.glue || !assets.wasmGzBase64)
         throw new Error('onnxruntime-web did not load: the ort/ folder next to report.html is missing')
       if (typeof DecompressionStream === 'undefined')

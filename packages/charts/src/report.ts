@@ -1,6 +1,6 @@
-import { type ExperimentResult, trainedModelOf } from '@dualfit/core'
+import { type Dataset, type ExperimentResult, trainedModelOf } from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
-import { summarizeGroup } from '@dualfit/report'
+import { type Summary, summarizeGroup } from '@dualfit/report'
 import { ortAssets } from './assets.js'
 import { dataPoints } from './data.js'
 import { type PageChart, type PageModel, type PageSpec, renderHtml } from './html.js'
@@ -14,8 +14,13 @@ export type ReportFiles = Record<string, string | Uint8Array>
 export interface ReportOptions {
   /** Folders to look for a file dataset in (its spec's folder, the current one), to draw its rows. */
   baseDirs?: string[]
-  /** Leave out the HTML page, the models and ort/ (charts only). */
-  chartsOnly?: boolean
+  /**
+   * summarizeGroup of each spec's results, by specHash, when the caller has them already (compare
+   * printed its tables from them); a spec whose entry does not cover its results is summarized here.
+   */
+  summaries?: ReadonlyMap<string, Summary[]>
+  /** Datasets already loaded, by specHash: a file dataset found here is not read again. */
+  datasets?: ReadonlyMap<string, Dataset>
 }
 
 export interface ReportSummary {
@@ -56,7 +61,11 @@ export async function buildReport(
   for (const [gi, group] of groups.entries()) {
     const id = ids[gi] as string
     const first = group.results[0] as ExperimentResult
-    const data = await dataPoints(first, opts.baseDirs ? { baseDirs: opts.baseDirs } : {})
+    const dataset = opts.datasets?.get(group.specHash)
+    const data = await dataPoints(first, {
+      ...(opts.baseDirs ? { baseDirs: opts.baseDirs } : {}),
+      ...(dataset ? { dataset } : {}),
+    })
     const pageCharts: PageChart[] = []
     for (const chart of chartsFor(group, data)) {
       const base = `charts/${id}-${chart.kind}`
@@ -77,61 +86,59 @@ export async function buildReport(
       }
     }
     const pageModels: PageModel[] = []
-    if (!opts.chartsOnly) {
-      const backendIds = uniqueSlugs(
-        group.results.map((r) => r.backend.id),
-        'backend',
-      )
-      for (const [ri, r] of group.results.entries()) {
-        const run = finalRun(r)
-        if (!usableWeights(r, run)) continue
-        const key = `${id}-${backendIds[ri]}`
-        let bytes: Uint8Array
-        try {
-          bytes = exportOnnx(trainedModelOf(r, run))
-        } catch (e) {
-          failed.push(`${group.name}/${r.backend.id} model: ${errorText(e)}`)
-          continue
-        }
-        files[`models/${key}.onnx`] = bytes
-        files[`models/${key}.onnx.js`] =
-          `// ${slug(r.backend.id, 'backend')}'s model of ${id} (${run.id}) in base64, for report.html\n` +
-          `(window.DUALFIT_MODELS = window.DUALFIT_MODELS || {})[${JSON.stringify(key)}] = ${JSON.stringify(Buffer.from(bytes).toString('base64'))};\n`
-        pageModels.push({
-          key,
-          backend: r.backend.id,
-          onnx: `models/${key}.onnx`,
-          script: `models/${key}.onnx.js`,
-          trial: run.id,
-        })
-        models++
+    const backendIds = uniqueSlugs(
+      group.results.map((r) => r.backend.id),
+      'backend',
+    )
+    for (const [ri, r] of group.results.entries()) {
+      const run = finalRun(r)
+      if (!usableWeights(r, run)) continue
+      const key = `${id}-${backendIds[ri]}`
+      let bytes: Uint8Array
+      try {
+        bytes = exportOnnx(trainedModelOf(r, run))
+      } catch (e) {
+        failed.push(`${group.name}/${r.backend.id} model: ${errorText(e)}`)
+        continue
       }
+      files[`models/${key}.onnx`] = bytes
+      files[`models/${key}.onnx.js`] =
+        `// ${slug(r.backend.id, 'backend')}'s model of ${id} (${run.id}) in base64, for report.html\n` +
+        `(window.DUALFIT_MODELS = window.DUALFIT_MODELS || {})[${JSON.stringify(key)}] = ${JSON.stringify(Buffer.from(bytes).toString('base64'))};\n`
+      pageModels.push({
+        key,
+        backend: r.backend.id,
+        onnx: `models/${key}.onnx`,
+        script: `models/${key}.onnx.js`,
+        trial: run.id,
+      })
+      models++
     }
+    // A spec given twice is one group here but two in compare's tables: those do not fit it.
+    const known = opts.summaries?.get(group.specHash)
     specs.push({
       id,
       group,
-      summaries: summarizeGroup(group.results),
+      summaries: known?.length === group.results.length ? known : summarizeGroup(group.results),
       charts: pageCharts,
       models: pageModels,
     })
   }
-  if (!opts.chartsOnly) {
-    let ortScripts: string[] = []
-    let ortVersion: string | null = null
-    let ortError: string | null = null
-    if (models > 0) {
-      try {
-        const ort = await ortAssets()
-        Object.assign(files, ort.files)
-        ortVersion = ort.version
-        ortScripts = ORT_SCRIPTS
-      } catch (e) {
-        // The page then says why its try-it boxes cannot run; the rest of the report stands.
-        ortError = `onnxruntime-web is not installed here (${errorText(e)})`
-        failed.push(`try-it: ${ortError}`)
-      }
+  let ortScripts: string[] = []
+  let ortVersion: string | null = null
+  let ortError: string | null = null
+  if (models > 0) {
+    try {
+      const ort = await ortAssets()
+      Object.assign(files, ort.files)
+      ortVersion = ort.version
+      ortScripts = ORT_SCRIPTS
+    } catch (e) {
+      // The page then says why its try-it boxes cannot run; the rest of the report stands.
+      ortError = `onnxruntime-web is not installed here (${errorText(e)})`
+      failed.push(`try-it: ${ortError}`)
     }
-    files['report.html'] = renderHtml({ specs, ortScripts, ortVersion, ortError })
   }
+  files['report.html'] = renderHtml({ specs, ortScripts, ortVersion, ortError })
   return { files, charts, models, failed }
 }

@@ -2,20 +2,11 @@
  * Vega-Lite specs of the report's charts, built from results alone. Pure functions: the same
  * results give the same spec, so tests can read their series, axes and scales.
  */
-import type { ExperimentResult, TrialResult } from '@dualfit/core'
-import { duration } from '@dualfit/report'
+import { type ExperimentResult, forwardRow, type TrialResult } from '@dualfit/core'
+import { duration, paramsLabel } from '@dualfit/report'
 import type { TopLevelSpec } from 'vega-lite'
-import type { DataPoints } from './data.js'
-import {
-  backendsOf,
-  earlyStoppingRun,
-  finalRun,
-  finalRuns,
-  forward64,
-  pointLabel,
-  type SpecGroup,
-  usableWeights,
-} from './model.js'
+import { type DataPoints, thinIndexes } from './data.js'
+import { backendsOf, earlyStoppingRun, finalRun, finalRuns, type SpecGroup, usableWeights } from './model.js'
 
 /** Every chart is this many CSS pixels, legend and titles included (Vega's autosize "fit"). */
 export const CHART_WIDTH = 720
@@ -165,13 +156,8 @@ function backendStyles(backends: string[]) {
   }
 }
 
-/** Keep at most `max` points of a long series, always the first and the last. */
-function thinIndexes(n: number, max: number): number[] {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i)
-  const out = Array.from({ length: max - 1 }, (_, i) => Math.floor((i * (n - 1)) / (max - 1)))
-  out.push(n - 1)
-  return out
-}
+/** At most this many epochs per line (always the first and the last): more only slows the SVG down. */
+const MAX_EPOCHS = 1000
 
 const positive = (v: number) => Number.isFinite(v) && v > 0
 
@@ -248,9 +234,8 @@ const lossTitle = (r: ExperimentResult) => {
  * on a log y scale, one line per backend; a dashed rule and a triangle mark the epoch where the
  * early-stopping run stopped. Null when no backend has a loss history.
  */
-export function lossChart(group: SpecGroup, opts: { maxPoints?: number } = {}): TopLevelSpec | null {
+export function lossChart(group: SpecGroup): TopLevelSpec | null {
   const backends = backendsOf(group.results)
-  const max = opts.maxPoints ?? 1000
   const lines: { series: string; epoch: number; loss: number }[] = []
   const stops: { series: string; epoch: number; loss: number | null }[] = []
   const about: { backend: string; text: string }[] = []
@@ -260,13 +245,13 @@ export function lossChart(group: SpecGroup, opts: { maxPoints?: number } = {}): 
     const run = finalRun(r)
     if (!run) continue
     const loss = run.history.loss
-    for (const i of thinIndexes(loss.length, max)) {
+    for (const i of thinIndexes(loss.length, MAX_EPOCHS)) {
       const v = loss[i] as number
       if (positive(v)) lines.push({ series: r.backend.id, epoch: i + 1, loss: v })
     }
     about.push({
       backend: r.backend.id,
-      text: `${stageText(run)}${pointLabel(run.params) ? ` at ${pointLabel(run.params)}` : ''}, seed ${run.seed}`,
+      text: `${stageText(run)}${paramsLabel(run.params) ? ` at ${paramsLabel(run.params)}` : ''}, seed ${run.seed}`,
     })
     if (run.diverged) notes.push(`${r.backend.id} diverged at epoch ${run.epochsRun}`)
     const es = earlyStoppingRun(r, run.seed)
@@ -333,7 +318,7 @@ export function lossChart(group: SpecGroup, opts: { maxPoints?: number } = {}): 
  * final model, on a log scale, with the tolerance as a dashed line and a dot where the error
  * enters it for good. Null when no run tracked its error (no exact function).
  */
-export function qualityChart(group: SpecGroup, opts: { maxPoints?: number } = {}): TopLevelSpec | null {
+export function qualityChart(group: SpecGroup): TopLevelSpec | null {
   const backends = backendsOf(group.results)
   const lines: { series: string; epoch: number; error: number }[] = []
   const reached: { series: string; epoch: number; error: number }[] = []
@@ -343,7 +328,7 @@ export function qualityChart(group: SpecGroup, opts: { maxPoints?: number } = {}
     const run = finalRun(r)
     const error = run?.history.error
     if (!run || !error) continue
-    for (const i of thinIndexes(error.length, opts.maxPoints ?? 1000)) {
+    for (const i of thinIndexes(error.length, MAX_EPOCHS)) {
       const v = error[i] as number
       if (positive(v)) lines.push({ series: r.backend.id, epoch: i + 1, error: v })
     }
@@ -444,7 +429,7 @@ export function gridChart(group: SpecGroup): TopLevelSpec | null {
   for (const r of group.results) {
     const rx = numericGrid(r)
     for (const s of r.selection.scores) {
-      const label = pointLabel(s.params)
+      const label = paramsLabel(s.params)
       const finite = s.values.filter((v) => Number.isFinite(v))
       if (!Number.isFinite(s.mean) || finite.length === 0) {
         diverged.push(`${r.backend.id} at ${label}`)
@@ -461,7 +446,7 @@ export function gridChart(group: SpecGroup): TopLevelSpec | null {
       })
     }
     const sel = r.selection.scores[r.selection.selected]
-    if (sel) selected.push({ backend: r.backend.id, text: pointLabel(sel.params) })
+    if (sel) selected.push({ backend: r.backend.id, text: paramsLabel(sel.params) })
   }
   if (rows.length === 0) return null
   // Log y when every mean is positive; a fold that scored exactly 0 (float32 can) then draws
@@ -620,7 +605,7 @@ export function predictionChart(
   const curves: { series: string; x: number; y: number }[] = []
   for (const { r, run } of models) {
     for (const x of grid) {
-      const y = forward64(run.weights, r.spec.model.layers, [x])[0] as number
+      const y = forwardRow({ layers: r.spec.model.layers, weights: run.weights }, [x])[0] as number
       if (Number.isFinite(y)) curves.push({ series: r.backend.id, x, y })
     }
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { summarizeGroup } from '@dualfit/report'
 import { describe, expect, it } from 'vitest'
 import {
   buildReport,
@@ -126,6 +127,17 @@ describe('the report folder', () => {
         /^<script( src="(ort|models)\/[A-Za-z0-9._-]+" defer| type="application\/json" id="dualfit-data")?>$/,
       )
     expect(Object.keys(files).every((f) => /^[A-Za-z0-9._/-]+$/.test(f))).toBe(true)
+  })
+
+  it("uses a spec's summaries when given, unless they are another grouping's", async () => {
+    const results = [result('a'), result('b')]
+    const summaries = summarizeGroup(results).map((s) => ({ ...s, engine: 'given' }))
+    const given = (await buildReport(results, { summaries: new Map([['hash-mini', summaries]]) })).files
+    expect(given['report.html']).toContain('<td>a (given)</td>')
+    const partial = new Map([['hash-mini', summaries.slice(0, 1)]])
+    expect((await buildReport(results, { summaries: partial })).files['report.html']).toContain(
+      '<td>a (cpu)</td>',
+    )
   })
 
   it('says when no backend has a usable model', async () => {

@@ -1,11 +1,10 @@
-import { builtinDataset } from '@dualfit/core'
+import { builtinDataset, dataHash, forwardRow } from '@dualfit/core'
 import { describe, expect, it } from 'vitest'
 import {
   chartsFor,
   type DataPoints,
   dataPoints,
   EXACT_FUNCTIONS,
-  forward64,
   gridChart,
   groupBySpec,
   logTicks,
@@ -238,6 +237,17 @@ describe('predictions chart', () => {
     expect(d.points).toHaveLength(7)
     expect(d.exact?.(100)).toBeCloseTo(328.084, 9)
   })
+
+  it('takes a file dataset already loaded, only when it is the one the results name', async () => {
+    const dataset = builtinDataset('meters-feet', 7)
+    const spec = { dataset: { file: 'not-here.csv', x: ['meters'], y: ['feet'] } }
+    const r = result('a', { spec, data: { sha256: dataHash(dataset) } })
+    const d = await dataPoints(r, { dataset })
+    expect(d.source).toBe('file')
+    expect(d.points).toHaveLength(7)
+    const other = await dataPoints(result('a', { spec }), { dataset })
+    expect(other.source).toBe('none')
+  })
 })
 
 describe('seed chart', () => {
@@ -290,22 +300,26 @@ describe('helpers', () => {
       { inputs: 2, units: 1, kernel: [2, 3], bias: [1] },
     ]
     expect(
-      forward64(
-        w,
-        [
-          { units: 2, activation: 'relu' },
-          { units: 1, activation: 'linear' },
-        ],
+      forwardRow(
+        {
+          layers: [
+            { units: 2, activation: 'relu' },
+            { units: 1, activation: 'linear' },
+          ],
+          weights: w,
+        },
         [2],
       ),
     ).toEqual([5])
     expect(
-      forward64(
-        w,
-        [
-          { units: 2, activation: 'tanh' },
-          { units: 1, activation: 'linear' },
-        ],
+      forwardRow(
+        {
+          layers: [
+            { units: 2, activation: 'tanh' },
+            { units: 1, activation: 'linear' },
+          ],
+          weights: w,
+        },
         [0.5],
       )[0],
     ).toBeCloseTo(1 + 2 * Math.tanh(0.5) + 3 * Math.tanh(-0.5), 14)

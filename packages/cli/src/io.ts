@@ -163,7 +163,11 @@ export async function writeFiles(dir: string, files: Record<string, string | Uin
   return staged.map((s) => s.path)
 }
 
-/** JSON with non-finite numbers spelled out (JSON has no Infinity or NaN). */
+/** A JSON.stringify replacer that spells out non-finite numbers (JSON has no Infinity or NaN). */
+export const spellNonFinite = (_k: string, v: unknown) =>
+  typeof v === 'number' && !Number.isFinite(v) ? String(v) : v
+
+/** JSON with non-finite numbers spelled out. */
 export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`
+  return `${JSON.stringify(value, spellNonFinite, 2)}\n`
 }

@@ -6,6 +6,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { type TrialResult, UserError } from '@dualfit/core'
+import { spellNonFinite } from './io.js'
 
 export const JOURNAL = 'journal.jsonl'
 
@@ -37,16 +38,19 @@ export interface JournalEntry {
 export const entryKey = (specHash: string, backend: string, trialId: string) =>
   `${specHash}|${backend}|${trialId}`
 
-/** Non-finite numbers as strings (JSON has none), read back by `revive`. */
-const replacer = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)
-const revive = (_k: string, v: unknown) =>
-  v === 'Infinity'
-    ? Number.POSITIVE_INFINITY
-    : v === '-Infinity'
-      ? Number.NEGATIVE_INFINITY
-      : v === 'NaN'
-        ? Number.NaN
-        : v
+/**
+ * The non-finite numbers spellNonFinite wrote as strings, back as numbers. Only trial results
+ * hold such numbers (losses, errors); elsewhere a string such as a spec named "NaN" stays one.
+ */
+function revive(v: unknown): unknown {
+  if (v === 'Infinity') return Number.POSITIVE_INFINITY
+  if (v === '-Infinity') return Number.NEGATIVE_INFINITY
+  if (v === 'NaN') return Number.NaN
+  if (Array.isArray(v)) return v.map(revive)
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))
+  return v
+}
 
 export function readJournal(dir: string): { header: JournalHeader; entries: JournalEntry[] } | null {
   let text: string
@@ -62,7 +66,7 @@ export function readJournal(dir: string): { header: JournalHeader; entries: Jour
     .filter((l) => l.trim() !== '')
     .map((l, i) => {
       try {
-        return JSON.parse(l, revive) as unknown
+        return JSON.parse(l) as unknown
       } catch {
         throw new UserError(`${join(dir, JOURNAL)}: line ${i + 1} is not JSON; the journal is damaged`)
       }
@@ -71,7 +75,11 @@ export function readJournal(dir: string): { header: JournalHeader; entries: Jour
   if (header?.kind !== 'dualfit.journal' || header.version !== 1) {
     throw new UserError(`${join(dir, JOURNAL)}: not a dualfit journal (version 1)`)
   }
-  return { header, entries: parsed.slice(1) as JournalEntry[] }
+  const entries = (parsed.slice(1) as JournalEntry[]).map((e) => ({
+    ...e,
+    trial: revive(e.trial) as TrialResult,
+  }))
+  return { header, entries }
 }
 
 /** What must agree for one run's trials to stand in for another's. */
@@ -109,7 +117,7 @@ export class JournalWriter {
   }
 
   private write(value: unknown): void {
-    writeSync(this.fd, `${JSON.stringify(value, replacer)}\n`)
+    writeSync(this.fd, `${JSON.stringify(value, spellNonFinite)}\n`)
     fsyncSync(this.fd)
   }
 

@@ -1,6 +1,8 @@
 /** Option parsers and groups that more than one command shares. */
+import { availableParallelism } from 'node:os'
 import { type Device, UserError } from '@dualfit/core'
 import { parseNumber, TABLE_FORMATS } from '@dualfit/data'
+import type { Layout } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import type { DataArgs } from './spec.js'
 
@@ -189,4 +191,51 @@ export function experimentArgs(
     ...(a.seeds !== undefined ? { seeds: a.seeds } : {}),
     ...(a.set ? { set: a.set } : {}),
   }
+}
+
+/** stdout formats of compare and merge. */
+export const FORMATS = ['table', 'json', 'md', 'csv'] as const
+export type Format = (typeof FORMATS)[number]
+
+/** How compare and merge run the trials and print the results. */
+export interface ExecuteFlags {
+  /** Start work over the size limits (LIMITS) without asking. */
+  yes: boolean
+  workers: number
+  format: Format
+  layout: Layout
+  quiet: boolean
+}
+
+/** --workers, --format, --layout, --quiet and --yes. */
+export function executeOptions<T>(y: Argv<T>) {
+  return y
+    .option('workers', {
+      coerce: positiveInt('workers'),
+      default: 1,
+      // Parallel trials share the CPUs, which inflates their per-step times: opt-in only.
+      describe: `worker threads for trials (up to ${availableParallelism()} here); results are identical, per-step times less clean`,
+    })
+    .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'stdout format' })
+    .option('layout', {
+      choices: ['auto', 'wide', 'tall'] as const,
+      default: 'auto' as const,
+      describe: 'tables: a row per backend (wide), a row per measure (tall), or whichever fits the terminal',
+    })
+    .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
+    .option('yes', {
+      type: 'boolean',
+      default: false,
+      describe: `start a run over ${LIMITS.trials.toLocaleString('en-US')} trials or ${LIMITS.steps.toLocaleString('en-US')} steps without asking`,
+    })
+}
+
+export function executeArgs(a: {
+  workers: unknown
+  format: Format
+  layout: Layout
+  quiet: boolean
+  yes: boolean
+}): ExecuteFlags {
+  return { workers: a.workers as number, format: a.format, layout: a.layout, quiet: a.quiet, yes: a.yes }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { resolve } from 'node:path'
-import { DataError, formatFromPath, readTable, TABLE_FORMATS } from '@dualfit/data'
+import { DataError, formatFromPath, rangeProblem, readTable, TABLE_FORMATS } from '@dualfit/data'
 import type { DataSplit } from './backend.js'
 import { UserError } from './errors.js'
 import { Rng } from './rng.js'
@@ -144,15 +144,13 @@ function inlineRows(values: (number | number[])[], field: string): number[][] {
     if (r.length !== width)
       throw new UserError(`${field}[${i}]: expected ${width} value(s) like row 0, got ${r.length}`)
     r.forEach((v, j) => {
-      if (!Number.isFinite(v)) throw new UserError(`${field}[${i}][${j}]: expected a finite number, got ${v}`)
-      if (Math.abs(v) > F32_MAX)
-        throw new UserError(`${field}[${i}][${j}]: ${v} overflows float32 (max 3.4e38)`)
+      // The spec schema's rule, for callers that build a DatasetSpec without parseSpec.
+      const problem = rangeProblem(v)
+      if (problem) throw new UserError(`${field}[${i}][${j}]: ${problem}`)
     })
   })
   return out
 }
-
-const F32_MAX = 3.4028234663852886e38
 
 function inline(x: (number | number[])[], y: (number | number[])[]): Dataset {
   const xr = inlineRows(x, 'dataset.inline.x')

@@ -23,15 +23,9 @@ function probe(backend: Backend, engine: Engine): Promise<string | null> {
   return p
 }
 
-async function info(backend: Backend, engine: Engine, isDefault: boolean): Promise<EngineInfo> {
+async function info(backend: Backend, engine: Engine): Promise<EngineInfo> {
   const why = await probe(backend, engine)
-  return {
-    id: engine.id,
-    device: engine.device,
-    available: why === null,
-    detail: why ?? engine.detail,
-    ...(isDefault ? { default: true } : {}),
-  }
+  return { id: engine.id, device: engine.device, available: why === null, detail: why ?? engine.detail }
 }
 
 /** Every engine of a backend, probed; the first available one is marked default. */
@@ -39,7 +33,7 @@ export async function listEngines(backend: Backend): Promise<EngineInfo[]> {
   const out: EngineInfo[] = []
   let found = false
   for (const e of backend.engines) {
-    const i = await info(backend, e, false)
+    const i = await info(backend, e)
     if (i.available && !found) {
       i.default = true
       found = true
@@ -67,7 +61,7 @@ export async function resolveEngine(backend: Backend, choice: EngineChoice = {})
         `engine '${choice.engine}': ${backend.id} offers ${offered.map((x) => x.id).join(', ')}`,
       )
     }
-    const i = await info(backend, e, false)
+    const i = await info(backend, e)
     if (!i.available) throw new UserError(`engine '${e.id}' of ${backend.id} is not available: ${i.detail}`)
     return i
   }
@@ -75,12 +69,12 @@ export async function resolveEngine(backend: Backend, choice: EngineChoice = {})
   const pick = choice.workload && backend.chooseEngine?.(choice.workload)
   const picked = pick && candidates.find((e) => e.id === pick.engine)
   if (pick && picked) {
-    const i = await info(backend, picked, false)
+    const i = await info(backend, picked)
     if (i.available) return { ...i, chosen: pick.why }
   }
   const reasons: string[] = []
   for (const e of candidates) {
-    const i = await info(backend, e, false)
+    const i = await info(backend, e)
     if (i.available) return i
     reasons.push(`${e.id}: ${i.detail}`)
   }

@@ -14,7 +14,7 @@ export { type EngineChoice, listEngines, resolveEngine } from './engines.js'
 export { isUserError, UserError } from './errors.js'
 export { batches, batchOrder, type Fold, kFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
-export { mae, mean, mse, sd } from './metrics.js'
+export { mae, mean, median, mse, sd } from './metrics.js'
 export { checkModel, forwardRow, rowsOf, transpose } from './model.js'
 export {
   type CurvePoint,
@@ -35,6 +35,7 @@ export {
   prepareExperiment,
   searchTrials,
   shardTrials,
+  singleSteps,
   workloadOf,
 } from './plan.js'
 export { BUILTIN_BACKENDS, loadBackend } from './registry.js'

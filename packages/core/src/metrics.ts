@@ -26,6 +26,15 @@ export function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length
 }
 
+/** The middle value, or the mean of the two middle values; NaN for none. */
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
 /** Sample standard deviation (n - 1); 0 for a single value. */
 export function sd(xs: number[]): number {
   if (xs.length < 2) return 0

@@ -49,11 +49,23 @@ const ACTIVATE: Record<LayerSpec['activation'], (z: number) => number> = {
   sigmoid: (z) => 1 / (1 + Math.exp(-z)),
 }
 
+/** A layer's weights as forwardRow reads them: a backend's Float32Arrays or a results file's arrays. */
+interface DenseLayer {
+  inputs: number
+  units: number
+  kernel: ArrayLike<number>
+  bias: ArrayLike<number>
+}
+
 /**
  * The model's outputs for one row, in float64: the harness's own view of a backend's weights while
- * they train (time to quality), without a call into the backend per epoch.
+ * they train (time to quality), without a call into the backend per epoch, and the charts' curve
+ * of a saved model without any runtime.
  */
-export function forwardRow(model: TrainedModel, row: ArrayLike<number>): number[] {
+export function forwardRow(
+  model: { layers: readonly LayerSpec[]; weights: readonly DenseLayer[] },
+  row: ArrayLike<number>,
+): number[] {
   let h = Array.from(row)
   model.weights.forEach((w, k) => {
     const act = ACTIVATE[(model.layers[k] as LayerSpec).activation]

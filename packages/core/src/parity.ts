@@ -4,7 +4,7 @@
  * applied (Backend.settings) name the likely cause when they do not agree.
  */
 import type { TrainSettings } from './backend.js'
-import type { ExperimentResult, TrialResult, WeightsJson } from './results.js'
+import { type ExperimentResult, paramsLabel, type TrialResult, type WeightsJson } from './results.js'
 import type { ExperimentSpec } from './spec.js'
 
 export const DEFAULT_PARITY_TOLERANCE = 1e-4
@@ -103,9 +103,7 @@ function weightsDifference(a: WeightsJson[], b: WeightsJson[]): number {
 }
 
 const label = (r: ExperimentResult, point: number) =>
-  Object.entries(r.grid.points[point] ?? {})
-    .map(([k, v]) => `${k.replace(/^optimizer\./, '')} ${JSON.stringify(v)}`)
-    .join(', ') || `point ${point}`
+  paramsLabel(r.grid.points[point] ?? {}) || `point ${point}`
 
 /**
  * The settings that differ, the likeliest cause of a curve difference first: what changes the

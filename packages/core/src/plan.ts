@@ -197,13 +197,27 @@ function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
   }
 }
 
+/** The rows in a batch when training on `rows` rows: 'full', or the spec's size capped at the rows. */
+export function batchRows(s: ExperimentSpec, rows: number): number {
+  return s.batchSize === 'full' ? rows : Math.min(s.batchSize, rows)
+}
+
+/** The epochs a trial of `stage` trains for at most: earlyStopping.maxEpochs for the early-stopping run. */
+export function trialEpochs(s: ExperimentSpec, stage: Stage): number {
+  return (stage === 'early-stopping' ? s.earlyStopping?.maxEpochs : undefined) ?? s.epochs
+}
+
+/** Optimizer steps (at most: early stopping may end sooner) of one trial of `stage` on `rows` rows. */
+function trialSteps(s: ExperimentSpec, stage: Stage, rows: number): number {
+  return trialEpochs(s, stage) * Math.ceil(rows / Math.max(1, batchRows(s, rows)))
+}
+
 /** What a step of this experiment asks of an engine (its base spec; grid points may vary it). */
 export function workloadOf(exp: Experiment): Workload {
-  const { batchSize, model } = exp.spec
   return {
-    batchSize: batchSize === 'full' ? exp.dev.n : Math.min(batchSize, exp.dev.n),
+    batchSize: batchRows(exp.spec, exp.dev.n),
     inputs: exp.dataset.inputs,
-    layers: model.layers,
+    layers: exp.spec.model.layers,
   }
 }
 
@@ -257,23 +271,18 @@ export function shardTrials(exp: Experiment, shard: { index: number; count: numb
 
 /** Trials and optimizer steps (at most: early stopping may end sooner) a whole protocol takes. */
 export function planSize(exp: Experiment): { trials: number; steps: number } {
-  const stepsOf = (s: ExperimentSpec, rows: number, epochs: number) => {
-    const batch = s.batchSize === 'full' ? rows : Math.min(s.batchSize, rows)
-    return epochs * Math.ceil(rows / Math.max(1, batch))
-  }
   const search = searchTrials(exp)
   const final = finalTrials(exp, 0)
   const folds = exp.spec.cv?.folds
   const searchRows = folds ? exp.dev.n - Math.floor(exp.dev.n / folds) : exp.dev.n
   let steps = 0
-  for (const t of search) {
-    const s = exp.points[t.point]?.spec as ExperimentSpec
-    steps += stepsOf(s, searchRows, s.epochs)
-  }
-  for (const t of final) {
-    const epochs =
-      t.stage === 'early-stopping' ? (exp.spec.earlyStopping?.maxEpochs ?? exp.spec.epochs) : exp.spec.epochs
-    steps += stepsOf(exp.spec, exp.dev.n, epochs)
-  }
+  for (const t of search)
+    steps += trialSteps(exp.points[t.point]?.spec as ExperimentSpec, t.stage, searchRows)
+  for (const t of final) steps += trialSteps(exp.spec, t.stage, exp.dev.n)
   return { trials: search.length + final.length, steps }
+}
+
+/** Optimizer steps (at most) of one training of the spec's own values on all rows: runSingle's trial. */
+export function singleSteps(exp: Experiment, stage: Exclude<Stage, 'search'>): number {
+  return trialSteps(exp.spec, stage, exp.dev.n)
 }

@@ -7,7 +7,7 @@ import { batchOrder, kFold } from './folds.js'
 import { initialWeights } from './init.js'
 import { mse } from './metrics.js'
 import { checkModel, forwardRow } from './model.js'
-import type { Experiment } from './plan.js'
+import { batchRows, type Experiment, trialEpochs } from './plan.js'
 import type { Trial, TrialResult, WeightsJson } from './results.js'
 import { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 import type { ExperimentSpec } from './spec.js'
@@ -43,7 +43,7 @@ export function buildJob(
   exp: Experiment,
   trial: Trial,
   engine: string,
-): { job: TrainJob; test: DataSplit | null; scaler: Scaler } {
+): { job: TrainJob; test: DataSplit | null; scaler: Scaler; targets: QualityTarget[] | null } {
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   const rows = trialRows(exp, trial)
   const { test } = rows
@@ -53,42 +53,51 @@ export function buildJob(
   const validation = rows.validation && scaleSplit(rows.validation, scaler)
   // Common random numbers: every grid point of a fold and seed starts from the same weights and order.
   const stream = trial.fold === null ? ['all'] : ['fold', trial.fold]
-  const framework = s.init === 'framework'
+  // A local, so that testing `framework` narrows it for initialWeights.
+  const { init } = s
+  const framework = init === 'framework'
   const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
-  const batchSize = s.batchSize === 'full' ? train.n : Math.min(s.batchSize, train.n)
+  const batchSize = batchRows(s, train.n)
   // One batch per epoch: shuffling would only reorder a sum, so rows keep their order and a
   // backend can use the data as it is instead of gathering a copy every step.
   const shuffle = s.shuffle && batchSize < train.n
+  // Only final models are judged on quality: their weights are tracked epoch by epoch.
+  const targets = trial.stage !== 'search' ? qualityTargets(exp) : null
   const job: TrainJob = {
     engine,
     model: { inputs: exp.dataset.inputs, layers: s.model.layers },
     loss: s.loss,
     optimizer: s.optimizer,
-    epochs: es?.maxEpochs ?? s.epochs,
+    epochs: trialEpochs(s, trial.stage),
     batchSize,
     data: train,
     ...(validation ? { validation } : {}),
-    initialWeights:
-      s.init === 'framework'
-        ? null
-        : initialWeights(s.init, exp.dataset.inputs, s.model.layers, trial.seed, ...stream),
+    initialWeights: framework
+      ? null
+      : initialWeights(init, exp.dataset.inputs, s.model.layers, trial.seed, ...stream),
     order: framework ? null : batchOrder(train.n, shuffle, trial.seed, ...stream),
     seed: trial.seed,
     restoreBestWeights: es?.restoreBestWeights ?? false,
-    ...(trial.stage !== 'search' && qualityTargets(exp) ? { trackWeights: true } : {}),
+    ...(targets ? { trackWeights: true } : {}),
   }
-  return { job, test, scaler }
+  return { job, test, scaler, targets }
+}
+
+/** A report input and its exact output. */
+export interface QualityTarget {
+  x: number[]
+  exact: number[]
 }
 
 /** The report inputs and their exact outputs, when the dataset knows its function: what quality means. */
-function qualityTargets(exp: Experiment): { x: number[]; exact: number[] }[] | null {
+function qualityTargets(exp: Experiment): QualityTarget[] | null {
   const exact = exp.dataset.exact
   if (!exact || exp.predictRows.length === 0) return null
   return exp.predictRows.map((x) => ({ x, exact: exact(x) }))
 }
 
 /** The largest |prediction - exact| over the report inputs and outputs. */
-function reportError(model: TrainedModel, targets: { x: number[]; exact: number[] }[]): number {
+function reportError(model: TrainedModel, targets: QualityTarget[]): number {
   let worst = 0
   for (const { x, exact } of targets) {
     const y = forwardRow(model, x)
@@ -134,15 +143,14 @@ export async function runTrial(
   signal?: AbortSignal,
 ): Promise<TrialResult> {
   const t0 = performance.now()
-  const { job, test, scaler } = buildJob(exp, trial, engine)
+  const { job, test, scaler, targets } = buildJob(exp, trial, engine)
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
   const rule = new EarlyStopping(es)
   const monitorVal = es?.monitor === 'val_loss'
   // The harness, not the backend, keeps the history: every epoch passes through here.
   const history: TrialResult['history'] = { loss: [], ...(job.validation ? { valLoss: [] } : {}) }
-  const targets = job.trackWeights ? qualityTargets(exp) : null
-  const track = targets ? { error: [] as number[], ms: [] as number[], steps: [] as number[] } : null
+  const track = targets ? { targets, error: [] as number[], ms: [] as number[], steps: [] as number[] } : null
   const stepsPerEpoch = Math.ceil(job.data.n / job.batchSize)
   // The harness's own time in the hook (the error at the report inputs) is not training time.
   let hookMs = 0
@@ -150,14 +158,14 @@ export async function runTrial(
     if (epoch !== history.loss.length) {
       throw new Error(`${backend.id}: epoch ${epoch} reported after ${history.loss.length} epoch(s)`)
     }
-    if (track && targets) {
+    if (track) {
       const now = performance.now()
       if (!logs.weights)
         throw new Error(`${backend.id}: onEpochEnd(${epoch}) got no logs.weights although job.trackWeights`)
       const model = { inputs: job.model.inputs, layers: job.model.layers, weights: logs.weights }
       track.ms.push(now - trainStart - hookMs)
       track.steps.push((epoch + 1) * stepsPerEpoch)
-      track.error.push(reportError(unscaleModel(model, scaler), targets))
+      track.error.push(reportError(unscaleModel(model, scaler), track.targets))
       hookMs += performance.now() - now
     }
     history.loss.push(logs.loss)

@@ -1,6 +1,6 @@
 import Papa from 'papaparse'
 import { DataError, quote } from './errors.js'
-import { invalidCell, isBlank, parseNumber } from './numbers.js'
+import { invalidCell, isBlank, parseNumber, rangeProblem } from './numbers.js'
 import type { Sink } from './sink.js'
 import { textChunks } from './source.js'
 import { MISSING_HINT, resolveColumns, type Spec } from './spec.js'
@@ -96,8 +96,8 @@ export async function readDelimited(
         const v = parseNumber(s)
         if (!Number.isNaN(v)) {
           // Beyond ~3.4e38 float32 holds only Infinity, which would poison training silently.
-          if (!Number.isFinite(Math.fround(v)))
-            throw cellError(rowLine, k, `${shortText(s)} overflows float32 (max 3.4e38)`)
+          // The cheap test stays in this hot loop; rangeProblem words the message.
+          if (!Number.isFinite(Math.fround(v))) throw cellError(rowLine, k, rangeProblem(v, s) as string)
           if (k < nx) sink.x[base * nx + k] = v
           else sink.y[base * ny + k - nx] = v
         } else if (!isBlank(s)) {
@@ -197,9 +197,4 @@ function delimiterHint(names: readonly string[], delimiter: string): string {
   if (best === '\t') return `${looks}: read it as TSV (format 'tsv', --format-data tsv)`
   if (best === ',') return `${looks}: read it as CSV (format 'csv', --format-data csv)`
   return `${looks}: convert it to CSV (',') or TSV (tab-separated) first`
-}
-
-function shortText(s: string): string {
-  const t = s.trim()
-  return t.length > 40 ? `${t.slice(0, 37)}...` : t
 }

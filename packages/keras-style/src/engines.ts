@@ -89,7 +89,7 @@ export const KERAS_ENGINES: CoreEngine[] = ENGINES.map((e) => ({
 }))
 
 /** Multiply-adds per step above which WebAssembly SIMD kernels beat JavaScript ones (README). */
-export const WASM_FROM_MACS = 4096
+const WASM_FROM_MACS = 4096
 
 /**
  * The engine per workload: a step is ~75 kernels, so for small ones the cost of launching a kernel

@@ -126,7 +126,8 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
             if (val) epochLogs.valLoss = logs?.val_loss ?? Number.NaN
             if (job.trackWeights) epochLogs.weights = readWeights(model)
             const decision = hooks.onEpochEnd(epoch, epochLogs)
-            if (decision.snapshot && job.restoreBestWeights) best = readWeights(model)
+            // logs.weights is already a fresh copy that core only reads.
+            if (decision.snapshot && job.restoreBestWeights) best = epochLogs.weights ?? readWeights(model)
             if (decision.stop) model.stopTraining = true
           },
         },

@@ -38,7 +38,7 @@ Requests all have `id` (an integer, echoed in every reply about that request) an
                    when stopping, after the last epoch, or when the request's order was null),
                    "abort": true (optional: the TS side failed, end with an error)}
       Finally:
-        -> {"id", "ok": true, "weights": [{"weight": b64, "bias": b64}], "steps", "epochs", "setupMs"}
+        -> {"id", "ok": true, "weights": [{"weight": b64, "bias": b64}], "steps", "setupMs"}
   {"id", "op": "predict", "engine", "model": {"inputs", "layers", "weights": [...]}, "n", "x": b64}
       -> {"id", "ok": true, "y": b64}   ([n, outputs] float32)
   {"id", "op": "save", "model": {...}}
@@ -252,6 +252,8 @@ def train(req):
     n = x.shape[0]
     validation = split_of(req["validation"], device) if req.get("validation") else None
     track_weights = bool(req.get("trackWeights"))
+    # Snapshots are only ever restored, so without restoreBestWeights none is taken.
+    restore = bool(req.get("restoreBestWeights"))
     batch_size = int(req["batchSize"])
     if batch_size < 1:
         raise ValueError(f"batchSize: expected a positive integer, got {batch_size}")
@@ -263,7 +265,6 @@ def train(req):
 
     best = None
     steps = 0
-    epochs_run = 0
     for epoch in range(int(req["epochs"])):
         model.train()
         total = 0.0
@@ -286,14 +287,13 @@ def train(req):
                 msg["valLoss"] = number(criterion(model(validation[0]), validation[1]).item())
         if track_weights:
             msg["weights"] = weights_of(model)
-        epochs_run = epoch + 1
         send(msg)
         decision = receive()
         if decision is None:
             raise Abort("stdin closed during training")
         if decision.get("abort"):
             raise Abort("aborted by the caller")
-        if decision.get("snapshot"):
+        if decision.get("snapshot") and restore:
             best = copy.deepcopy(model.state_dict())
         if decision.get("stop"):
             break
@@ -301,9 +301,9 @@ def train(req):
             if decision.get("order") is None:
                 raise ValueError(f"epoch {epoch + 1}: expected the next order in the decision")
             order = decode_order(decision["order"], n).to(device)
-    if req.get("restoreBestWeights") and best is not None:
+    if best is not None:
         model.load_state_dict(best)
-    return {"weights": weights_of(model), "steps": steps, "epochs": epochs_run, "setupMs": setup_ms}
+    return {"weights": weights_of(model), "steps": steps, "setupMs": setup_ms}
 
 
 def predict(req):

@@ -51,17 +51,6 @@ function checkEngine(id: string): EngineId {
   return id as EngineId
 }
 
-function checkSplit(split: DataSplit, inputs: number, outputs: number, what: string): void {
-  if (split.inputs !== inputs || split.outputs !== outputs) {
-    throw new UserError(
-      `${what}: the model maps ${inputs} input(s) to ${outputs} output(s), the data has ${split.inputs} and ${split.outputs}`,
-    )
-  }
-  if (rowsOf(split.x, inputs, `${what}.x`) !== split.n || rowsOf(split.y, outputs, `${what}.y`) !== split.n) {
-    throw new UserError(`${what}: expected ${split.n} row(s) in both x and y`)
-  }
-}
-
 const splitMessage = (d: DataSplit) => ({
   n: d.n,
   inputs: d.inputs,
@@ -154,10 +143,8 @@ export class PyTorchBackend implements Backend {
     const start = performance.now()
     const engine = checkEngine(job.engine)
     const { inputs, layers } = job.model
-    const outputs = layers[layers.length - 1]?.units ?? 0
-    checkSplit(job.data, inputs, outputs, 'data')
-    if (job.validation) checkSplit(job.validation, inputs, outputs, 'validation')
     if (job.initialWeights) checkModel({ inputs, layers, weights: job.initialWeights })
+    const layerShapes = shapes(inputs, layers)
     const order = job.order
     const n = job.data.n
     let sentAt = start
@@ -191,7 +178,7 @@ export class PyTorchBackend implements Backend {
             const epoch = event.epoch as number
             const logs: EpochLogs = { loss: decodeNumber(event.loss) }
             if (event.valLoss !== undefined) logs.valLoss = decodeNumber(event.valLoss)
-            if (event.weights !== undefined) logs.weights = coreWeights(event.weights, shapes(inputs, layers))
+            if (event.weights !== undefined) logs.weights = coreWeights(event.weights, layerShapes)
             const { stop, snapshot } = hooks.onEpochEnd(epoch, logs)
             const answer: Message = { stop, snapshot }
             if (order && !stop && epoch + 1 < job.epochs)
@@ -202,7 +189,7 @@ export class PyTorchBackend implements Backend {
       )
       .finally(() => hooks.signal?.removeEventListener('abort', onAbort))
     return {
-      weights: coreWeights(reply.weights, shapes(inputs, layers)),
+      weights: coreWeights(reply.weights, layerShapes),
       steps: reply.steps as number,
       // Checks, encoding and (on first use) starting python, then python's own model and optimizer set-up.
       setupMs: sentAt - start + (reply.setupMs as number),

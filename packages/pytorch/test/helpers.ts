@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { createBackend, DEFAULT_PYTHON } from '../src/index.js'
 
 /** The interpreter the backend uses by default here. */
@@ -10,3 +11,13 @@ export const unavailableReason = (): Promise<string | null> =>
 /** The suite's title, with the reason when it is skipped. */
 export const titled = (title: string, reason: string | null) =>
   reason ? `${title} (skipped: ${reason})` : title
+
+/** The error `p` rejects with; fails the test when it resolves or rejects with a non-Error. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(Error)
+  return err as Error
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { initialWeights, type LayerSpec, type TrainJob } from '@dualfit/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBackend, type PyTorchBackend } from '../src/index.js'
-import { PYTHON, titled, unavailableReason } from './helpers.js'
+import { PYTHON, rejection, titled, unavailableReason } from './helpers.js'
 
 const reason = await unavailableReason()
 
@@ -40,15 +40,6 @@ function alive(pid: number): boolean {
 /** Event-loop handles that belong to child processes (held ones only). */
 const childHandles = () =>
   process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap' || r === 'PipeWrap')
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(Error)
-  return err as Error
-}
 
 describe('pytorch backend: engines and a missing interpreter', () => {
   const saved = process.env.DUALFIT_PYTHON

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { referenceForward, referenceGradients, referenceStep } from '@dualfit/backend-testkit/reference'
 import {
   batchOrder,
   type DataSplit,
@@ -15,8 +16,7 @@ import {
 } from '@dualfit/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBackend } from '../src/index.js'
-import { PYTHON, titled, unavailableReason } from './helpers.js'
-import { adamFirstStep64, forward64, mseGrad64, toNet64 } from './reference.js'
+import { PYTHON, rejection, titled, unavailableReason } from './helpers.js'
 
 const reason = await unavailableReason()
 
@@ -106,15 +106,6 @@ function plainLoop(j: TrainJob): { loss: number[]; weights: { kernel: number[]; 
 const plain = (w: LayerWeights[]) =>
   w.map((l) => ({ kernel: Array.from(l.kernel), bias: Array.from(l.bias) }))
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(Error)
-  return err as Error
-}
-
 describe.skipIf(reason)(titled('pytorch backend: training', reason), () => {
   const backend = createBackend()
   afterAll(() => backend.dispose())
@@ -137,14 +128,14 @@ describe.skipIf(reason)(titled('pytorch backend: training', reason), () => {
       r.hooks,
     )
     expect(result.steps).toBe(1)
-    const net = toNet64(2, layers, start)
-    const { loss, grads } = mseGrad64(net, d.x, d.y, d.n)
+    const net = { inputs: 2, layers, weights: start }
+    const { loss, grads } = referenceGradients(net, MSE, d.x, d.y)
     // Every gradient is far from 0, so each parameter moves by about lr: the check is not vacuous.
     for (const g of grads) for (const v of [...g.kernel, ...g.bias]) expect(Math.abs(v)).toBeGreaterThan(1e-3)
-    const expected = adamFirstStep64(net, grads, ADAM)
+    const expected = referenceStep(net, MSE, ADAM, d.x, d.y).weights
     let maxAbs = 0
     result.weights.forEach((w, k) => {
-      const e = expected.weights[k] as { kernel: number[]; bias: number[] }
+      const e = expected[k] as (typeof expected)[number]
       w.kernel.forEach((v, i) => {
         maxAbs = Math.max(maxAbs, Math.abs(v - (e.kernel[i] as number)))
       })
@@ -262,8 +253,7 @@ describe.skipIf(reason)(titled('pytorch backend: training', reason), () => {
     const weights = initialWeights('keras', 2, DEEP, 7)
     const x = Float32Array.of(0.5, -1, 3, 0.25, -2.5, 1.75, 0, 0, -0.125, -3)
     const y = await backend.predict({ inputs: 2, layers: DEEP, weights }, x, 'cpu')
-    const acts = forward64(toNet64(2, DEEP, weights), x, 5)
-    const ref = acts[acts.length - 1] as number[]
+    const ref = referenceForward({ inputs: 2, layers: DEEP, weights }, x)
     expect(y).toHaveLength(10)
     y.forEach((v, i) => {
       expect(Math.abs(v - (ref[i] as number))).toBeLessThan(1e-6)

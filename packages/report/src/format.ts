@@ -27,10 +27,9 @@ export function micros(us: number): string {
 }
 
 /** mean ± sd, or just the mean for a single value: for a score that is a mean by definition (CV). */
-export function meanSd(s: { mean: number; sd: number; n: number } | null, digits = 4, unit = ''): string {
+export function meanSd(s: { mean: number; sd: number; n: number } | null, digits = 4): string {
   if (!s) return '—'
-  const u = unit ? ` ${unit}` : ''
-  return s.n > 1 ? `${num(s.mean, digits)} ± ${num(s.sd, 2)}${u}` : `${num(s.mean, digits)}${u}`
+  return s.n > 1 ? `${num(s.mean, digits)} ± ${num(s.sd, 2)}` : num(s.mean, digits)
 }
 
 /**

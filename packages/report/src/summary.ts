@@ -2,6 +2,7 @@ import {
   type DataInfo,
   type ExperimentResult,
   mean,
+  median,
   type Params,
   type ParityReport,
   parity,
@@ -9,6 +10,9 @@ import {
   type TrainSettings,
   type TrialResult,
 } from '@dualfit/core'
+
+// Core labels grid points too (parity's messages); kept importable from here.
+export { paramsLabel } from '@dualfit/core'
 
 /** A measure over seeds (or folds): tables show median [min-max], the JSON keeps all five. */
 export interface Stat {
@@ -23,14 +27,11 @@ export interface Stat {
 function statOf(xs: number[]): Stat | null {
   if (xs.length === 0) return null
   const sorted = [...xs].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  const median =
-    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
   return {
     mean: mean(xs),
     sd: sd(xs),
     n: xs.length,
-    median,
+    median: median(xs),
     min: sorted[0] as number,
     max: sorted[sorted.length - 1] as number,
   }
@@ -91,13 +92,6 @@ export interface Summary {
   wallMs: number
   workers: number
   usPerStep: number
-}
-
-export function paramsLabel(p: Params): string {
-  const short = (k: string) => k.replace(/^optimizer\./, '')
-  return Object.entries(p)
-    .map(([k, v]) => `${short(k)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(', ')
 }
 
 export function summarize(r: ExperimentResult): Summary {

@@ -21,6 +21,8 @@ interface Column {
   value?: (s: Summary) => number | null | undefined
   /** Show the difference as a duration and add the ratio. */
   time?: 'ms' | 'us'
+  /** Whether the column carries information for these rows; absent: always shown. */
+  show?: (rows: Summary[]) => boolean
 }
 
 const unit = (s: Summary) => s.prediction?.unitY ?? ''
@@ -34,6 +36,9 @@ const reached = (s: Summary, cell: string) => {
 }
 /** The mark of a run whose loss became NaN or infinite. */
 const DIVERGED = 'diverged ✗'
+/** A linear fit's weight and bias only when there is one. */
+const linear = (rows: Summary[]) => rows.some((r) => r.weight !== null)
+const toQuality = (rows: Summary[]) => rows.some((r) => r.toQuality)
 
 const COLUMNS: Column[] = [
   { header: () => 'backend', cell: (s) => `${s.backend} (${s.engine})` },
@@ -47,7 +52,12 @@ const COLUMNS: Column[] = [
     cell: (s) => meanSd(s.score, 3),
     value: (s) => s.score?.mean,
   },
-  { header: () => 'test MSE', cell: (s) => stat(s.testMse, 3), value: (s) => s.testMse?.median },
+  {
+    header: () => 'test MSE',
+    cell: (s) => stat(s.testMse, 3),
+    value: (s) => s.testMse?.median,
+    show: (rows) => rows.some((r) => r.testMse !== null),
+  },
   { header: () => 'epochs', cell: (s) => stat(s.epochsRun, 4), value: (s) => s.epochsRun?.median },
   {
     header: () => 'early stop',
@@ -71,8 +81,8 @@ const COLUMNS: Column[] = [
     cell: (s) => stat(s.finalLoss, 3),
     value: (s) => s.finalLoss?.median,
   },
-  { header: () => 'weight', cell: (s) => stat(s.weight, 6), value: (s) => s.weight?.median },
-  { header: () => 'bias', cell: (s) => stat(s.bias, 4), value: (s) => s.bias?.median },
+  { header: () => 'weight', cell: (s) => stat(s.weight, 6), value: (s) => s.weight?.median, show: linear },
+  { header: () => 'bias', cell: (s) => stat(s.bias, 4), value: (s) => s.bias?.median, show: linear },
   {
     header: (f) =>
       f.prediction
@@ -85,27 +95,32 @@ const COLUMNS: Column[] = [
     header: () => '|error|',
     cell: (s) => stat(s.prediction?.absError ?? null, 3, unit(s)),
     value: (s) => s.prediction?.absError?.median,
+    show: (rows) => rows.some((r) => r.prediction?.absError),
   },
   {
     header: (f) => `success (≤${within(f)})`,
     cell: (s) => (s.success ? `${s.success.ok}/${s.success.of}` : '—'),
     value: (s) => (s.success ? s.success.ok / s.success.of : null),
+    show: (rows) => rows.some((r) => r.success),
   },
   {
     header: (f) => `epochs to ≤${within(f)}`,
     cell: (s) => reached(s, stat(s.toQuality?.epochs ?? null, 4)),
     value: (s) => s.toQuality?.epochs?.median,
+    show: toQuality,
   },
   {
     header: (f) => `steps to ≤${within(f)}`,
     cell: (s) => reached(s, stat(s.toQuality?.steps ?? null, 4)),
     value: (s) => s.toQuality?.steps?.median,
+    show: toQuality,
   },
   {
     header: (f) => `ms to ≤${within(f)}`,
     cell: (s) => reached(s, stat(s.toQuality?.ms ?? null, 3)),
     value: (s) => s.toQuality?.ms?.median,
     time: 'ms',
+    show: toQuality,
   },
   {
     header: () => 'parity (loss curves, weights)',
@@ -115,30 +130,22 @@ const COLUMNS: Column[] = [
       const part = p.curves.part ? `, part at epoch ${p.curves.part.epoch}` : ''
       return `${p.ok ? '✓' : '✗'} ${num(p.curves.max, 2)}, ${num(p.weights.max, 2)}${part}`
     },
+    show: (rows) => rows.some((r) => r.parity),
   },
   {
     header: () => 'diverged runs',
     cell: (s) => (s.diverged.runs > 0 ? `${s.diverged.runs} of ${s.diverged.of} ✗` : `0 of ${s.diverged.of}`),
     value: (s) => s.diverged.runs,
+    show: (rows) => rows.some((r) => r.diverged.runs > 0),
   },
   { header: () => 'steps', cell: (s) => s.steps.toLocaleString('en-US'), value: (s) => s.steps },
   { header: () => 'wall', cell: (s) => duration(s.wallMs), value: (s) => s.wallMs, time: 'ms' },
   { header: () => 'µs/step', cell: (s) => micros(s.usPerStep), value: (s) => s.usPerStep, time: 'us' },
 ]
 
-/** Columns that carry information for this set of runs (a linear fit's weight and bias only when there is one). */
+/** Columns that carry information for this set of runs. */
 function columnsFor(rows: Summary[]): Column[] {
-  return COLUMNS.filter((c) => {
-    const h = c.header(rows[0] as Summary)
-    if (h === 'weight' || h === 'bias') return rows.some((r) => r.weight !== null)
-    if (h === '|error|') return rows.some((r) => r.prediction?.absError)
-    if (h === 'test MSE') return rows.some((r) => r.testMse !== null)
-    if (h === 'diverged runs') return rows.some((r) => r.diverged.runs > 0)
-    if (h.startsWith('success')) return rows.some((r) => r.success)
-    if (/ to ≤/.test(h)) return rows.some((r) => r.toQuality)
-    if (h.startsWith('parity')) return rows.some((r) => r.parity)
-    return true
-  })
+  return COLUMNS.filter((c) => c.show?.(rows) ?? true)
 }
 
 function diffCell(c: Column, a: Summary, b: Summary): string {
@@ -166,7 +173,10 @@ export function tableRows(rows: Summary[]): { head: string[]; body: string[][] }
 
 /** The same table turned on its side: one row per measure, one column per backend, then the differences. */
 export function tallRows(rows: Summary[]): { head: string[]; body: string[][] } {
-  const { head, body } = tableRows(rows)
+  return turn(tableRows(rows))
+}
+
+function turn({ head, body }: { head: string[]; body: string[][] }): { head: string[]; body: string[][] } {
   return {
     head: ['measure', ...body.map((row) => row[0] as string)],
     body: head.slice(1).map((label, i) => [label, ...body.map((row) => row[i + 1] as string)]),
@@ -292,7 +302,7 @@ export function renderTable(rows: Summary[], o: { width?: number; layout?: Layou
   const wide = tableRows(rows)
   let text = textTable(wide.head, wide.body)
   if (o.layout === 'tall' || (o.layout !== 'wide' && longest(text) > width)) {
-    const tall = tallRows(rows)
+    const tall = turn(wide)
     text = textTable(tall.head, tall.body, width)
   }
   const spark = curves(rows, Math.min(width, 100))

@@ -173,10 +173,11 @@ class TorchStyleBackend implements Backend {
       }
       if (job.trackWeights) logs.weights = weightsOf(model)
       const decision = hooks.onEpochEnd(epoch, logs)
-      if (decision.snapshot) best = weightsOf(model)
+      // Only restoreBestWeights reads a snapshot; logs.weights is already a fresh copy that core only reads.
+      if (decision.snapshot && job.restoreBestWeights) best = logs.weights ?? weightsOf(model)
       if (decision.stop) break
     }
-    if (job.restoreBestWeights && best) loadWeights(model, best)
+    if (best) loadWeights(model, best)
     return { weights: weightsOf(model), steps, setupMs }
   }
 

@@ -123,15 +123,16 @@ export class Runtime {
 export const defaultRuntime = new Runtime()
 
 /**
- * A parameter keeps its array for life (optimizers update it in place), so its ORT tensor is made
- * once: ORT reads the current values at every run.
+ * A fed tensor's array and shape never change (optimizers update a parameter's array in place, and
+ * the Backend refills its batch tensors' arrays), so its ORT tensor is made once per engine: ORT
+ * reads the current values at every run.
  */
-const paramTensors = new WeakMap<Parameter, { engine: OrtEngineId; tensor: OrtTensor }>()
-function paramTensor(ort: OrtEngine, p: Parameter): OrtTensor {
-  let cached = paramTensors.get(p)
+const ortTensors = new WeakMap<Tensor, { engine: OrtEngineId; tensor: OrtTensor }>()
+function ortTensor(ort: OrtEngine, t: Tensor): OrtTensor {
+  let cached = ortTensors.get(t)
   if (cached?.engine !== ort.id) {
-    cached = { engine: ort.id, tensor: ort.tensor(p.data, p.shape) }
-    paramTensors.set(p, cached)
+    cached = { engine: ort.id, tensor: ort.tensor(t.data, t.shape) }
+    ortTensors.set(t, cached)
   }
   return cached.tensor
 }
@@ -149,28 +150,13 @@ function namesOf(k: number) {
   return n
 }
 
-/**
- * Data tensors too: a training loop that refills the same batch buffers every step (see the
- * Backend) gets the same ORT tensors back instead of new wrappers.
- */
-const dataTensors = new WeakMap<Float32Array, { engine: OrtEngineId; dims: string; tensor: OrtTensor }>()
-function dataTensor(ort: OrtEngine, t: Tensor): OrtTensor {
-  const dims = t.shape.join(',')
-  let cached = dataTensors.get(t.data)
-  if (cached?.engine !== ort.id || cached.dims !== dims) {
-    cached = { engine: ort.id, dims, tensor: ort.tensor(t.data, t.shape) }
-    dataTensors.set(t.data, cached)
-  }
-  return cached.tensor
-}
-
 function feeds(ort: OrtEngine, p: Program): Feeds {
-  const f: Feeds = { x: dataTensor(ort, p.x) }
-  if (p.loss) f.y = dataTensor(ort, p.loss.target)
+  const f: Feeds = { x: ortTensor(ort, p.x) }
+  if (p.loss) f.y = ortTensor(ort, p.loss.target)
   p.linears.forEach(({ weight, bias }, k) => {
     const n = namesOf(k)
-    f[n.weight] = paramTensor(ort, weight)
-    f[n.bias] = paramTensor(ort, bias)
+    f[n.weight] = ortTensor(ort, weight)
+    f[n.bias] = ortTensor(ort, bias)
   })
   return f
 }

@@ -1,21 +1,16 @@
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { buildReport } from '@dualfit/charts'
 import {
-  type Backend,
-  type EngineInfo,
-  type Experiment,
+  type Dataset,
   type ExperimentResult,
-  planSize,
   RESULTS_SCHEMA_VERSION,
-  resolveEngine,
   runExperiment,
   runTrial,
   shardTrials,
   type Trial,
   type TrialResult,
   UserError,
-  workloadOf,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
 import {
@@ -28,7 +23,6 @@ import {
 } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import type { Argv } from 'yargs'
-import { choice, load, parseBackendList } from '../backends.js'
 import { toJson } from '../io.js'
 import {
   difference,
@@ -43,19 +37,17 @@ import {
   type Command,
   type Context,
   checkPlan,
+  type ExecuteFlags,
   type ExperimentArgs,
+  executeArgs,
+  executeOptions,
   experimentArgs,
   experimentOptions,
-  LIMITS,
+  type Format,
   parseShard,
-  positiveInt,
 } from '../options.js'
 import { prepareOut, writeResultSet } from '../outdir.js'
-import { DATA_SPEC, DEFAULT_SPECS, loadSpec } from '../spec.js'
-import { reportFiles } from './report.js'
-
-export const FORMATS = ['table', 'json', 'md', 'csv'] as const
-export type Format = (typeof FORMATS)[number]
+import { planRuns, planTotals, type Run } from '../runs.js'
 
 export interface CompareArgs extends ExperimentArgs, ExecuteArgs {}
 
@@ -85,24 +77,10 @@ function render(format: Format, groups: Summary[][], output: CompareOutput, layo
   }
 }
 
-/** One experiment on one backend and engine: the unit a run is made of. */
-export interface Run {
-  exp: Experiment
-  name: string
-  backend: Backend
-  engine: EngineInfo
-}
-
-export interface ExecuteArgs {
+export interface ExecuteArgs extends ExecuteFlags {
   out?: string
   resume: boolean
   shard: { index: number; count: number } | null
-  /** Start work over the size limits below without asking. */
-  yes: boolean
-  workers: number
-  format: Format
-  layout: Layout
-  quiet: boolean
   signal: AbortSignal
   /** A line for stderr: the plan, and what an interruption kept. */
   note: (line: string) => void
@@ -115,29 +93,13 @@ export interface CompareResult {
 }
 
 export async function compare(a: CompareArgs): Promise<CompareResult> {
-  // Validate everything before the first trial, so a typo fails in milliseconds.
-  const specs = a.spec?.length ? a.spec : a.data ? [DATA_SPEC] : DEFAULT_SPECS
-  const experiments = []
-  for (const p of specs) experiments.push(await loadSpec(p, { ...a, set: a.set ?? [] }))
-  const backends = []
-  for (const c of parseBackendList(a.backends))
-    backends.push({ name: c.name, backend: await load(c.name), choice: choice(c.engine, a.device) })
+  const { runs, backends } = await planRuns(a)
   try {
-    // Per experiment: a backend may pick its engine by workload. All resolved before the first trial.
-    const runs: Run[][] = []
-    for (const exp of experiments) {
-      const row: Run[] = []
-      for (const b of backends) {
-        const engine = await resolveEngine(b.backend, { ...b.choice, workload: workloadOf(exp) })
-        row.push({ exp, name: b.name, backend: b.backend, engine })
-      }
-      runs.push(row)
-    }
     // Every input is valid: now the output folder (it will hold the journal).
     if (a.out) prepareOut(a.out)
     return await execute(runs, a)
   } finally {
-    for (const { backend } of backends) await backend.dispose()
+    for (const b of backends) await b.dispose()
   }
 }
 
@@ -183,10 +145,10 @@ function openJournal(out: string, header: JournalHeader, resume: boolean) {
 
 /** Runs planned experiment x backend pairs, journaled when there is an --out; shards stop after their slice. */
 export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareResult> {
-  const sizes = runs.flat().map((r) => planSize(r.exp))
+  const total = planTotals(runs)
   const share = a.shard ? a.shard.count : 1
-  const trials = Math.ceil(sizes.reduce((n, s) => n + s.trials, 0) / share)
-  const steps = Math.ceil(sizes.reduce((n, s) => n + s.steps, 0) / share)
+  const trials = Math.ceil(total.trials / share)
+  const steps = Math.ceil(total.steps / share)
   const what = `${runs.length} spec(s) x ${runs[0]?.length ?? 0} backend(s)${a.shard ? `, shard ${a.shard.index}/${a.shard.count}` : ''}`
   checkPlan(what, trials, steps, a.yes, a.note)
   const journal = a.out ? openJournal(a.out, headerOf(runs, a.shard), a.resume) : null
@@ -201,6 +163,7 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
   const pool = a.workers > 1 ? new TrialPool(a.workers, [import.meta.url]) : null
   const results: ExperimentResult[] = []
   const groups: Summary[][] = []
+  const shared = { summaries: new Map<string, Summary[]>(), datasets: new Map<string, Dataset>() }
   let fresh = 0
   try {
     for (const row of runs) {
@@ -237,7 +200,14 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
         group.push(r)
       }
       // Each backend after the first also gets its parity against the first.
-      if (group.length > 0) groups.push(summarizeGroup(group))
+      const first = row[0]
+      if (first && group.length > 0) {
+        const summaries = summarizeGroup(group)
+        groups.push(summaries)
+        // The report reuses both rather than summarizing and reading the data again.
+        shared.summaries.set(first.exp.specHash, summaries)
+        shared.datasets.set(first.exp.specHash, first.exp.dataset)
+      }
     }
   } finally {
     bar?.stop()
@@ -267,8 +237,13 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
             'results.json': toJson(output),
             'results.md': render('md', groups, output),
             'results.csv': render('csv', groups, output),
-            // charts/ (SVG, PNG), models/ (ONNX), ort/ and report.html: see report.ts
-            ...(await reportFiles(results, [...new Set(runs.flat().map((r) => r.exp.baseDir))])).files,
+            // charts/ (SVG, PNG), models/ (ONNX), ort/ and report.html
+            ...(
+              await buildReport(results, {
+                baseDirs: [...new Set(runs.flat().map((r) => r.exp.baseDir))],
+                ...shared,
+              })
+            ).files,
           })
       : null,
   }
@@ -281,26 +256,13 @@ export const compareCommand: Command = {
       'compare',
       "Run experiment specs on several backends and compare them (default: the seed's two protocols on keras-style and torch-style)",
       (o) =>
-        experimentOptions(o)
-          .option('out', {
+        executeOptions(
+          experimentOptions(o).option('out', {
             type: 'string',
             describe:
               'also write results.json, results.md, results.csv, charts/ (SVG, PNG), models/ (ONNX) and report.html to this folder',
-          })
-          .option('workers', {
-            coerce: positiveInt('workers'),
-            default: 1,
-            // Parallel trials share the CPUs, which inflates their per-step times: opt-in only.
-            describe: `worker threads for trials (up to ${availableParallelism()} here); results are identical, per-step times less clean`,
-          })
-          .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'stdout format' })
-          .option('layout', {
-            choices: ['auto', 'wide', 'tall'] as const,
-            default: 'auto' as const,
-            describe:
-              'tables: a row per backend (wide), a row per measure (tall), or whichever fits the terminal',
-          })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
+          }),
+        )
           .option('resume', {
             type: 'boolean',
             default: false,
@@ -311,11 +273,6 @@ export const compareCommand: Command = {
             coerce: parseShard,
             describe:
               'i/n: run only the i-th of n deterministic slices of the trials (0-based); see dualfit merge',
-          })
-          .option('yes', {
-            type: 'boolean',
-            default: false,
-            describe: `start a run over ${LIMITS.trials.toLocaleString('en-US')} trials or ${LIMITS.steps.toLocaleString('en-US')} steps without asking`,
           })
           .example('$0 compare', "the seed's two protocols on both backends")
           .example(
@@ -339,14 +296,10 @@ export const compareCommand: Command = {
         ctx.finish(
           compare({
             ...experimentArgs(a),
+            ...executeArgs(a),
             ...(a.out ? { out: a.out } : {}),
             resume: a.resume,
             shard: a.shard ?? null,
-            yes: a.yes,
-            workers: a.workers as number,
-            format: a.format as Format,
-            layout: a.layout,
-            quiet: a.quiet,
             signal: ctx.signal,
             note: ctx.note,
           }),

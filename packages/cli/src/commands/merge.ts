@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import { type Backend, prepareExperiment, resolveEngine, UserError } from '@dualfit/core'
-import type { Layout } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { load } from '../backends.js'
 import {
@@ -13,18 +12,14 @@ import {
   readJournal,
   sameRuns,
 } from '../journal.js'
-import { type Command, type Context, positiveInt } from '../options.js'
+import { type Command, type Context, type ExecuteFlags, executeArgs, executeOptions } from '../options.js'
 import { prepareOut } from '../outdir.js'
-import { type CompareResult, execute, FORMATS, type Format, type Run } from './compare.js'
+import type { Run } from '../runs.js'
+import { type CompareResult, execute } from './compare.js'
 
-export interface MergeArgs {
+export interface MergeArgs extends ExecuteFlags {
   dirs: string[]
   out: string
-  workers: number
-  format: Format
-  layout: Layout
-  quiet: boolean
-  yes: boolean
   signal: AbortSignal
   note: (line: string) => void
 }
@@ -79,9 +74,14 @@ export async function merge(a: MergeArgs): Promise<CompareResult> {
   try {
     const runs: Run[][] = []
     for (const r of header.runs) {
-      const exp = await prepareExperiment(r.raw, r.source, r.baseDir)
-      if (exp.specHash !== r.specHash) {
-        throw new UserError(`merge: ${r.name} (${r.source}) no longer validates to the spec the shards ran`)
+      const row = runs.find((x) => x[0]?.exp.specHash === r.specHash)
+      // A spec is prepared (its data read) once, however many backends run it.
+      let exp = row?.[0]?.exp
+      if (!exp) {
+        exp = await prepareExperiment(r.raw, r.source, r.baseDir)
+        if (exp.specHash !== r.specHash) {
+          throw new UserError(`merge: ${r.name} (${r.source}) no longer validates to the spec the shards ran`)
+        }
       }
       let backend = backends.get(r.backend)
       if (!backend) {
@@ -94,7 +94,6 @@ export async function merge(a: MergeArgs): Promise<CompareResult> {
         backend,
         engine: await resolveEngine(backend, { engine: r.engine }),
       }
-      const row = runs.find((x) => x[0]?.exp.specHash === r.specHash)
       if (row) row.push(run)
       else runs.push([run])
     }
@@ -114,33 +113,26 @@ export const mergeCommand: Command = {
       'merge <dirs..>',
       'Combine the --out folders of `compare --shard i/n` runs and finish the run: selection, refit, results',
       (o) =>
-        o
-          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
-          .option('out', { type: 'string', demandOption: true, describe: 'folder for the combined results' })
-          .option('workers', {
-            coerce: positiveInt('workers'),
-            default: 1,
-            describe: 'worker threads for trials',
-          })
-          .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'stdout format' })
-          .option('layout', { choices: ['auto', 'wide', 'tall'] as const, default: 'auto' as const })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
-          .option('yes', {
-            type: 'boolean',
-            default: false,
-            describe: 'start a large remainder without asking',
-          })
-          .example('$0 merge out-0/ out-1/ out-2/ --out all/', 'three shards of one run'),
+        executeOptions(
+          o
+            .positional('dirs', {
+              type: 'string',
+              array: true,
+              demandOption: true,
+              describe: 'shard folders',
+            })
+            .option('out', {
+              type: 'string',
+              demandOption: true,
+              describe: 'folder for the combined results',
+            }),
+        ).example('$0 merge out-0/ out-1/ out-2/ --out all/', 'three shards of one run'),
       (a) =>
         ctx.finish(
           merge({
+            ...executeArgs(a),
             dirs: (a.dirs ?? []).map(String),
             out: a.out,
-            workers: a.workers as number,
-            format: a.format as Format,
-            layout: a.layout,
-            quiet: a.quiet,
-            yes: a.yes,
             signal: ctx.signal,
             note: ctx.note,
           }),

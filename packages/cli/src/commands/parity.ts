@@ -2,16 +2,14 @@ import {
   DEFAULT_PARITY_TOLERANCE,
   type ExperimentResult,
   type ParityReport,
+  paramsLabel,
   parity,
-  planSize,
-  resolveEngine,
   runExperiment,
   UserError,
-  workloadOf,
 } from '@dualfit/core'
-import { num, paramsLabel, plain } from '@dualfit/report'
+import { num, plain } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { choice, load, parseBackendList } from '../backends.js'
+import { parseBackendList } from '../backends.js'
 import { toJson } from '../io.js'
 import {
   type Command,
@@ -22,7 +20,7 @@ import {
   experimentOptions,
   strictNumber,
 } from '../options.js'
-import { DATA_SPEC, DEFAULT_SPECS, loadSpec } from '../spec.js'
+import { planRuns, planTotals } from '../runs.js'
 
 export interface ParityArgs extends ExperimentArgs {
   tolerance: number
@@ -71,27 +69,14 @@ export async function parityCheck(a: ParityArgs): Promise<{ text: string; ok: bo
       `--backends: expected two backends to compare, got ${choices.length} (${choices.map((c) => c.name).join(', ')})`,
     )
   }
-  const specs = a.spec?.length ? a.spec : a.data ? [DATA_SPEC] : DEFAULT_SPECS
-  const experiments = []
-  for (const p of specs) experiments.push(await loadSpec(p, { ...a, set: a.set ?? [] }))
-  const backends = []
-  for (const c of choices) backends.push({ backend: await load(c.name), choice: choice(c.engine, a.device) })
+  const { runs, backends } = await planRuns(a, choices)
   try {
-    const plans = experiments.map(planSize)
-    checkPlan(
-      `${experiments.length} spec(s) x 2 backends`,
-      2 * plans.reduce((n, s) => n + s.trials, 0),
-      2 * plans.reduce((n, s) => n + s.steps, 0),
-      a.yes,
-      a.note,
-    )
+    const total = planTotals(runs)
+    checkPlan(`${runs.length} spec(s) x 2 backends`, total.trials, total.steps, a.yes, a.note)
     const reports: { report: ParityReport; results: [ExperimentResult, ExperimentResult] }[] = []
-    for (const exp of experiments) {
+    for (const row of runs) {
       const results: ExperimentResult[] = []
-      for (const b of backends) {
-        const engine = await resolveEngine(b.backend, { ...b.choice, workload: workloadOf(exp) })
-        results.push(await runExperiment(exp, b.backend, engine, { signal: a.signal }))
-      }
+      for (const r of row) results.push(await runExperiment(r.exp, r.backend, r.engine, { signal: a.signal }))
       const pair = results as [ExperimentResult, ExperimentResult]
       reports.push({ report: parity(pair[0], pair[1], a.tolerance), results: pair })
     }
@@ -102,7 +87,7 @@ export async function parityCheck(a: ParityArgs): Promise<{ text: string; ok: bo
         : `${reports.map((r) => renderParity(r.report, r.results)).join('\n\n')}\n`
     return { text, ok }
   } finally {
-    for (const { backend } of backends) await backend.dispose()
+    for (const b of backends) await b.dispose()
   }
 }
 

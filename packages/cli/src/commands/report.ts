@@ -1,7 +1,5 @@
-import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { buildReport, experimentsFromDocument, type ReportFiles } from '@dualfit/charts'
-import { type ExperimentResult, UserError } from '@dualfit/core'
+import { buildReport, experimentsFromDocument } from '@dualfit/charts'
 import type { Argv } from 'yargs'
 import { checkOutputDir, readJson, writeFiles } from '../io.js'
 import type { Command, Context } from '../options.js'
@@ -11,32 +9,14 @@ export interface ReportArgs {
   out: string
 }
 
-/**
- * The report's files (charts/, models/, ort/, report.html) by relative path, rendered in memory;
- * `baseDirs`: where a file dataset may be read again to draw its rows. A chart that cannot be
- * drawn is named in `failed` and on the page instead of failing the results it comes with.
- */
-export async function reportFiles(
-  results: ExperimentResult[],
-  baseDirs: string[] = [process.cwd()],
-): Promise<{ files: ReportFiles; charts: number; models: number; failed: string[] }> {
-  return buildReport(results, { baseDirs })
-}
-
 /** `dualfit report RESULTS --out DIR`: the charts and the HTML report again, from a saved results file. */
 export async function report(a: ReportArgs): Promise<string> {
   const label = `results file '${a.results}'`
   const results = experimentsFromDocument(readJson(a.results, 'results file'), label)
   checkOutputDir(a.out, '--out')
-  const r = await reportFiles(results, [dirname(resolve(a.results)), process.cwd()])
-  // Beside what is already there (results.json, say): each file atomically, sub-folders first.
-  const folders = new Set(Object.keys(r.files).map(dirname))
-  try {
-    for (const d of folders) await mkdir(join(a.out, d), { recursive: true })
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    throw new UserError(`--out '${a.out}': cannot create ${err.path ?? a.out} (${err.code ?? err.message})`)
-  }
+  // A file dataset is looked for next to the results, then here, to draw its rows.
+  const r = await buildReport(results, { baseDirs: [dirname(resolve(a.results)), process.cwd()] })
+  // Beside what is already there (results.json, say); writeFiles makes the folders it needs.
   await writeFiles(a.out, r.files)
   const failed = r.failed.length > 0 ? `; could not draw ${r.failed.join('; ')}` : ''
   return `wrote ${join(a.out, 'report.html')}: ${r.charts} chart(s) as SVG and PNG in charts/, ${r.models} ONNX model(s) in models/${failed}\n`

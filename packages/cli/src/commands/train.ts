@@ -1,9 +1,9 @@
 import { basename, dirname } from 'node:path'
 import {
   type Device,
-  planSize,
   resolveEngine,
   runSingle,
+  singleSteps,
   trainedModelOf,
   UserError,
   workloadOf,
@@ -54,7 +54,7 @@ export async function train(a: TrainArgs): Promise<string> {
   if (!a.spec && !a.data)
     throw new UserError('train: name an experiment with --spec or a data file with --data')
   const specPath = a.spec ?? DATA_SPEC
-  const exp = await loadSpec(specPath, { ...a, set: a.set ?? [] })
+  const exp = await loadSpec(specPath, a)
   if (a.earlyStopping && !exp.spec.earlyStopping) {
     // Nothing to stop by: say so rather than silently training without a rule.
     throw new UserError(`--early-stopping: spec '${specPath}' has no earlyStopping section`)
@@ -64,15 +64,7 @@ export async function train(a: TrainArgs): Promise<string> {
   try {
     const engine = await resolveEngine(backend, { ...choice(a.engine, a.device), workload: workloadOf(exp) })
     const stage = a.earlyStopping ? 'early-stopping' : 'refit'
-    const spec = {
-      ...exp.spec,
-      cv: null,
-      refit: !a.earlyStopping,
-      earlyStopping: a.earlyStopping ? exp.spec.earlyStopping : null,
-      seeds: [a.seed],
-    }
-    const single = planSize({ ...exp, spec, gridKeys: [], points: [{ params: {}, spec }] })
-    checkPlan(`${exp.spec.name} on ${backend.id}`, 1, single.steps, a.yes, a.note)
+    checkPlan(`${exp.spec.name} on ${backend.id}`, 1, singleSteps(exp, stage), a.yes, a.note)
     const r = await runSingle(exp, backend, engine, { seed: a.seed, stage }, { signal: a.signal })
     const trial = r.trials[0]
     if (!trial) throw new Error('train ran no trial')
