@@ -1,7 +1,7 @@
 import { type Backend, isUserError, resolveEngine as resolveCoreEngine } from '@dualfit/core'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { CHECK_TITLES, type CheckName, type CheckOptions, checks } from './checks.js'
-import { fail } from './compare.js'
+import { fail } from './assertions.js'
+import { CHECK_TITLES, type CheckName, type CheckOptions, checks } from './checks/index.js'
 
 export interface DescribeOptions extends CheckOptions {
   /** Engine id to test; default: the backend's first engine whose probe() is null. */

@@ -1,3 +1,5 @@
+export { renderCsv } from './csv.js'
+export { dataLine, footer, parityLines } from './footer.js'
 export {
   csvText,
   duration,
@@ -10,19 +12,7 @@ export {
   signed,
   stat,
 } from './format.js'
+export { renderMarkdown } from './markdown.js'
+export { settingsRows, tableRows, tallRows } from './rows.js'
 export { paramsLabel, type Stat, type Summary, summarize, summarizeGroup } from './summary.js'
-export {
-  curves,
-  dataLine,
-  footer,
-  type Layout,
-  parityLines,
-  renderCsv,
-  renderMarkdown,
-  renderTable,
-  settingsRows,
-  sparkline,
-  tableRows,
-  tallRows,
-  textTable,
-} from './tables.js'
+export { curves, type Layout, renderTable, sparkline, textTable } from './terminal.js'

@@ -1,4 +1,7 @@
-/** Comparisons that explain themselves: where the worst difference is, and a guess at why. */
+/**
+ * What a failed check throws, and comparisons that explain themselves: where the worst difference
+ * is, and a guess at why.
+ */
 import { type LayerSpec, type LayerWeights, transpose } from '@dualfit/core'
 import { referenceForward, relativeError, type Weights64 } from './reference.js'
 

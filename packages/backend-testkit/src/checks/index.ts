@@ -1,0 +1,58 @@
+/**
+ * The conformance checks, each an async function that throws a ConformanceError naming what the
+ * backend did wrong. describeBackend wraps each in a test; call them directly to test a checker.
+ */
+import { rejectsBadInput } from './bad-input.js'
+import type { Check } from './check.js'
+import { deterministic, frameworkConventions } from './determinism.js'
+import { dispose, saves } from './files.js'
+import { noLeaks } from './leaks.js'
+import { onnxRoundTrip, predicts } from './prediction.js'
+import { declaresSettings } from './settings.js'
+import { abortsWhenAsked, restoresSnapshot, stopsWhenTold, tracksWeights } from './stopping.js'
+import { batchOrder, firstAdamStep, firstSgdStep, validationLoss } from './training.js'
+
+export type { Check, CheckOptions } from './check.js'
+
+/** Every check, in the order describeBackend runs them; dispose last. */
+export const checks = {
+  firstAdamStep,
+  firstSgdStep,
+  batchOrder,
+  validationLoss,
+  stopsWhenTold,
+  abortsWhenAsked,
+  restoresSnapshot,
+  tracksWeights,
+  deterministic,
+  frameworkConventions,
+  declaresSettings,
+  predicts,
+  onnxRoundTrip,
+  rejectsBadInput,
+  noLeaks,
+  saves,
+  dispose,
+} satisfies Record<string, Check>
+
+export type CheckName = keyof typeof checks
+
+export const CHECK_TITLES: Record<CheckName, string> = {
+  firstAdamStep: 'first Adam step matches the float64 reference',
+  firstSgdStep: 'first SGD step matches the float64 reference',
+  batchOrder: 'visits rows in order(epoch), one step per batch',
+  validationLoss: 'reports valLoss on job.validation',
+  stopsWhenTold: 'stops at once when onEpochEnd says stop',
+  abortsWhenAsked: 'an aborted hooks.signal stops training and rejects with its reason',
+  restoresSnapshot: "restoreBestWeights returns the snapshot epoch's weights",
+  tracksWeights: "with trackWeights, passes each epoch's weights as copies in logs.weights",
+  deterministic: 'the same job twice gives identical weights and losses',
+  frameworkConventions: 'trains with initialWeights and order null, deterministically per seed',
+  declaresSettings: 'settings(job) states what train(job) applies: init, order, batch size, eps, reduction',
+  predicts: 'predict matches the float64 forward pass for every activation',
+  onnxRoundTrip: 'the exported ONNX model predicts like backend.predict in onnxruntime',
+  rejectsBadInput: 'rejects x that is not whole rows, and engines it does not offer',
+  noLeaks: 'holds no more resources after many trials',
+  saves: 'save() returns non-empty files for each of saveFormats',
+  dispose: 'dispose() resolves',
+}

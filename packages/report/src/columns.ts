@@ -1,0 +1,234 @@
+/**
+ * The one catalogue of what a table says about each backend's runs: per measure, its column in the
+ * terminal and Markdown tables and its fields in the CSV, in the order both show them.
+ */
+import { duration, meanSd, micros, num, stat } from './format.js'
+import { paramsLabel, type Summary } from './summary.js'
+
+export interface Column {
+  header: (first: Summary) => string
+  cell: (s: Summary) => string
+  /** The number behind the cell, for the difference row; absent for columns that don't subtract. */
+  value?: (s: Summary) => number | null | undefined
+  /** Show the difference as a duration and add the ratio. */
+  time?: 'ms' | 'us'
+  /** Whether the column carries information for these rows; absent: always shown. */
+  show?: (rows: Summary[]) => boolean
+}
+
+/**
+ * CSV fields by name, with their raw values: text (neutralised as formulas), a number, or a list
+ * of numbers (written joined by spaces).
+ */
+type CsvFields = Record<string, (s: Summary) => unknown>
+
+interface Measure {
+  /** Its column in the tables; absent: the CSV only. */
+  table?: Column
+  /** Its fields in the CSV; absent: the tables only. */
+  csv?: CsvFields
+}
+
+const unit = (s: Summary) => s.prediction?.unitY ?? ''
+/** The tolerance with its unit, e.g. '0.01 ft'. */
+const within = (s: Summary) => `${num(s.tolerance, 3)}${unit(s) ? ` ${unit(s)}` : ''}`
+/** Time-to-quality cells say how many runs got there when some did not. */
+const reached = (s: Summary, cell: string) => {
+  const q = s.toQuality
+  if (!q || q.reached === 0) return q ? `never (0/${q.of})` : '—'
+  return q.reached < q.of ? `${cell} (${q.reached}/${q.of})` : cell
+}
+/** The mark of a run whose loss became NaN or infinite. */
+const DIVERGED = 'diverged ✗'
+/** A linear fit's weight and bias only when there is one. */
+const linear = (rows: Summary[]) => rows.some((r) => r.weight !== null)
+const toQuality = (rows: Summary[]) => rows.some((r) => r.toQuality)
+
+/** Epochs, steps or ms to get within the tolerance for good, with how many runs got there. */
+function toQualityMeasure(unit: 'epochs' | 'steps' | 'ms', digits: number): Measure {
+  return {
+    table: {
+      header: (f) => `${unit} to ≤${within(f)}`,
+      cell: (s) => reached(s, stat(s.toQuality?.[unit] ?? null, digits)),
+      value: (s) => s.toQuality?.[unit]?.median,
+      ...(unit === 'ms' ? { time: 'ms' as const } : {}),
+      show: toQuality,
+    },
+    csv: { [`to_quality_${unit}`]: (s) => s.toQuality?.[unit]?.median },
+  }
+}
+
+const MEASURES: Measure[] = [
+  { csv: { spec: (s) => s.spec, spec_hash: (s) => s.specHash } },
+  {
+    table: { header: () => 'backend', cell: (s) => `${s.backend} (${s.engine})` },
+    csv: { backend: (s) => s.backend, engine: (s) => s.engine, seeds: (s) => s.seeds },
+  },
+  {
+    table: {
+      header: () => 'selected',
+      // Points within one standard error of the best: the selection between them is noise.
+      cell: (s) => `${paramsLabel(s.selected) || '—'}${s.ties > 0 ? ` (${s.ties} tied ≤1 SE)` : ''}`,
+    },
+    csv: { selected: (s) => paramsLabel(s.selected) },
+  },
+  {
+    table: {
+      header: (f) => (f.scoreKind === 'cv_mse' ? 'CV MSE (mean ± sd)' : 'grid score (final loss)'),
+      cell: (s) => meanSd(s.score, 3),
+      value: (s) => s.score?.mean,
+    },
+    csv: { score_kind: (s) => s.scoreKind, score_mean: (s) => s.score?.mean, score_sd: (s) => s.score?.sd },
+  },
+  {
+    table: {
+      header: () => 'test MSE',
+      cell: (s) => stat(s.testMse, 3),
+      value: (s) => s.testMse?.median,
+      show: (rows) => rows.some((r) => r.testMse !== null),
+    },
+    csv: { test_mse: (s) => s.testMse?.mean },
+  },
+  {
+    csv: {
+      data_rows: (s) => s.data.rows,
+      data_dropped: (s) => s.data.dropped,
+      data_test_rows: (s) => s.data.testRows,
+    },
+  },
+  {
+    table: { header: () => 'epochs', cell: (s) => stat(s.epochsRun, 4), value: (s) => s.epochsRun?.median },
+    csv: { epochs_run: (s) => s.epochsRun?.mean },
+  },
+  {
+    table: {
+      header: () => 'early stop',
+      cell: (s) => {
+        const e = s.earlyStop
+        if (!e) return '—'
+        const what =
+          e.runs === 1
+            ? e.diverged
+              ? DIVERGED
+              : e.stopped
+                ? 'stopped'
+                : 'no stop'
+            : `${e.stopped}/${e.runs} stopped${e.diverged ? `, ${e.diverged} ${DIVERGED}` : ''}`
+        return `${stat(e.epochsRun, 4)} of ${e.maxEpochs} (${what})`
+      },
+      value: (s) => s.earlyStop?.epochsRun.median,
+    },
+    csv: {
+      early_stop_epochs: (s) => s.earlyStop?.epochsRun.mean,
+      early_stop_stopped: (s) => s.earlyStop?.stopped,
+    },
+  },
+  {
+    table: {
+      header: (f) => (f.scaledLoss ? 'final loss (standardized)' : 'final loss'),
+      cell: (s) => stat(s.finalLoss, 3),
+      value: (s) => s.finalLoss?.median,
+    },
+    csv: { final_loss: (s) => s.finalLoss?.mean },
+  },
+  {
+    table: {
+      header: () => 'weight',
+      cell: (s) => stat(s.weight, 6),
+      value: (s) => s.weight?.median,
+      show: linear,
+    },
+    csv: { weight: (s) => s.weight?.mean },
+  },
+  {
+    table: { header: () => 'bias', cell: (s) => stat(s.bias, 4), value: (s) => s.bias?.median, show: linear },
+    csv: { bias: (s) => s.bias?.mean },
+  },
+  {
+    table: {
+      header: (f) =>
+        f.prediction
+          ? `pred @ ${f.prediction.x.map((v) => num(v, 6)).join(', ')} ${f.prediction.unitX}`.trim()
+          : 'prediction',
+      cell: (s) => stat(s.prediction?.y ?? null, 6, unit(s)),
+      value: (s) => s.prediction?.y.median,
+    },
+    csv: {
+      predict_x: (s) => s.prediction?.x,
+      prediction: (s) => s.prediction?.y.mean,
+      exact: (s) => s.prediction?.exact,
+    },
+  },
+  {
+    table: {
+      header: () => '|error|',
+      cell: (s) => stat(s.prediction?.absError ?? null, 3, unit(s)),
+      value: (s) => s.prediction?.absError?.median,
+      show: (rows) => rows.some((r) => r.prediction?.absError),
+    },
+    csv: { abs_error: (s) => s.prediction?.absError?.mean },
+  },
+  {
+    table: {
+      header: (f) => `success (≤${within(f)})`,
+      cell: (s) => (s.success ? `${s.success.ok}/${s.success.of}` : '—'),
+      value: (s) => (s.success ? s.success.ok / s.success.of : null),
+      show: (rows) => rows.some((r) => r.success),
+    },
+    csv: { tolerance: (s) => s.tolerance, success: (s) => s.success?.ok, success_of: (s) => s.success?.of },
+  },
+  toQualityMeasure('epochs', 4),
+  toQualityMeasure('steps', 4),
+  toQualityMeasure('ms', 3),
+  {
+    table: {
+      header: () => 'parity (loss curves, weights)',
+      cell: (s) => {
+        const p = s.parity
+        if (!p) return 'reference'
+        const part = p.curves.part ? `, part at epoch ${p.curves.part.epoch}` : ''
+        return `${p.ok ? '✓' : '✗'} ${num(p.curves.max, 2)}, ${num(p.weights.max, 2)}${part}`
+      },
+      show: (rows) => rows.some((r) => r.parity),
+    },
+    csv: {
+      parity_ok: (s) => s.parity?.ok,
+      parity_curves: (s) => s.parity?.curves.max,
+      parity_weights: (s) => s.parity?.weights.max,
+    },
+  },
+  {
+    table: {
+      header: () => 'diverged runs',
+      cell: (s) =>
+        s.diverged.runs > 0 ? `${s.diverged.runs} of ${s.diverged.of} ✗` : `0 of ${s.diverged.of}`,
+      value: (s) => s.diverged.runs,
+      show: (rows) => rows.some((r) => r.diverged.runs > 0),
+    },
+  },
+  {
+    table: { header: () => 'steps', cell: (s) => s.steps.toLocaleString('en-US'), value: (s) => s.steps },
+    csv: { steps: (s) => s.steps },
+  },
+  {
+    table: { header: () => 'wall', cell: (s) => duration(s.wallMs), value: (s) => s.wallMs, time: 'ms' },
+    csv: { wall_ms: (s) => s.wallMs },
+  },
+  {
+    table: {
+      header: () => 'µs/step',
+      cell: (s) => micros(s.usPerStep),
+      value: (s) => s.usPerStep,
+      time: 'us',
+    },
+    csv: { us_per_step: (s) => s.usPerStep },
+  },
+]
+
+/** Columns that carry information for this set of runs. */
+export function columnsFor(rows: Summary[]): Column[] {
+  return MEASURES.flatMap((m) => (m.table && (m.table.show?.(rows) ?? true) ? [m.table] : []))
+}
+
+/** Every CSV field, in order: (name, raw value). */
+export const CSV_FIELDS = MEASURES.flatMap((m) => Object.entries(m.csv ?? {}))

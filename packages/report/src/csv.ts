@@ -1,0 +1,23 @@
+/** The CSV table (results.csv): one row per (spec, backend), raw numbers. */
+import { CSV_FIELDS } from './columns.js'
+import { csvText } from './format.js'
+import type { Summary } from './summary.js'
+
+/**
+ * Numbers as JavaScript writes them (a negative one stays -0.5); a list of numbers joined by
+ * spaces, as it is unless it holds more than number characters; text through csvText.
+ */
+function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return ''
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  const numbers = Array.isArray(v)
+  const s = numbers ? v.join(' ') : String(v)
+  return numbers && /^[-+0-9.eE a-zA-Z]*$/.test(s) ? s : csvText(s)
+}
+
+/** One row per (spec, backend), raw numbers. */
+export function renderCsv(rows: Summary[]): string {
+  const lines = [CSV_FIELDS.map(([h]) => h).join(',')]
+  for (const r of rows) lines.push(CSV_FIELDS.map(([, f]) => csvCell(f(r))).join(','))
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,65 @@
+/** Tables as a header and rows of cell text, for any format to lay out. */
+import { type Column, columnsFor } from './columns.js'
+import { duration, micros, num, signed } from './format.js'
+import type { Summary } from './summary.js'
+
+function diffCell(c: Column, a: Summary, b: Summary): string {
+  const va = c.value?.(a)
+  const vb = c.value?.(b)
+  if (!c.value || va === null || va === undefined || vb === null || vb === undefined) return ''
+  const d = va - vb
+  if (!c.time) return signed(d, 3)
+  const text = c.time === 'ms' ? duration(Math.abs(d)) : micros(Math.abs(d))
+  return `${d >= 0 ? '+' : '-'}${text} (×${num(vb > 0 ? va / vb : Number.NaN, 3)})`
+}
+
+/** Header, one row per backend, then the first-minus-other difference rows. */
+export function tableRows(rows: Summary[]): { head: string[]; body: string[][] } {
+  const cols = columnsFor(rows)
+  const first = rows[0] as Summary
+  const body = rows.map((r) => cols.map((c) => c.cell(r)))
+  for (const other of rows.slice(1)) {
+    body.push(
+      cols.map((c, i) => (i === 0 ? `Δ ${first.backend} − ${other.backend}` : diffCell(c, first, other))),
+    )
+  }
+  return { head: cols.map((c) => c.header(first)), body }
+}
+
+/** The same table turned on its side: one row per measure, one column per backend, then the differences. */
+export function tallRows(rows: Summary[]): { head: string[]; body: string[][] } {
+  return turn(tableRows(rows))
+}
+
+export function turn({ head, body }: { head: string[]; body: string[][] }): {
+  head: string[]
+  body: string[][]
+} {
+  return {
+    head: ['measure', ...body.map((row) => row[0] as string)],
+    body: head.slice(1).map((label, i) => [label, ...body.map((row) => row[i + 1] as string)]),
+  }
+}
+
+/**
+ * Under init 'framework' each backend uses its own defaults: these rows show them side by side,
+ * so that "the same model" differing out of the box has its reasons in view. Null otherwise, or
+ * when no result says what it applied (older files).
+ */
+export function settingsRows(rows: Summary[]): { head: string[]; body: string[][] } | null {
+  const known = rows.filter((r) => r.settings)
+  if (rows[0]?.init !== 'framework' || known.length === 0) return null
+  const eps = (r: Summary) => (r.settings?.epsilon ? String(r.settings.epsilon.value) : '— (not Adam)')
+  const measures: [string, (r: Summary) => string][] = [
+    ['initializer', (r) => r.settings?.initializer ?? ''],
+    ['Adam epsilon', eps],
+    ['Adam epsilon placement', (r) => r.settings?.epsilon?.placement ?? '—'],
+    ['batch size', (r) => String(r.settings?.batchSize ?? '')],
+    ['batch order', (r) => r.settings?.order ?? ''],
+    ['loss reduction', (r) => r.settings?.lossReduction ?? ''],
+  ]
+  return {
+    head: ['framework defaults in effect', ...known.map((r) => `${r.backend} (${r.engine})`)],
+    body: measures.map(([label, cell]) => [label, ...known.map(cell)]),
+  }
+}
