@@ -58,7 +58,11 @@ export function benchOptions<T>(y: Argv<T>) {
       describe: 'engines of this device only',
     })
     .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'stdout format' })
-    .option('out', { type: 'string', describe: 'also write the JSON document to this file (atomically)' })
+    .option('out', {
+      type: 'string',
+      describe: 'also write the JSON document to this file (atomically; an existing file needs --force)',
+    })
+    .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing --out file' })
 }
 
 /** Parsed yargs values (either parser) as BenchOptions; throws BenchUsageError. */
@@ -69,6 +73,7 @@ export function optionsOf(a: {
   device?: string | undefined
   format?: string | undefined
   out?: string | undefined
+  force?: boolean | undefined
 }): BenchOptions {
   const device = (a.device ?? 'all') as DeviceChoice
   if (!DEVICE_CHOICES.includes(device)) {
@@ -86,6 +91,7 @@ export function optionsOf(a: {
     device,
     format,
     ...(a.out !== undefined ? { out: a.out } : {}),
+    ...(a.force ? { force: true } : {}),
   }
 }
 
@@ -101,6 +107,7 @@ export function argvOf(o: BenchOptions): string[] {
     ...(o.quick ? ['--quick'] : []),
     ...(o.check ? ['--check'] : []),
     ...(o.out !== undefined ? ['--out', o.out] : []),
+    ...(o.force ? ['--force'] : []),
   ]
 }
 

@@ -2,11 +2,11 @@
  * `pnpm bench` / `dualfit bench`: the suites, measured side by side with real PyTorch in one run.
  * Heavy modules (the backends) load lazily, so that importing this package costs the CLI nothing.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { lstatSync, mkdtempSync, rmSync, type Stats } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Backend } from '@dualfit/core'
+import { type Backend, outputProblem } from '@dualfit/core'
 import { BenchUsageError, helpText, parseArgs } from './args.js'
 import type { StyleId } from './jobs.js'
 import { renderText, writeAtomic } from './output.js'
@@ -82,14 +82,19 @@ function environment(pytorch: PytorchInfo, packages: Record<string, string>): En
   }
 }
 
-function checkOut(path: string): void {
-  let dir = false
+/** --out, checked before the run: a file name in a folder that can be written, not over a file unless --force. */
+function checkOut(path: string, force: boolean | undefined): void {
+  let there: Stats | null = null
   try {
-    dir = statSync(path).isDirectory()
+    there = lstatSync(path)
   } catch {
     // absent: written at the end
   }
-  if (dir) throw new BenchUsageError(`--out '${path}': is a folder, expected a file name`)
+  if (there?.isDirectory()) throw new BenchUsageError(`--out '${path}': is a folder, expected a file name`)
+  if (there && !force)
+    throw new BenchUsageError(`--out '${path}': a file is already there; pass --force to overwrite it`)
+  const problem = outputProblem(dirname(path), false)
+  if (problem) throw new BenchUsageError(`--out '${path}': ${problem}`)
 }
 
 /** Runs bench with its command-line arguments; resolves to the exit code (0, 1 on a failed --check, 2 on bad input). */
@@ -107,7 +112,7 @@ export async function runBench(argv: string[], io: BenchIO = STDIO): Promise<num
       return 0
     }
     opts = parsed
-    if (opts.out !== undefined) checkOut(opts.out)
+    if (opts.out !== undefined) checkOut(opts.out, opts.force)
   } catch (e) {
     if (e instanceof BenchUsageError) return fail(e.message)
     throw e

@@ -1,6 +1,7 @@
 /** The text a bench run prints: a table per suite, the engines not run, a footer, the target lines. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { cleanDeadTemps, makeDirs, tempName } from '@dualfit/core'
 import { textTable } from '@dualfit/report'
 import { formatValue, ratioCell } from './ratio.js'
 import { type BenchDocument, footerLine } from './schema.js'
@@ -97,8 +98,9 @@ export function renderText(doc: BenchDocument): string {
 
 /** Writes through a temp file and a rename in the same folder, so a reader never sees half a file. */
 export function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true })
-  const tmp = `${path}.${process.pid}.tmp`
+  makeDirs(dirname(path))
+  cleanDeadTemps(dirname(path))
+  const tmp = tempName(path)
   try {
     writeFileSync(tmp, text)
     renameSync(tmp, path)

@@ -20,6 +20,8 @@ export interface BenchOptions {
   format: Format
   /** Also write the JSON document to this file (atomically). */
   out?: string
+  /** Overwrite an existing `out` file. */
+  force?: boolean
 }
 
 /** What a row's `value` (and its PyTorch figure) counts. */

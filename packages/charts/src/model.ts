@@ -1,4 +1,4 @@
-import type { ExperimentResult, TrialResult } from '@dualfit/core'
+import { type ExperimentResult, type TrialResult, weightsProblem } from '@dualfit/core'
 
 /** What ran for one spec: its results, one per backend, in the order they were run. */
 export interface SpecGroup {
@@ -53,14 +53,16 @@ export function earlyStoppingRun(r: ExperimentResult, seed: number): TrialResult
   return r.trials.find((t) => t.stage === 'early-stopping' && t.seed === seed)
 }
 
-/** True when the final run holds a model that can be evaluated (no NaN weights, right shapes). */
+/** True when the final run holds a model that can be evaluated (right shapes, weights float32 holds). */
 export function usableWeights(r: ExperimentResult, t: TrialResult | undefined): t is TrialResult {
   if (!t || t.diverged || t.weights.length !== r.spec.model.layers.length) return false
-  return t.weights.every(
-    (w) =>
-      w.kernel.length === w.inputs * w.units &&
-      w.bias.length === w.units &&
-      [...w.kernel, ...w.bias].every((v) => typeof v === 'number' && Number.isFinite(v)),
+  return (
+    t.weights.every(
+      (w) =>
+        w.kernel.length === w.inputs * w.units &&
+        w.bias.length === w.units &&
+        [...w.kernel, ...w.bias].every((v) => typeof v === 'number'),
+    ) && weightsProblem(t.weights) === null
   )
 }
 

@@ -1,58 +1,60 @@
-import { randomBytes } from 'node:crypto'
-import { readFileSync, rmSync, statSync } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
-import { UserError } from '@dualfit/core'
+import { lstatSync, rmSync, statSync } from 'node:fs'
+import { open, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import {
+  cleanDeadTemps,
+  MB,
+  makeDirs,
+  outputProblem,
+  readBoundedText,
+  tempName,
+  UserError,
+} from '@dualfit/core'
 
-/** Reads and parses a JSON file; a missing file or bad JSON is a one-line UserError naming the file. */
-export function readJson(path: string, what: string): unknown {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(e))
-    throw new UserError(`${what} '${path}': cannot read (${why})`)
-  }
+/** The most a results file may hold: far above any real run's, well below what fills the memory. */
+export const RESULTS_LIMIT = 256 * MB
+
+/**
+ * Reads and parses a JSON file (a leading BOM ignored), read only from a regular file of at most
+ * `limit` bytes; a missing, special or oversized file or bad JSON is a one-line UserError naming it.
+ */
+export function readJson(path: string, what: string, limit = RESULTS_LIMIT): unknown {
+  const label = `${what} '${path}'`
+  const text = readBoundedText(path, label, limit, `a ${what}`)
   try {
     return JSON.parse(text)
   } catch (e) {
-    throw new UserError(`${what} '${path}': not valid JSON (${(e as Error).message.split('\n')[0]})`)
+    throw new UserError(`${label}: not valid JSON (${(e as Error).message.split('\n')[0]})`)
   }
 }
 
-/** The path itself or its nearest existing ancestor, when that is not a folder; null when all is well. */
-function fileInTheWay(dir: string): string | null {
-  for (let at = resolve(dir); ; at = dirname(at)) {
-    try {
-      return statSync(at).isDirectory() ? null : at
-    } catch {
-      // absent: look at the folder it would be made in
-    }
-    if (dirname(at) === at) return null
-  }
-}
-
-/** Fails early, before any training, when `dir` or the folder it would be made in is a file. */
+/** Fails early, before any training, when `dir` cannot be written in or made. */
 export function checkOutputDir(dir: string, option: string): void {
-  const file = fileInTheWay(dir)
-  if (file === null) return
-  if (file === resolve(dir)) throw new UserError(`${option} '${dir}': exists and is not a folder`)
-  throw new UserError(`${option} '${dir}': '${file}' is a file, not a folder`)
+  const problem = outputProblem(dir)
+  if (problem) throw new UserError(`${option} '${dir}': ${problem}`)
 }
 
-/** Fails early, before any training, when `path` is a folder or its folder is not one. */
+/** Fails early, before any training, when `path` is a folder or cannot be written. */
 export function checkOutputFile(path: string, option: string): void {
-  let isDir = false
-  try {
-    isDir = statSync(path).isDirectory()
-  } catch {
-    // absent: written after training
-  }
-  if (isDir) throw new UserError(`${option} '${path}': is a folder, expected a file name`)
-  const file = fileInTheWay(dirname(path))
-  if (file !== null) throw new UserError(`${option} '${path}': '${file}' is a file, not a folder`)
+  if (isFolder(path)) throw new UserError(`${option} '${path}': is a folder, expected a file name`)
+  const problem = outputProblem(dirname(path), false)
+  if (problem) throw new UserError(`${option} '${path}': ${problem}`)
+}
+
+/** checkOutputFile, and a file already at `path` is the user's: refused unless `force`. */
+export function checkNewFile(path: string, option: string, force: boolean | undefined): void {
+  checkOutputFile(path, option)
+  if (!force && existing([path]).length > 0)
+    throw new UserError(`${option} '${path}': a file is already there; ${FORCE} it`)
+}
+
+export const FORCE = 'pass --force to overwrite'
+
+/** A yargs coerce for a path option: '' (or the option given twice) is refused rather than ignored. */
+export const pathOption = (option: string) => (v: unknown) => {
+  if (Array.isArray(v)) throw new UserError(`${option}: given ${v.length} times; give it once`)
+  if (String(v).trim() === '') throw new UserError(`${option}: expected a path, got ''`)
+  return String(v)
 }
 
 function isFolder(path: string): boolean {
@@ -63,11 +65,11 @@ function isFolder(path: string): boolean {
   }
 }
 
-/** The paths among `paths` that exist. */
+/** The paths among `paths` that exist (a link counts, even one to nothing). */
 export function existing(paths: string[]): string[] {
   return paths.filter((p) => {
     try {
-      statSync(p)
+      lstatSync(p)
       return true
     } catch {
       return false
@@ -104,12 +106,17 @@ process.on('exit', () => {
 
 /**
  * Writes the files into `dir` (names may hold sub-folders; folders made as needed) all or nothing:
- * each goes to a temp file beside it (`.NAME.PID.RANDOM.tmp`, synced), and only when all are
- * written are they renamed into place, so a reader never sees half a file. On any error the temp
- * files, and the folders this call made, are removed before the one-line UserError. A file being
- * replaced keeps its permissions.
+ * each goes to a temp file beside it (`.NAME.dualfit-PID-HEX.tmp`, synced), and only when all are
+ * written (and `beforeRename` has run: outdir.ts records them in its manifest) are they renamed
+ * into place, so a reader never sees half a file. Temp files of dead runs in those folders are
+ * removed first. On any error the temp files, and the folders this call made, are removed before
+ * the one-line UserError. A file being replaced keeps its permissions.
  */
-export async function writeFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<string[]> {
+export async function writeFiles(
+  dir: string,
+  files: Record<string, string | Uint8Array>,
+  beforeRename?: () => Promise<void>,
+): Promise<string[]> {
   const staged: { temp: string; path: string }[] = []
   const made: string[] = []
   let at = dir
@@ -119,16 +126,14 @@ export async function writeFiles(dir: string, files: Record<string, string | Uin
       // A rename onto a folder fails only after the other files are in place: refuse it first.
       if (isFolder(at)) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' })
     }
+    for (const folder of new Set(Object.keys(files).map((n) => dirname(join(dir, n))))) cleanDeadTemps(folder)
     for (const [name, data] of Object.entries(files)) {
       const path = join(dir, name)
       at = dirname(path)
-      const first = await mkdir(at, { recursive: true })
+      const first = makeDirs(at)
       if (first) made.push(first)
       at = path
-      const temp = join(
-        dirname(path),
-        `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-      )
+      const temp = tempName(path)
       let mode = 0o666
       try {
         mode = (await stat(path)).mode & 0o7777
@@ -145,6 +150,7 @@ export async function writeFiles(dir: string, files: Record<string, string | Uin
         await fh.close()
       }
     }
+    await beforeRename?.()
     for (const { temp, path } of staged) {
       at = path
       await rename(temp, path)
@@ -157,6 +163,7 @@ export async function writeFiles(dir: string, files: Record<string, string | Uin
     }
     // Folders this call made hold nothing else.
     for (const d of made.reverse()) await rm(d, { recursive: true, force: true }).catch(() => {})
+    if (e instanceof UserError) throw e
     const err = e as NodeJS.ErrnoException
     throw new UserError(`cannot write '${at}': ${reason(err)}`)
   }

@@ -1,4 +1,5 @@
 import { isUserError, UserError } from '@dualfit/core'
+import { plain } from '@dualfit/report'
 import yargs from 'yargs'
 import { backendsCommand } from './commands/backends.js'
 import { benchCommand } from './commands/bench.js'
@@ -10,9 +11,21 @@ import { parityCommand } from './commands/parity.js'
 import { predictCommand } from './commands/predict.js'
 import { reportCommand } from './commands/report.js'
 import { trainCommand } from './commands/train.js'
-import type { Context } from './options.js'
+import { attachDashValues, type Context } from './options.js'
 
 class Interrupted extends Error {}
+
+/**
+ * An option given twice where one value is expected (`--spec a.json --spec b.json`): yargs makes
+ * an array of it, which no handler expects. `arrays`: the options that take several values.
+ */
+function repeatedOption(argv: Record<string, unknown>, arrays: string[]): string | null {
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || !Array.isArray(value) || arrays.includes(key)) continue
+    return `--${key}: given ${value.length} times, expected once`
+  }
+  return null
+}
 
 const COMMANDS = [
   compareCommand,
@@ -53,12 +66,13 @@ export async function main(
       io.out(text)
       await save?.()
     },
-    note: (line) => io.err(`dualfit: ${line}\n`),
+    // User text (names, paths, values) reaches these lines: never an escape sequence to the terminal.
+    note: (line) => io.err(`dualfit: ${plain(line)}\n`),
     failed: () => {
       checkFailed = true
     },
   }
-  let parser = yargs(argv)
+  let parser = yargs(attachDashValues(argv))
     .scriptName('dualfit')
     // Option values stay text: yargs would read 0x10 as 16 and 1e400 as Infinity. Numeric options
     // go through options.ts's strictNumber instead (the data files' rule).
@@ -68,6 +82,12 @@ export async function main(
     )
   for (const c of COMMANDS) parser = c.register(parser, ctx)
   parser = parser
+    .middleware((a) => {
+      // getOptions() is yargs' own record of the options declared so far (untyped in @types/yargs).
+      const declared = (parser as unknown as { getOptions(): { array: string[] } }).getOptions()
+      const problem = repeatedOption(a, declared.array)
+      if (problem) throw new UserError(problem)
+    }, true)
     .demandCommand(1, `name a command: ${COMMANDS.map((c) => c.name).join(', ')}`)
     .strict()
     .help()
@@ -89,10 +109,10 @@ export async function main(
       io.err('dualfit: interrupted; no result files were written\n')
       code = 130
     } else if (isUserError(e)) {
-      io.err(`dualfit: ${e.problems.join('\ndualfit: ')}\n`)
+      io.err(`dualfit: ${e.problems.map(plain).join('\ndualfit: ')}\n`)
       code = 2
     } else {
-      io.err(`dualfit: internal error: ${(e as Error).message}\n`)
+      io.err(`dualfit: internal error: ${plain((e as Error).message)}\n`)
       if (process.env.DUALFIT_DEBUG) io.err(`${(e as Error).stack}\n`)
       code = 1
     }

@@ -1,6 +1,6 @@
 /** Option parsers and groups that more than one command shares. */
 import { availableParallelism } from 'node:os'
-import { type Device, UserError } from '@dualfit/core'
+import { type Device, MAX_TRIALS, type PlanCheck, planSize, UserError } from '@dualfit/core'
 import { parseNumber, TABLE_FORMATS } from '@dualfit/data'
 import type { Layout } from '@dualfit/report'
 import type { Argv } from 'yargs'
@@ -61,6 +61,63 @@ export function checkPlan(
   }
 }
 
+/** What a compare or parity run is, for the plan line. */
+export function planWhat(specs: number, backends: number, shard: { index: number; count: number } | null) {
+  return `${specs} spec(s) x ${backends} backend(s)${shard ? `, shard ${shard.index}/${shard.count}` : ''}`
+}
+
+/**
+ * The plan guard of a run of `specs` x `backends` (a shard's share of it): each spec's plan is
+ * added as it is loaded, sized by arithmetic before its data is made or its grid expanded, and
+ * checkPlan refuses once the total is over the limits.
+ */
+export function planGuard(
+  specs: number,
+  backends: number,
+  shard: { index: number; count: number } | null,
+  yes: boolean,
+  note: (l: string) => void,
+): PlanCheck {
+  const total = { trials: 0, steps: 0 }
+  const share = backends / (shard?.count ?? 1)
+  return (spec, rows) => {
+    const size = planSize(spec, rows)
+    total.trials += size.trials
+    total.steps += size.steps
+    const trials = Math.ceil(total.trials * share)
+    const steps = Math.ceil(total.steps * share)
+    if (!yes && (trials > LIMITS.trials || steps > LIMITS.steps))
+      checkPlan(planWhat(specs, backends, shard), trials, steps, yes, note)
+  }
+}
+
+/** What yargs itself takes as a negative number: left to it, so `--flag -1` means what it did. */
+const NUMBER = /^-(\d+(\.\d+)?|\.\d+)$/
+
+/**
+ * yargs reads a value that starts with '-' as a flag unless it is a plain negative number, so
+ * `--x -1,-2` or `--shard -1/3` lost their value. No dualfit flag starts with a digit or '.':
+ * such a token right after an option is that option's value, as `--x=-1,-2` would be.
+ */
+export function attachDashValues(argv: string[]): string[] {
+  const out: string[] = []
+  let positional = false
+  for (const arg of argv) {
+    const prev = out[out.length - 1]
+    if (
+      !positional &&
+      prev !== undefined &&
+      /^--[^=]+$/.test(prev) &&
+      /^-[\d.]/.test(arg) &&
+      !NUMBER.test(arg)
+    )
+      out[out.length - 1] = `${prev}=${arg}`
+    else out.push(arg)
+    if (arg === '--') positional = true
+  }
+  return out
+}
+
 /** `i/n` with 0 <= i < n. */
 export function parseShard(v: unknown): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(String(v).trim())
@@ -109,8 +166,16 @@ export function dataOptions<T>(y: Argv<T>) {
       type: 'string',
       describe: "a CSV, TSV, JSON or JSONL file with a header row; replaces the spec's dataset",
     })
-    .option('x', { type: 'string', array: true, describe: 'input column(s) of --data, comma-separated' })
-    .option('y', { type: 'string', array: true, describe: 'target column(s) of --data, comma-separated' })
+    .option('x', {
+      type: 'string',
+      array: true,
+      describe: 'input column(s) of --data, comma-separated (a comma inside a name: \\,)',
+    })
+    .option('y', {
+      type: 'string',
+      array: true,
+      describe: 'target column(s) of --data, comma-separated (a comma inside a name: \\,)',
+    })
     .option('format-data', {
       choices: TABLE_FORMATS,
       describe: 'the data file format (default: from its extension)',
@@ -164,7 +229,15 @@ export function experimentOptions<T>(y: Argv<T>) {
       describe: 'run every backend on its preferred engine for this device',
     })
     .option('seeds', {
-      coerce: positiveInt('seeds'),
+      coerce: (v: unknown) => {
+        const n = positiveInt('seeds')(v)
+        // Every seed is a trial at least: refused here, before an array of them is made.
+        if (n > MAX_TRIALS)
+          throw new UserError(
+            `--seeds: expected at most ${MAX_TRIALS.toLocaleString('en-US')} (each seed is a trial, and no run can hold more), got '${v}'`,
+          )
+        return n
+      },
       describe: "run seeds 0..N-1 instead of the spec's seeds",
     })
     .option('set', {

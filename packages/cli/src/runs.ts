@@ -3,11 +3,12 @@ import {
   type Backend,
   type EngineInfo,
   type Experiment,
+  type PlanCheck,
   planSize,
   resolveEngine,
   workloadOf,
 } from '@dualfit/core'
-import { type BackendChoice, choice, load, parseBackendList } from './backends.js'
+import { type BackendChoice, choice, load } from './backends.js'
 import type { ExperimentArgs } from './options.js'
 import { DATA_SPEC, DEFAULT_SPECS, loadSpec } from './spec.js'
 
@@ -22,15 +23,18 @@ export interface Run {
 /**
  * A row of runs per spec (--spec; else the linear template for --data; else the seed's two
  * protocols), one run per backend. Everything is validated and every engine resolved before the
- * first trial, so a typo fails in milliseconds. The caller disposes `backends` once done.
+ * first trial, so a typo fails in milliseconds; `guard` makes the plan guard for that many specs.
+ * The caller disposes `backends` once done.
  */
 export async function planRuns(
   a: ExperimentArgs,
-  choices: BackendChoice[] = parseBackendList(a.backends),
+  choices: BackendChoice[],
+  guard: (specs: number) => PlanCheck,
 ): Promise<{ runs: Run[][]; backends: Backend[] }> {
   const specs = a.spec?.length ? a.spec : a.data ? [DATA_SPEC] : DEFAULT_SPECS
+  const check = guard(specs.length)
   const experiments = []
-  for (const p of specs) experiments.push(await loadSpec(p, a))
+  for (const p of specs) experiments.push(await loadSpec(p, { ...a, check }))
   const backends: Backend[] = []
   try {
     for (const c of choices) backends.push(await load(c.name))
@@ -60,7 +64,7 @@ export function planTotals(runs: Run[][]): { trials: number; steps: number } {
   let trials = 0
   let steps = 0
   for (const r of runs.flat()) {
-    const size = planSize(r.exp)
+    const size = planSize(r.exp.spec, r.exp.dataset.n)
     trials += size.trials
     steps += size.steps
   }

@@ -3,6 +3,8 @@ import { basename, dirname, resolve } from 'node:path'
 import {
   type Experiment,
   isUserError,
+  MB,
+  type PlanCheck,
   prepareExperiment,
   setPath,
   specPathProblem,
@@ -52,10 +54,11 @@ export interface DataArgs {
   dropMissing?: boolean
 }
 
+/** --x/--y: names split on commas; `\,` is a comma inside a name (a column called `me,ters`). */
 const columns = (v: string[] | undefined) =>
   (v ?? [])
-    .flatMap((s) => s.split(','))
-    .map((s) => s.trim())
+    .flatMap((s) => s.split(/(?<!\\),/))
+    .map((s) => s.replaceAll('\\,', ',').trim())
     .filter(Boolean)
 
 /** The spec's dataset with the command line's data options applied; undefined when there are none. */
@@ -76,6 +79,11 @@ function datasetFrom(a: DataArgs, current: unknown): Record<string, unknown> | u
       ...(a.dropMissing ? { dropMissing: true } : {}),
     }
   }
+  if (a.data === '-') {
+    throw new UserError(
+      "--data '-': reading the data from stdin is not supported; save it to a file and name that",
+    )
+  }
   if (x.length === 0 || y.length === 0) {
     throw new UserError(`--data '${a.data}': name the input column(s) with --x and the target(s) with --y`)
   }
@@ -93,10 +101,15 @@ export interface SpecOverrides extends DataArgs {
   set?: string[]
   /** Applied last, to derive e.g. a single-run spec for `train`. */
   patch?: (raw: Record<string, unknown>) => Record<string, unknown>
+  /** The plan guard (see prepareExperiment). */
+  check?: PlanCheck
 }
 
+/** A spec is a few KB; a larger file is not one (a device, a data file named by mistake). */
+const SPEC_LIMIT = 64 * MB
+
 export async function loadSpec(path: string, o: SpecOverrides = {}): Promise<Experiment> {
-  const raw = readJson(path, 'spec file')
+  const raw = readJson(path, 'spec file', SPEC_LIMIT)
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(`spec file '${path}': expected a JSON object`)
   }
@@ -123,5 +136,5 @@ export async function loadSpec(path: string, o: SpecOverrides = {}): Promise<Exp
   }
   if (o.patch) spec = o.patch(spec)
   // A file named on the command line is relative to where the user is; one in a spec, to the spec.
-  return prepareExperiment(spec, path, o.data ? process.cwd() : dirname(resolve(path)))
+  return prepareExperiment(spec, path, o.data ? process.cwd() : dirname(resolve(path)), o.check)
 }

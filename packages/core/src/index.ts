@@ -9,13 +9,15 @@ export {
   loadDataset,
   subset,
 } from './datasets.js'
+export { alive, cleanDeadTemps, isTemp, makeDirs, outputProblem, tempName } from './dirs.js'
 export { EarlyStopping, type EarlyStoppingRule } from './early-stopping.js'
 export { type EngineChoice, listEngines, resolveEngine } from './engines.js'
 export { isUserError, UserError } from './errors.js'
+export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
 export { batches, batchOrder, type Fold, kFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
 export { mae, mean, median, mse, sd } from './metrics.js'
-export { checkModel, forwardRow, rowsOf, transpose } from './model.js'
+export { checkModel, forwardRow, rowsOf, transpose, weightsProblem } from './model.js'
 export {
   type CurvePoint,
   DEFAULT_PARITY_TOLERANCE,
@@ -27,10 +29,14 @@ export {
   relativeDifference,
   settingDifferences,
 } from './parity.js'
+export * from './parse-spec.js'
 export {
   type Experiment,
   finalTrials,
   hashSpec,
+  MAX_TRIALS,
+  type PlanCheck,
+  type PlanSize,
   planSize,
   prepareExperiment,
   searchTrials,

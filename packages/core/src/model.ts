@@ -34,6 +34,23 @@ export function checkModel(model: TrainedModel): void {
   })
 }
 
+/**
+ * Why weights cannot make a working model file, or null: a model stores float32, so NaN, Infinity
+ * and values past float32's range (which it turns into Infinity) are refused alike (export, train --save, report).
+ */
+export function weightsProblem(
+  weights: readonly { kernel: ArrayLike<number>; bias: ArrayLike<number> }[],
+): string | null {
+  let past: number | null = null
+  for (const w of weights) {
+    for (const v of [...Array.from(w.kernel), ...Array.from(w.bias)]) {
+      if (!Number.isFinite(v)) return 'NaN or Infinity'
+      if (!Number.isFinite(Math.fround(v))) past ??= v
+    }
+  }
+  return past === null ? null : `${past}, past float32's range (3.4e38)`
+}
+
 /** Throws a UserError unless `x` holds whole rows of `width` values; returns the row count. */
 export function rowsOf(x: ArrayLike<number>, width: number, what = 'x'): number {
   if (x.length === 0 || x.length % width !== 0) {

@@ -33,6 +33,10 @@ export interface ParityReport {
   /** The RMS error (output units) below which curves compare against this floor instead of their own size. */
   floor: number
   ok: boolean
+  /** 'diverged' when a side's losses or weights are not finite: there is nothing to compare. */
+  verdict: 'within' | 'beyond' | 'diverged'
+  /** Each side that diverged, with its first such trial. */
+  diverged: { backend: string; trial: string }[]
   /** Trials run by both backends (same id: stage, grid point, fold, seed). */
   paired: number
   /** The largest per-epoch difference over all paired trials, and the first epoch past tolerance. */
@@ -100,6 +104,20 @@ function weightsDifference(a: WeightsJson[], b: WeightsJson[]): number {
     worst = Math.max(worst, diff === 0 ? 0 : diff / size)
   })
   return worst
+}
+
+const finite = (xs: Iterable<number>) => {
+  for (const x of xs) if (!Number.isFinite(x)) return false
+  return true
+}
+
+/** A side's first trial with a NaN or infinite loss or final weight. */
+function divergedTrial(r: ExperimentResult): string | null {
+  const bad = r.trials.find(
+    (t) =>
+      t.diverged || !finite(t.history.loss) || !t.weights.every((w) => finite(w.kernel) && finite(w.bias)),
+  )
+  return bad?.id ?? null
 }
 
 const label = (r: ExperimentResult, point: number) =>
@@ -188,7 +206,13 @@ export function parity(
   }
   if (lengths.length > 0) mismatches.push(`epochs run differ (early stopping): ${list(lengths)}`)
   const curvesMax = peak?.difference ?? 0
-  const ok = curvesMax <= tolerance && weights.max <= tolerance && mismatches.length === 0
+  // Two NaN curves are alike but say nothing: a side that diverged fails parity in its own word.
+  const diverged = [a, b].flatMap((r, i) => {
+    const trial = divergedTrial(r)
+    return trial ? [{ backend: names[i] as string, trial }] : []
+  })
+  const within = curvesMax <= tolerance && weights.max <= tolerance && mismatches.length === 0
+  const ok = within && diverged.length === 0
   const differences = settingDifferences(a.backend.settings, b.backend.settings, names, {
     beta2: a.spec.optimizer.beta2,
     fullBatch: a.spec.batchSize === 'full',
@@ -199,12 +223,18 @@ export function parity(
     tolerance,
     floor,
     ok,
+    verdict: diverged.length > 0 ? 'diverged' : ok ? 'within' : 'beyond',
+    diverged,
     paired,
     curves: { max: curvesMax, peak, part },
     weights,
     mismatches,
     differences,
-    cause: ok ? null : causeOf(a.spec, differences, part, floor),
+    cause: ok
+      ? null
+      : diverged.length > 0
+        ? `${diverged.map((d) => `${d.backend} (${d.trial})`).join(' and ')} diverged: a loss or weight is NaN or infinite, so there is nothing to compare`
+        : causeOf(a.spec, differences, part, floor),
   }
 }
 

@@ -1,11 +1,21 @@
 /** Planning: a spec and its data become an Experiment, and an Experiment a list of trials. */
 import { createHash } from 'node:crypto'
+import { totalmem } from 'node:os'
 import type { DataSplit, Workload } from './backend.js'
-import { type DataInfo, type Dataset, dataHash, loadDataset, subset } from './datasets.js'
+import {
+  type DataInfo,
+  type Dataset,
+  dataHash,
+  listBuiltinDatasets,
+  loadDataset,
+  subset,
+} from './datasets.js'
 import { UserError } from './errors.js'
+import { formatBytes } from './files.js'
+import { parseSpec, setPath } from './parse-spec.js'
 import type { Params, Stage, Trial } from './results.js'
 import { Rng } from './rng.js'
-import { type ExperimentSpec, parseSpec, setPath } from './spec.js'
+import type { ExperimentSpec } from './spec.js'
 
 /** Fields that define the protocol itself; varying them per grid point would make scores incomparable. */
 const FIXED_FIELDS = new Set([
@@ -89,6 +99,13 @@ function splitRows(
 }
 
 /**
+ * The plan guard: told the size of a validated spec's plan (its dataset's rows; see planSize)
+ * before its data is generated, its grid expanded or anything else proportional to the plan is
+ * built. It throws (a UserError) to refuse.
+ */
+export type PlanCheck = (spec: ExperimentSpec, rows: number) => void
+
+/**
  * Validates a spec (parsed JSON), loads its data and checks everything that depends on it;
  * UserError otherwise. A file dataset's path is relative to `baseDir`.
  */
@@ -96,6 +113,7 @@ export async function prepareExperiment(
   raw: unknown,
   source = 'spec',
   baseDir = process.cwd(),
+  check?: PlanCheck,
 ): Promise<Experiment> {
   const spec = parseSpec(raw, source)
   const gridKeys = Object.keys(spec.grid)
@@ -109,6 +127,16 @@ export async function prepareExperiment(
     if (FIXED_FIELDS.has(root))
       throw new UserError(`${source}: grid."${k}": '${root}' is fixed for the whole experiment`)
   }
+  checkTrials(spec, source)
+  // Generated and inline rows are counted from the spec; a file's only by reading it, which costs
+  // what the file holds, not what the plan would.
+  const known = knownRows(spec.dataset)
+  if (known) {
+    checkMemory(known.rows, known.values, source)
+    check?.(spec, known.rows)
+  }
+  const dataset = await loadDataset(spec.dataset, baseDir)
+  if (!known) check?.(spec, dataset.n)
   const points = cartesian(
     gridKeys,
     gridKeys.map((k) => spec.grid[k] as unknown[]),
@@ -120,30 +148,8 @@ export async function prepareExperiment(
       .join(', ')
     return { params, spec: parseSpec(pointRaw, `${source} (grid point ${i}: ${label})`) }
   })
-  // The spec is checked in full before a possibly large file is read.
-  const dataset = await loadDataset(spec.dataset, baseDir)
   for (const { spec: s } of points) checkShapes(s, dataset, source)
-  let dev: DataSplit = dataset
-  let holdout: DataSplit | null = null
-  if (spec.split) {
-    const rows = splitRows(dataset.n, spec.split)
-    if (rows.dev.length < 2)
-      throw new UserError(
-        `${source}: split.test: ${spec.split.test} of ${dataset.n} rows leaves ${rows.dev.length} to train on, expected at least 2`,
-      )
-    dev = subset(dataset, rows.dev)
-    holdout = subset(dataset, rows.test)
-  }
-  const minRows = spec.cv?.folds ?? 1
-  if (dev.n < minRows) {
-    const after = [
-      dataset.dropped > 0 ? `dropping ${dataset.dropped} with missing values` : '',
-      holdout ? `holding out ${holdout.n} for test` : '',
-    ].filter(Boolean)
-    throw new UserError(
-      `${source}: cv.folds: expected at most ${dev.n} (the rows of ${dataset.name}${after.length ? ` after ${after.join(' and ')}` : ''}), got ${minRows}`,
-    )
-  }
+  const { dev, holdout } = devAndHoldout(spec, dataset, source)
   const predictRows = spec.report.predict.map((v, i) => {
     const row = Array.isArray(v) ? v : [v]
     if (row.length !== dataset.inputs) {
@@ -181,6 +187,32 @@ export async function prepareExperiment(
   }
 }
 
+/** The rows CV and refit use and the held-out test rows (spec `split`); enough of them for the folds. */
+function devAndHoldout(spec: ExperimentSpec, dataset: Dataset, source: string) {
+  let dev: DataSplit = dataset
+  let holdout: DataSplit | null = null
+  if (spec.split) {
+    const rows = splitRows(dataset.n, spec.split)
+    if (rows.dev.length < 2)
+      throw new UserError(
+        `${source}: split.test: ${spec.split.test} of ${dataset.n} rows leaves ${rows.dev.length} to train on, expected at least 2`,
+      )
+    dev = subset(dataset, rows.dev)
+    holdout = subset(dataset, rows.test)
+  }
+  const minRows = spec.cv?.folds ?? 1
+  if (dev.n < minRows) {
+    const after = [
+      dataset.dropped > 0 ? `dropping ${dataset.dropped} with missing values` : '',
+      holdout ? `holding out ${holdout.n} for test` : '',
+    ].filter(Boolean)
+    throw new UserError(
+      `${source}: cv.folds: expected at most ${dev.n} (the rows of ${dataset.name}${after.length ? ` after ${after.join(' and ')}` : ''}), got ${minRows}`,
+    )
+  }
+  return { dev, holdout }
+}
+
 function meanSquare(y: Float32Array): number {
   let sum = 0
   for (const v of y) sum += v * v
@@ -197,9 +229,12 @@ function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
   }
 }
 
+const batchOf = (batchSize: ExperimentSpec['batchSize'], rows: number) =>
+  batchSize === 'full' ? rows : Math.min(batchSize, rows)
+
 /** The rows in a batch when training on `rows` rows: 'full', or the spec's size capped at the rows. */
 export function batchRows(s: ExperimentSpec, rows: number): number {
-  return s.batchSize === 'full' ? rows : Math.min(s.batchSize, rows)
+  return batchOf(s.batchSize, rows)
 }
 
 /** The epochs a trial of `stage` trains for at most: earlyStopping.maxEpochs for the early-stopping run. */
@@ -207,9 +242,105 @@ export function trialEpochs(s: ExperimentSpec, stage: Stage): number {
   return (stage === 'early-stopping' ? s.earlyStopping?.maxEpochs : undefined) ?? s.epochs
 }
 
+const epochSteps = (batchSize: ExperimentSpec['batchSize'], rows: number) =>
+  Math.ceil(rows / Math.max(1, batchOf(batchSize, rows)))
+
 /** Optimizer steps (at most: early stopping may end sooner) of one trial of `stage` on `rows` rows. */
 function trialSteps(s: ExperimentSpec, stage: Stage, rows: number): number {
-  return trialEpochs(s, stage) * Math.ceil(rows / Math.max(1, batchRows(s, rows)))
+  return trialEpochs(s, stage) * epochSteps(s.batchSize, rows)
+}
+
+/** The rows CV and refit use out of a dataset's `rows`: what the split leaves. */
+const devRows = (s: ExperimentSpec, rows: number) => (s.split ? rows - Math.ceil(s.split.test * rows) : rows)
+
+/** A search runs when there is something to choose (a grid) or to score (CV). */
+const hasSearch = (s: ExperimentSpec) => Object.keys(s.grid).length > 0 || s.cv !== null
+
+/** The stages trained on all rows for the selected point, in order. */
+function finalStages(s: ExperimentSpec): Stage[] {
+  const stages: Stage[] = []
+  if (s.refit) stages.push('refit')
+  if (s.earlyStopping) stages.push('early-stopping')
+  return stages
+}
+
+/** Grid points x folds x seeds, counted without expanding the grid. */
+function searchCount(s: ExperimentSpec): number {
+  if (!hasSearch(s)) return 0
+  const points = Object.values(s.grid).reduce((n, values) => n * values.length, 1)
+  return points * (s.cv?.folds ?? 1) * s.seeds.length
+}
+
+/** Beyond this a plan can never finish: every trial's result is held in memory and in results.json. */
+export const MAX_TRIALS = 1e6
+
+function checkTrials(s: ExperimentSpec, source: string) {
+  const trials = searchCount(s) + finalStages(s).length * s.seeds.length
+  if (trials > MAX_TRIALS) {
+    throw new UserError(
+      `${source}: ${trials.toLocaleString('en-US')} trials (grid points x folds x seeds, and the final runs) can never finish: every trial's result is held in memory; at most ${MAX_TRIALS.toLocaleString('en-US')}`,
+    )
+  }
+}
+
+/** A dataset's rows and values per row when the spec alone says: built-in and inline data. */
+function knownRows(d: ExperimentSpec['dataset']): { rows: number; values: number } | null {
+  if ('builtin' in d) {
+    const builtin = listBuiltinDatasets().find((b) => b.name === d.builtin)
+    return builtin ? { rows: d.rows ?? builtin.rows, values: 2 } : null
+  }
+  if ('inline' in d) {
+    const width = (v: unknown) => (Array.isArray(v) ? v.length : 1)
+    return { rows: d.inline.x.length, values: width(d.inline.x[0]) + width(d.inline.y[0]) }
+  }
+  return null
+}
+
+/** Typed arrays hold at most 2^32 values. */
+const MAX_ARRAY = 2 ** 32
+
+function checkMemory(rows: number, values: number, source: string) {
+  const bytes = rows * values * 4
+  // Training holds about four copies: the data, the rows it trains on, a fold's, the engine's.
+  if (bytes * 4 <= totalmem() && rows * values < MAX_ARRAY) return
+  throw new UserError(
+    `${source}: dataset: ${rows.toLocaleString('en-US')} rows of ${values} float32 values take ${formatBytes(bytes)}, and training holds about 4 copies: more than fits in this machine's ${formatBytes(totalmem())} of memory`,
+  )
+}
+
+/** Trials and optimizer steps (at most: early stopping may end sooner) a whole protocol takes. */
+export interface PlanSize {
+  trials: number
+  steps: number
+}
+
+/**
+ * The size of a spec's whole protocol on a dataset of `rows` rows, by arithmetic: nothing is
+ * expanded or allocated, so a runaway plan is sized in microseconds. A trial's steps depend on
+ * its grid point only through `epochs` and `batchSize`, so the sum over points factors.
+ */
+export function planSize(s: ExperimentSpec, rows: number): PlanSize {
+  const dev = devRows(s, rows)
+  const folds = s.cv?.folds
+  const searchRows = folds ? dev - Math.floor(dev / folds) : dev
+  const grid = s.grid as Record<string, unknown[] | undefined>
+  const epochs = grid.epochs ?? [s.epochs]
+  const sizes = (grid.batchSize ?? [s.batchSize]) as ExperimentSpec['batchSize'][]
+  const search = searchCount(s)
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+  let steps =
+    search === 0
+      ? 0
+      : (sum(epochs.map(Number)) * sum(sizes.map((b) => epochSteps(b, searchRows))) * search) /
+        (epochs.length * sizes.length)
+  const final = finalStages(s)
+  for (const stage of final) steps += trialSteps(s, stage, dev) * s.seeds.length
+  return { trials: search + final.length * s.seeds.length, steps }
+}
+
+/** Optimizer steps (at most) of one training of the spec's own values on all rows: runSingle's trial. */
+export function singleSteps(s: ExperimentSpec, rows: number, stage: Exclude<Stage, 'search'>): number {
+  return trialSteps(s, stage, devRows(s, rows))
 }
 
 /** What a step of this experiment asks of an engine (its base spec; grid points may vary it). */
@@ -221,15 +352,10 @@ export function workloadOf(exp: Experiment): Workload {
   }
 }
 
-/** A search runs when there is something to choose (a grid) or to score (CV). */
-function hasSearch(exp: Experiment): boolean {
-  return exp.gridKeys.length > 0 || exp.spec.cv !== null
-}
-
 /** The search stage's trials: grid point x fold x seed (all rows when there is no CV). */
 export function searchTrials(exp: Experiment): Trial[] {
   const { spec } = exp
-  if (!hasSearch(exp)) return []
+  if (!hasSearch(spec)) return []
   const folds: (number | null)[] = spec.cv ? Array.from({ length: spec.cv.folds }, (_, i) => i) : [null]
   return exp.points.flatMap((p, point) =>
     folds.flatMap((fold) =>
@@ -247,10 +373,7 @@ export function searchTrials(exp: Experiment): Trial[] {
 
 /** Trials on all rows for the selected point: the refit, then the early-stopping run. */
 export function finalTrials(exp: Experiment, point: number): Trial[] {
-  const stages: Stage[] = []
-  if (exp.spec.refit) stages.push('refit')
-  if (exp.spec.earlyStopping) stages.push('early-stopping')
-  return stages.flatMap((stage) =>
+  return finalStages(exp.spec).flatMap((stage) =>
     exp.spec.seeds.map((seed) => ({
       id: `${stage}/p${point}/s${seed}`,
       stage,
@@ -267,22 +390,4 @@ export function shardTrials(exp: Experiment, shard: { index: number; count: numb
   const search = searchTrials(exp)
   const list = search.length > 0 ? search : finalTrials(exp, 0)
   return list.filter((_, k) => k % shard.count === shard.index)
-}
-
-/** Trials and optimizer steps (at most: early stopping may end sooner) a whole protocol takes. */
-export function planSize(exp: Experiment): { trials: number; steps: number } {
-  const search = searchTrials(exp)
-  const final = finalTrials(exp, 0)
-  const folds = exp.spec.cv?.folds
-  const searchRows = folds ? exp.dev.n - Math.floor(exp.dev.n / folds) : exp.dev.n
-  let steps = 0
-  for (const t of search)
-    steps += trialSteps(exp.points[t.point]?.spec as ExperimentSpec, t.stage, searchRows)
-  for (const t of final) steps += trialSteps(exp.spec, t.stage, exp.dev.n)
-  return { trials: search.length + final.length, steps }
-}
-
-/** Optimizer steps (at most) of one training of the spec's own values on all rows: runSingle's trial. */
-export function singleSteps(exp: Experiment, stage: Exclude<Stage, 'search'>): number {
-  return trialSteps(exp.spec, stage, exp.dev.n)
 }

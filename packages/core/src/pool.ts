@@ -11,11 +11,22 @@ import type { TrialTask } from './trial-worker.js'
 export class TrialPool {
   private readonly pool: Piscina<TrialTask, TrialResult>
   readonly workers: number
+  /** Set to 1 to make every worker's trial stop at its next optimizer step (see trial-worker.ts). */
+  private readonly stop = new Int32Array(new SharedArrayBuffer(4))
+  private readonly running = new Set<Promise<TrialResult>>()
+  private readonly halt = () => {
+    Atomics.store(this.stop, 0, 1)
+    Atomics.notify(this.stop, 0)
+  }
 
-  /** `resolveFrom`: where workers look up backend packages (see loadBackend). */
+  /**
+   * `resolveFrom`: where workers look up backend packages (see loadBackend). `signal` (Ctrl-C)
+   * stops the trials in flight at their next step, as it does a trial in this thread.
+   */
   constructor(
     workers: number,
     private readonly resolveFrom: string[],
+    private readonly signal?: AbortSignal,
   ) {
     this.workers = Math.max(1, Math.min(workers, availableParallelism()))
     this.pool = new Piscina({
@@ -24,12 +35,13 @@ export class TrialPool {
       maxThreads: this.workers,
       idleTimeout: 60_000,
     })
+    signal?.addEventListener('abort', this.halt, { once: true })
   }
 
   /** A `run` for runExperiment: this experiment's trials on `backend`'s `engine`, in the pool. */
   runner(exp: Experiment, backend: string, engine: string): (trial: Trial) => Promise<TrialResult> {
-    return (trial) =>
-      this.pool.run({
+    return (trial) => {
+      const task = this.pool.run({
         raw: exp.raw,
         source: exp.source,
         baseDir: exp.baseDir,
@@ -37,10 +49,24 @@ export class TrialPool {
         engine,
         from: this.resolveFrom,
         trial,
+        stop: this.stop,
       })
+      this.running.add(task)
+      const done = () => this.running.delete(task)
+      task.then(done, done)
+      return task
+    }
   }
 
-  destroy(): Promise<void> {
-    return this.pool.destroy()
+  /**
+   * Stops the trials in flight at their next step and ends the threads once every one has
+   * returned: a thread terminated inside ONNX Runtime's or TensorFlow's native code takes the
+   * process down with it (`terminate called after throwing an instance of 'Napi::Error'`).
+   */
+  async destroy(): Promise<void> {
+    this.signal?.removeEventListener('abort', this.halt)
+    this.halt()
+    await Promise.allSettled(this.running)
+    await this.pool.destroy()
   }
 }

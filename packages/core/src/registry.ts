@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { createRequire, isBuiltin } from 'node:module'
+import { extname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Backend, BackendModule } from './backend.js'
 import { UserError } from './errors.js'
@@ -9,10 +9,16 @@ export const BUILTIN_BACKENDS = ['keras-style', 'torch-style']
 
 const REQUIRED = ['train', 'predict', 'dispose'] as const
 
-/** A short name `x` may be the package `x`, `@dualfit/x` or `dualfit-backend-x`, in that order. */
+const WHAT_IS_A_BACKEND =
+  'a backend is an installed package, or a JavaScript module, that exports createBackend()'
+
+/**
+ * A short name `x` may be the package `x`, `@dualfit/x` or `dualfit-backend-x`, in that order.
+ * Node's own modules (fs, child_process) are never candidates: importing one runs no backend.
+ */
 function candidates(name: string): string[] {
   if (name.startsWith('@') || name.startsWith('.') || name.includes('/')) return [name]
-  return [name, `@dualfit/${name}`, `dualfit-backend-${name}`]
+  return [name, `@dualfit/${name}`, `dualfit-backend-${name}`].filter((pkg) => !isBuiltin(pkg))
 }
 
 /**
@@ -34,13 +40,21 @@ export async function loadBackend(name: string, from: string[] = []): Promise<Ba
     }
   }
   if (!resolved) {
+    const builtin = isBuiltin(name) ? ` ('${name}' is a Node.js built-in module)` : ''
     throw new UserError(
-      `backend '${name}': no installed package ${names.map((n) => `'${n}'`).join(' or ')} (built-in: ${BUILTIN_BACKENDS.join(', ')})`,
+      `backend '${name}': no installed package ${names.map((n) => `'${n}'`).join(' or ')}${builtin} (built-in: ${BUILTIN_BACKENDS.join(', ')}); ${WHAT_IS_A_BACKEND}`,
+    )
+  }
+  if (!['.js', '.mjs', '.cjs'].includes(extname(resolved.path))) {
+    throw new UserError(
+      `backend '${name}': '${resolved.path}' is not a JavaScript module; ${WHAT_IS_A_BACKEND}`,
     )
   }
   const mod = (await import(pathToFileURL(resolved.path).href)) as Partial<BackendModule>
   if (typeof mod.createBackend !== 'function') {
-    throw new UserError(`backend '${name}': package '${resolved.pkg}' does not export createBackend()`)
+    throw new UserError(
+      `backend '${name}': package '${resolved.pkg}' does not export createBackend(); ${WHAT_IS_A_BACKEND}`,
+    )
   }
   const backend = await mod.createBackend()
   const missing: string[] = REQUIRED.filter(

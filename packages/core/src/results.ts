@@ -168,6 +168,70 @@ const resultNumber = z.unknown().transform((v, ctx) => {
 
 const count = z.number().int().positive()
 
+/** What a reader of a trial relies on (results files and the run journal alike). */
+const trialDoc = z.looseObject({
+  id: z.string().min(1),
+  stage: z.enum(['search', 'refit', 'early-stopping']),
+  diverged: z.boolean(),
+  weights: z.array(
+    z.looseObject({
+      inputs: count,
+      units: count,
+      kernel: z.array(resultNumber),
+      bias: z.array(resultNumber),
+    }),
+  ),
+})
+
+type Layer = { units: number }
+type Issue = { code: 'custom'; path: (string | number)[]; message: string }
+
+/**
+ * Weights that fit the spec's layers and, unless the trial diverged, are finite: a model the
+ * harness would never have written is a damaged or edited file.
+ */
+function trialProblems(t: z.infer<typeof trialDoc>, layers: Layer[], at: (string | number)[]): Issue[] {
+  const issue = (path: (string | number)[], message: string): Issue => ({
+    code: 'custom',
+    path: [...at, ...path],
+    message,
+  })
+  if (t.weights.length !== layers.length)
+    return [
+      issue(
+        ['weights'],
+        `expected weights for ${layers.length} layer(s) (spec.model.layers), got ${t.weights.length}`,
+      ),
+    ]
+  const out: Issue[] = []
+  let width = t.weights[0]?.inputs ?? 0
+  t.weights.forEach((w, j) => {
+    const units = layers[j]?.units ?? 0
+    if (
+      w.inputs !== width ||
+      w.units !== units ||
+      w.kernel.length !== width * units ||
+      w.bias.length !== units
+    )
+      out.push(
+        issue(
+          ['weights', j],
+          `expected a [${width}, ${units}] kernel (${width * units} values) and ${units} bias value(s), got [${w.inputs}, ${w.units}] (${w.kernel.length} values) and ${w.bias.length}`,
+        ),
+      )
+    else if (!t.diverged) {
+      const k = w.kernel.findIndex((v) => !Number.isFinite(v))
+      const b = w.bias.findIndex((v) => !Number.isFinite(v))
+      if (k >= 0)
+        out.push(issue(['weights', j, 'kernel', k], 'expected a finite number (the trial did not diverge)'))
+      else if (b >= 0)
+        out.push(issue(['weights', j, 'bias', b], 'expected a finite number (the trial did not diverge)'))
+    }
+    width = units
+  })
+  return out
+}
+
 /** What a reader of results relies on; the rest of each object passes through as written. */
 const experimentDoc = z
   .looseObject({
@@ -179,51 +243,66 @@ const experimentDoc = z
       }),
     }),
     backend: z.looseObject({ id: z.string().min(1) }),
-    trials: z.array(
-      z.looseObject({
-        id: z.string().min(1),
-        stage: z.enum(['search', 'refit', 'early-stopping']),
-        diverged: z.boolean(),
-        weights: z.array(
-          z.looseObject({
-            inputs: count,
-            units: count,
-            kernel: z.array(resultNumber),
-            bias: z.array(resultNumber),
-          }),
-        ),
-      }),
-    ),
+    trials: z.array(trialDoc),
   })
   .superRefine((r, ctx) => {
-    const layers = r.spec.model.layers
     r.trials.forEach((t, i) => {
-      if (t.weights.length !== layers.length) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['trials', i, 'weights'],
-          message: `expected weights for ${layers.length} layer(s) (spec.model.layers), got ${t.weights.length}`,
-        })
-        return
-      }
-      let width = t.weights[0]?.inputs ?? 0
-      t.weights.forEach((w, j) => {
-        const units = layers[j]?.units ?? 0
-        if (
-          w.inputs !== width ||
-          w.units !== units ||
-          w.kernel.length !== width * units ||
-          w.bias.length !== units
-        )
-          ctx.addIssue({
-            code: 'custom',
-            path: ['trials', i, 'weights', j],
-            message: `expected a [${width}, ${units}] kernel (${width * units} values) and ${units} bias value(s), got [${w.inputs}, ${w.units}] (${w.kernel.length} values) and ${w.bias.length}`,
-          })
-        width = units
-      })
+      for (const issue of trialProblems(t, r.spec.model.layers, ['trials', i])) ctx.addIssue(issue)
     })
   })
+
+const numbers = z.array(resultNumber)
+const whole = z.number().int().nonnegative()
+
+/**
+ * A whole trial result, as the run journal holds it: everything the harness reads back to
+ * select, refit and report, with finite scores where the trial did not diverge.
+ */
+const trialResultDoc = trialDoc
+  .extend({
+    point: whole,
+    params: z.record(z.string(), z.unknown()),
+    fold: whole.nullable(),
+    seed: z.number().int(),
+    epochs: whole,
+    epochsRun: whole,
+    stoppedEpoch: whole.nullable(),
+    bestEpoch: whole.nullable(),
+    steps: whole,
+    history: z.looseObject({ loss: numbers, valLoss: numbers.optional(), error: numbers.optional() }),
+    finalLoss: resultNumber,
+    testMse: resultNumber.nullable(),
+    predictions: z.array(z.looseObject({ x: numbers, y: numbers })),
+    timings: z.looseObject({ setupMs: resultNumber, trainMs: resultNumber, totalMs: resultNumber }),
+  })
+  .superRefine((t, ctx) => {
+    if (t.diverged) return
+    for (const key of ['finalLoss', 'testMse'] as const) {
+      const v = t[key]
+      if (v !== null && !(Number.isFinite(v) && v >= 0))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'expected a finite number >= 0 (the trial did not diverge)',
+        })
+    }
+  })
+
+/**
+ * One trial result read back from a file (the run journal), checked with the same rules as a
+ * results file's trials plus every field the harness reads; non-finite numbers spelled as strings
+ * come back as numbers. A UserError of one line, `label: path: expected ..., got ...`, otherwise.
+ */
+export function parseTrialResult(value: unknown, layers: Layer[], label: string): TrialResult {
+  const r = trialResultDoc.safeParse(value)
+  const issues = r.success ? trialProblems(r.data, layers, []) : r.error.issues
+  if (!r.success || issues.length > 0) {
+    const lines = issueLines(issues as z.core.$ZodIssue[], value, label)
+    const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem(s))` : ''
+    throw new UserError(`${lines[0]}${more}`)
+  }
+  return r.data as unknown as TrialResult
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)

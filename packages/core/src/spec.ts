@@ -1,6 +1,5 @@
-import { rangeProblem, TABLE_FORMATS } from '@dualfit/data'
+import { rangeProblem, TABLE_FORMATS, underflowProblem } from '@dualfit/data'
 import { z } from 'zod'
-import { UserError } from './errors.js'
 
 export const ACTIVATIONS = ['linear', 'relu', 'tanh', 'sigmoid'] as const
 export type Activation = (typeof ACTIVATIONS)[number]
@@ -12,14 +11,19 @@ export type InitConvention = (typeof INITS)[number]
 
 /**
  * A real number the engines can hold: every value ends up in float32 tensors, where 1e39 is
- * Infinity. The same rule as a data file's cells (@dualfit/data's rangeProblem).
+ * Infinity and 1e-50 is 0. The same rule as a data file's cells (@dualfit/data's rangeProblem).
  */
-const float32 = () =>
-  z.number().refine((v) => rangeProblem(v) === null, {
-    error: (iss) => `expected a number within float32's range (±3.4e38), got ${describeValue(iss.input)}`,
+const float32 = (base = z.number()) =>
+  base.refine((v) => rangeProblem(v) === null, {
+    // After the base's bounds, and only if they held: one line per value (-1e-50 as a learning
+    // rate is "expected a number > 0", not that too).
+    when: (payload) => payload.issues.length === 0,
+    error: (iss) =>
+      underflowProblem(iss.input as number) ??
+      `expected a number within float32's range (±3.4e38), got ${describeValue(iss.input)}`,
   })
-const positive = float32().positive()
-const probability = z.number().min(0).lt(1)
+const positive = float32(z.number().positive())
+const probability = float32(z.number().min(0).lt(1))
 const value32 = z.union([float32(), z.array(float32()).min(1)])
 
 const layer = z.strictObject({
@@ -50,8 +54,28 @@ export interface OptimizerSpec extends Omit<Required<z.output<typeof optimizer>>
   eps: number | null
 }
 
+// C0 and C1 controls and DEL: XML cannot hold most of them, so one in a name breaks every SVG chart
+// the name is drawn in, and a terminal acts on them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it refuses
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/
+// A description is prose, shown in HTML only: line breaks and tabs are its own.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it refuses
+const CONTROLS_IN_PROSE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/
+
+/** Free text that reaches tables and charts (names, file names, column names). */
+const text = (base = z.string(), controls = CONTROLS) =>
+  base.refine((v) => !controls.test(v), {
+    when: (payload) => payload.issues.length === 0,
+    error: (iss) => {
+      const v = iss.input as string
+      const at = v.search(controls)
+      const code = `U+${v.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`
+      return `expected text without control characters, got ${code} at character ${at + 1} of ${describeValue(v)}`
+    },
+  })
+
 const columnList = z
-  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .union([text(z.string().min(1)), z.array(text(z.string().min(1))).min(1)])
   .transform((v) => (Array.isArray(v) ? v : [v]))
 
 const dataset = z.union([
@@ -70,7 +94,7 @@ const dataset = z.union([
   }),
   z.strictObject({
     /** CSV, TSV, JSON (array of objects) or JSONL; relative to the spec file's folder. */
-    file: z.string().min(1),
+    file: text(z.string().min(1)),
     format: z.enum(TABLE_FORMATS).optional(),
     x: columnList,
     y: columnList,
@@ -79,11 +103,13 @@ const dataset = z.union([
   }),
 ])
 export type DatasetSpec = z.output<typeof dataset>
+/** The key that tells the dataset union's options apart, in their order. */
+const DATASET_KINDS = ['builtin', 'inline', 'file'] as const
 
 const earlyStopping = z.strictObject({
   monitor: z.enum(['loss', 'val_loss']).default('loss'),
   patience: z.number().int().min(0),
-  minDelta: float32().min(0).default(0),
+  minDelta: float32(z.number().min(0)).default(0),
   /** Keras: wait is only reset by epochs that also beat the baseline. */
   baseline: float32().nullable().default(null),
   restoreBestWeights: z.boolean().default(false),
@@ -107,8 +133,8 @@ const gridValue = z.union([
 
 export const specSchema = z
   .strictObject({
-    name: z.string().min(1),
-    description: z.string().default(''),
+    name: text(z.string().min(1)),
+    description: text(z.string(), CONTROLS_IN_PROSE).default(''),
     dataset,
     model: z.strictObject({ layers: z.array(layer).min(1) }),
     loss: loss.default({ name: 'mse', delta: 1 }),
@@ -185,7 +211,8 @@ export const specSchema = z
         message: `expected a linear output layer (model.layers[${last}].activation), got '${s.model.layers[last]?.activation}'`,
       })
     }
-    if ('file' in s.dataset) {
+    // Arrays only when parsed: a column list with a problem of its own is not transformed.
+    if ('file' in s.dataset && Array.isArray(s.dataset.x) && Array.isArray(s.dataset.y)) {
       const both = s.dataset.x.filter((c) => (s.dataset as { y: string[] }).y.includes(c))
       if (both.length > 0)
         ctx.addIssue({
@@ -223,7 +250,8 @@ export function describeValue(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s
 }
 
-function at(root: unknown, path: PropertyKey[]): unknown {
+/** The value at `path` in a parsed JSON value (own keys only), or undefined. */
+export function valueAt(root: unknown, path: PropertyKey[]): unknown {
   let v: unknown = root
   for (const k of path) {
     if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return undefined
@@ -239,7 +267,7 @@ export function formatKey(k: PropertyKey): string {
   return PLAIN_KEY.test(s) ? s : JSON.stringify(s)
 }
 /** A key for inside quotes: control characters and quotes escaped, as JSON would. */
-const bare = (k: PropertyKey) =>
+export const bare = (k: PropertyKey) =>
   PLAIN_KEY.test(String(k)) ? String(k) : JSON.stringify(String(k)).slice(1, -1)
 
 export function formatPath(path: PropertyKey[]): string {
@@ -257,7 +285,8 @@ interface Problem {
 
 function explain(issue: z.core.$ZodIssue, input: unknown, prefix: PropertyKey[] = []): Problem {
   const path = [...prefix, ...issue.path]
-  const got = describeValue(at(input, path))
+  const value = valueAt(input, path)
+  const got = describeValue(value)
   const problem = (msg: string): Problem => ({ path, msg })
   switch (issue.code) {
     case 'invalid_type':
@@ -268,7 +297,7 @@ function explain(issue: z.core.$ZodIssue, input: unknown, prefix: PropertyKey[] 
       const bound = small ? issue.minimum : issue.maximum
       const op = small ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<'
       if (issue.origin === 'array')
-        return problem(`expected ${small ? 'at least' : 'at most'} ${bound} item(s), got ${got}`)
+        return problem(`expected ${small ? 'at least' : 'at most'} ${bound} item(s), got ${items(value)}`)
       if (issue.origin === 'string') return problem(`expected a non-empty string, got ${got}`)
       return problem(
         `expected ${issue.origin === 'int' ? 'an integer' : 'a number'} ${op} ${bound}, got ${got}`,
@@ -276,19 +305,48 @@ function explain(issue: z.core.$ZodIssue, input: unknown, prefix: PropertyKey[] 
     }
     case 'invalid_value':
       return problem(`expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`)
-    case 'unrecognized_keys':
+    case 'unrecognized_keys': {
+      // {builtin, file} fails only by its extra key under the builtin option.
+      const kind = datasetKind(path, value)
+      if (typeof kind === 'string') return problem(kind)
       return problem(`unknown field(s) ${issue.keys.map((k) => `'${bare(k)}'`).join(', ')}`)
+    }
     case 'invalid_union': {
+      const kind = datasetKind(path, value)
+      if (typeof kind === 'string') return problem(kind)
+      // Its key says which kind of dataset is meant; the furthest branch may be another.
+      const meant = kind === null ? undefined : issue.errors[kind]?.[0]
+      if (meant) return explain(meant, input, path)
       // Report the branch that got furthest; that is almost always the one the user meant.
       const best = issue.errors.filter((b) => b.length > 0).sort((a, b) => depth(b) - depth(a))[0]
       const first = best?.[0]
       if (first && depth(best) > 0) return explain(first, input, path)
-      return problem(`expected ${unionExpectation(path)}, got ${got}`)
+      return problem(`expected ${unionExpectation(path)}, got ${Array.isArray(value) ? items(value) : got}`)
     }
     default:
       return problem(issue.message)
   }
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * For a dataset: the index of the union option its key names, or why no single one is named;
+ * null elsewhere.
+ */
+function datasetKind(path: PropertyKey[], value: unknown): number | string | null {
+  if (path[path.length - 1] !== 'dataset' || !isObject(value)) return null
+  const kinds = DATASET_KINDS.filter((k) => Object.hasOwn(value, k))
+  if (kinds.length === 1) return DATASET_KINDS.indexOf(kinds[0] as (typeof DATASET_KINDS)[number])
+  const found =
+    kinds.length === 0 ? 'none of them' : `'${kinds.slice(0, -1).join("', '")}' and '${kinds.at(-1)}'`
+  return `expected exactly one of 'builtin', 'inline' or 'file' (keep the one you mean), got ${found}`
+}
+
+/** An array's length as a message shows it after "got". */
+const items = (v: unknown) =>
+  !Array.isArray(v) ? describeValue(v) : v.length === 0 ? 'an empty list' : `${v.length} item(s)`
 
 function depth(issues: z.core.$ZodIssue[] | undefined): number {
   return issues?.[0]?.path.length ?? 0
@@ -298,6 +356,8 @@ function unionExpectation(path: PropertyKey[]): string {
   const key = String(path[path.length - 1] ?? '')
   if (key === 'loss') return `one of ${LOSSES.join(', ')} or {name, delta}`
   if (key === 'batchSize') return 'a positive integer or "full"'
+  if ((key === 'x' || key === 'y') && path[path.length - 2] === 'dataset')
+    return 'a column name or a list of column names'
   if (key === 'dataset') return '{builtin: name}, {inline: {x, y}} or {file, x, y}'
   return 'a number or an array of numbers'
 }
@@ -351,150 +411,4 @@ export function unsafeKeyPath(value: unknown): PropertyKey[] | null {
 /** The message for unsafeKeyPath's finding: `json.path: '__proto__' is not allowed as a field name`. */
 export function unsafeKeyProblem(path: PropertyKey[]): string {
   return `${formatPath(path)}: '${bare(path[path.length - 1] as PropertyKey)}' is not allowed as a field name`
-}
-
-/** Validates a parsed JSON spec; throws a UserError with one line per problem. */
-export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
-  // Refused before anything reads the spec key by key.
-  const unsafe = unsafeKeyPath(input)
-  if (unsafe) throw new UserError(`${source}: ${unsafeKeyProblem(unsafe)}`)
-  const r = specSchema.safeParse(input)
-  const problems = r.success ? [] : issueLines(r.error.issues, input, source)
-  const grid = at(input, ['grid'])
-  if (grid !== null && typeof grid === 'object' && !Array.isArray(grid)) {
-    for (const key of Object.keys(grid)) {
-      const p = specPathProblem(key)
-      if (p) problems.push(`${source}: grid.${formatKey(key)}: ${p}`)
-    }
-  }
-  if (!r.success || problems.length > 0) throw new UserError(problems)
-  const s = r.data
-  const eps = s.optimizer.eps ?? { torch: 1e-8, keras: 1e-7, tfjs: 1e-7, framework: null }[s.init]
-  return {
-    ...s,
-    optimizer: { ...s.optimizer, eps },
-    selection: { rule: s.selection.rule, score: s.selection.score ?? (s.cv ? 'cv_mse' : 'train_loss') },
-  }
-}
-
-type Node = z.core.$ZodType
-interface Def {
-  type: string
-  innerType?: Node
-  in?: Node
-  options?: Node[]
-  shape?: Record<string, Node>
-  element?: Node
-}
-const defOf = (n: Node) => n._zod.def as unknown as Def
-
-/** The schemas a value at this node may take: wrappers (default, nullable, pipe) and unions unfolded. */
-function shapesOf(n: Node): Node[] {
-  const def = defOf(n)
-  if (def.innerType) return shapesOf(def.innerType)
-  if (def.type === 'pipe' && def.in) return shapesOf(def.in)
-  if (def.type === 'union' && def.options) return def.options.flatMap(shapesOf)
-  return [n]
-}
-
-const INDEX = /^(0|[1-9][0-9]{0,5})$/
-
-/** The schemas of `key` under any of `nodes`, or why there is none. */
-function childOf(nodes: Node[], key: string, parent: string): Node[] | string {
-  const shapes = nodes.flatMap(shapesOf)
-  const objects = shapes.map(defOf).filter((d) => d.type === 'object' && d.shape)
-  const arrays = shapes.map(defOf).filter((d) => d.type === 'array' && d.element)
-  const found = [
-    ...objects.flatMap((d) =>
-      Object.hasOwn(d.shape as object, key) ? [(d.shape as Record<string, Node>)[key] as Node] : [],
-    ),
-    ...(INDEX.test(key) ? arrays.map((d) => d.element as Node) : []),
-  ]
-  if (found.length > 0) return found
-  const name = bare(key)
-  if (objects.length > 0) {
-    const fields = [...new Set(objects.flatMap((d) => Object.keys(d.shape as object)))].join(', ')
-    return parent
-      ? `'${parent}' has no field '${name}' (expected one of ${fields})`
-      : `'${name}' is not a spec field (expected one of ${fields})`
-  }
-  if (arrays.length > 0) return `'${parent}' is a list: expected an index (0, 1, ...) after it, got '${name}'`
-  if (shapes.some((n) => defOf(n).type === 'record'))
-    return `'${parent}' is set as a whole, e.g. ${parent}={"optimizer.lr": [0.1, 0.01]}`
-  return `'${parent}' has no fields, got '${name}' after it`
-}
-
-/**
- * Why `path` (dot-separated, e.g. optimizer.lr, earlyStopping.patience, model.layers.0.units) does
- * not name a field of the spec schema, or null when it does. Only known fields, nested as the schema
- * nests them, so a path can never reach __proto__, constructor or prototype.
- */
-export function specPathProblem(path: string): string | null {
-  const keys = path.split('.')
-  if (keys.some((k) => k === ''))
-    return `expected field names separated by dots, e.g. optimizer.lr, got ${JSON.stringify(path)}`
-  let nodes: Node[] = [specSchema]
-  for (const [i, key] of keys.entries()) {
-    const next = childOf(nodes, key, keys.slice(0, i).join('.'))
-    if (typeof next === 'string') return next
-    nodes = next
-  }
-  return null
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
-
-/**
- * Sets a dot-separated spec path in a deep copy of a JSON spec (the grid's and --set's way to vary
- * any field). The path must name a spec field (specPathProblem) and the value may hold no
- * __proto__/constructor/prototype key: a UserError otherwise, before anything is written. A list
- * index may name an item or the one after the last.
- */
-export function setPath<T>(obj: T, path: string, value: unknown): T {
-  const problem = specPathProblem(path)
-  if (problem) throw new UserError(`${formatKey(path)}: ${problem}`)
-  const unsafe = unsafeKeyPath(value)
-  if (unsafe) throw new UserError(unsafeKeyProblem([...path.split('.'), ...unsafe]))
-  if (!isRecord(obj)) throw new UserError(`${formatKey(path)}: expected a spec object to set it in`)
-  const copy = structuredClone(obj) as Record<string, unknown>
-  const keys = path.split('.')
-  let cur: Record<string, unknown> | unknown[] = copy
-  for (const [i, key] of keys.entries()) {
-    const last = i === keys.length - 1
-    let slot: number | string = key
-    if (Array.isArray(cur)) {
-      const index = Number(key)
-      if (index > cur.length) {
-        throw new UserError(
-          `${formatKey(path)}: index ${index} is past the end of '${keys.slice(0, i).join('.')}' (${cur.length} item(s))`,
-        )
-      }
-      slot = index
-    }
-    const container = cur as Record<string | number, unknown>
-    if (last) {
-      // Own data properties only: every key here is a schema field name or a list index.
-      Object.defineProperty(container, slot, { value, writable: true, enumerable: true, configurable: true })
-      break
-    }
-    const existing = Object.hasOwn(container, slot) ? container[slot] : undefined
-    const wantList = INDEX.test(keys[i + 1] as string)
-    const next: Record<string, unknown> | unknown[] =
-      wantList && Array.isArray(existing)
-        ? existing
-        : !wantList && isRecord(existing)
-          ? existing
-          : wantList
-            ? []
-            : {}
-    Object.defineProperty(container, slot, {
-      value: next,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    })
-    cur = next
-  }
-  return copy as T
 }

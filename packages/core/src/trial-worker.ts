@@ -12,11 +12,32 @@ export interface TrialTask {
   engine: string
   from: string[]
   trial: Trial
+  /** The pool's stop flag, shared memory: 1 once the run is interrupted or the pool is closing. */
+  stop: Int32Array
 }
 
 // One worker serves many trials: keep what is costly to build.
 const experiments = new Map<string, Experiment>()
 const backends = new Map<string, Promise<Backend>>()
+let stopped: AbortSignal | undefined
+
+/**
+ * Aborted once the main thread sets the stop flag. Backends ask signal.throwIfAborted() before
+ * every step, so the flag is read right there: a busy worker's event loop may not turn for a
+ * whole trial, and a message would wait for it.
+ */
+function stopSignal(stop: Int32Array): AbortSignal {
+  if (stopped) return stopped
+  const controller = new AbortController()
+  const signal = controller.signal
+  const check = signal.throwIfAborted.bind(signal)
+  signal.throwIfAborted = () => {
+    if (!signal.aborted && Atomics.load(stop, 0) !== 0) controller.abort(new Error('the run was interrupted'))
+    check()
+  }
+  stopped = signal
+  return signal
+}
 
 export default async function runTask(task: TrialTask): Promise<TrialResult> {
   const key = `${task.baseDir}\n${task.source}\n${JSON.stringify(task.raw)}`
@@ -30,5 +51,5 @@ export default async function runTask(task: TrialTask): Promise<TrialResult> {
     backend = loadBackend(task.backend, task.from)
     backends.set(task.backend, backend)
   }
-  return runTrial(exp, task.trial, await backend, task.engine)
+  return runTrial(exp, task.trial, await backend, task.engine, stopSignal(task.stop))
 }

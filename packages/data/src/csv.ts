@@ -1,9 +1,9 @@
 import Papa from 'papaparse'
 import { DataError, quote } from './errors.js'
-import { invalidCell, isBlank, parseNumber, rangeProblem } from './numbers.js'
+import { invalidCell, isBlank, mayNotFitFloat32, parseNumber, rangeProblem } from './numbers.js'
 import type { Sink } from './sink.js'
 import { textChunks } from './source.js'
-import { MISSING_HINT, resolveColumns, type Spec } from './spec.js'
+import { columnNameProblem, MISSING_HINT, resolveColumns, type Spec } from './spec.js'
 
 /** A row (often: a quote left open) this long stops the read instead of buffering the whole file. */
 const MAX_ROW_CHARS = 64 * 1024 * 1024
@@ -30,29 +30,8 @@ export async function readDelimited(
   let line = 1
   let dataRows = 0
   let header: string[] | null = null
-  let need: number[] = []
-  const { nx, ny } = sink
+  let target: RowTarget | null = null
   let nextParseAt = 0
-
-  const setHeader = (row: string[], rowLine: number) => {
-    const names = row.map((f) => f.trim())
-    const seen = new Map<string, number>()
-    for (const [i, name] of names.entries()) {
-      const first = seen.get(name)
-      if (first !== undefined && name !== '')
-        throw new DataError(
-          `${label}: duplicate column "${name}" in the header (columns ${first + 1} and ${i + 1}, line ${rowLine})`,
-        )
-      seen.set(name, i)
-    }
-    need = resolveColumns(spec, names, delimiterHint(names, delimiter))
-    header = names
-  }
-
-  const cellError = (rowLine: number, k: number, what: string) => {
-    const name = k < nx ? spec.x[k] : spec.y[k - nx]
-    return new DataError(`${label}: row ${dataRows} (line ${rowLine}), column "${name}": ${what}`)
-  }
 
   const consume = (final: boolean) => {
     if (parser === null) return
@@ -76,38 +55,12 @@ export async function readDelimited(
       const rowLine = line
       line += quoted ? 1 + newlinesIn(row, lineChar) : 1
       if (row.length === 1 && (row[0] as string).trim() === '') continue
-      if (header === null) {
-        setHeader(row, rowLine)
-        continue
+      if (target !== null) storeRow(target, row, ++dataRows, rowLine)
+      else {
+        header = headerNames(row, label, rowLine)
+        const need = resolveColumns(spec, header, delimiterHint(header, delimiter))
+        target = { spec, sink, need, width: header.length, delimiter, lineChar }
       }
-      dataRows++
-      if (row.length !== header.length) {
-        const hint =
-          row.length > header.length ? `; quote fields that contain ${DELIMITER_NAMES[delimiter]}s` : ''
-        throw new DataError(
-          `${label}: row ${dataRows} (line ${rowLine}): expected ${header.length} fields, got ${row.length}${hint}`,
-        )
-      }
-      sink.reserve()
-      const base = sink.n
-      let missingAt = -1
-      for (let k = 0; k < need.length; k++) {
-        const s = row[need[k] as number] as string
-        const v = parseNumber(s)
-        if (!Number.isNaN(v)) {
-          // Beyond ~3.4e38 float32 holds only Infinity, which would poison training silently.
-          // The cheap test stays in this hot loop; rangeProblem words the message.
-          if (!Number.isFinite(Math.fround(v))) throw cellError(rowLine, k, rangeProblem(v, s) as string)
-          if (k < nx) sink.x[base * nx + k] = v
-          else sink.y[base * ny + k - nx] = v
-        } else if (!isBlank(s)) {
-          throw cellError(rowLine, k, invalidCell(s, quote))
-        } else if (!spec.dropMissing) {
-          throw cellError(rowLine, k, MISSING_HINT)
-        } else if (missingAt < 0) missingAt = k
-      }
-      if (missingAt < 0) sink.n++
-      else sink.drop(dataRows)
     }
     if (error && errorRow >= rows.length) throw syntaxError(label, error, pending, startLine, lineChar)
     pending = final ? '' : pending.slice(res.meta.cursor)
@@ -142,6 +95,79 @@ export async function readDelimited(
   return header
 }
 
+/** The header's column names, trimmed; each must be usable and given once. */
+function headerNames(row: string[], label: string, rowLine: number): string[] {
+  const names = row.map((f) => f.trim())
+  const seen = new Map<string, number>()
+  for (const [i, name] of names.entries()) {
+    const problem = columnNameProblem(name)
+    if (problem) throw new DataError(`${label}: line ${rowLine}, column ${i + 1} of the header: ${problem}`)
+    const first = seen.get(name)
+    if (first !== undefined && name !== '')
+      throw new DataError(
+        `${label}: duplicate column "${name}" in the header (columns ${first + 1} and ${i + 1}, line ${rowLine})`,
+      )
+    seen.set(name, i)
+  }
+  return names
+}
+
+/** Where a data row's cells go, known once the header is read. */
+interface RowTarget {
+  spec: Spec
+  sink: Sink
+  /** The x then y columns' indices in a row. */
+  need: number[]
+  /** Fields per row: the header's. */
+  width: number
+  delimiter: ',' | '\t'
+  lineChar: string
+}
+
+/**
+ * Converts data row `dataRow`'s x and y cells into row `sink.n` and keeps it, or drops it when a
+ * cell is blank under dropMissing; any other problem is a DataError naming the row and column.
+ */
+function storeRow(t: RowTarget, row: string[], dataRow: number, rowLine: number): void {
+  const { spec, sink, need, lineChar } = t
+  if (row.length !== t.width) {
+    const where = `${spec.label}: row ${dataRow} (line ${rowLine})`
+    // Rows a stray line break joined or split read as a wrong field count: say what it is.
+    if (mixedBreak(row, lineChar)) throw new DataError(`${where}: ${mixedMessage(lineChar)}`)
+    const hint = row.length > t.width ? `; quote fields that contain ${DELIMITER_NAMES[t.delimiter]}s` : ''
+    throw new DataError(`${where}: expected ${t.width} fields, got ${row.length}${hint}`)
+  }
+  const { nx, ny } = sink
+  // Built only on a problem: this runs once per row.
+  const cellError = (k: number, what: string) =>
+    new DataError(
+      `${spec.label}: row ${dataRow} (line ${rowLine}), column "${k < nx ? spec.x[k] : spec.y[k - nx]}": ${what}`,
+    )
+  sink.reserve()
+  const base = sink.n
+  let missingAt = -1
+  for (let k = 0; k < need.length; k++) {
+    const s = row[need[k] as number] as string
+    const v = parseNumber(s)
+    if (!Number.isNaN(v)) {
+      // Beyond ~3.4e38 float32 holds only Infinity, and below 1.18e-38 only 0 and subnormals,
+      // either of which would poison training silently. The cheap test stays in this hot loop.
+      if (mayNotFitFloat32(v)) {
+        const problem = rangeProblem(v, s)
+        if (problem !== null) throw cellError(k, problem)
+      }
+      if (k < nx) sink.x[base * nx + k] = v
+      else sink.y[base * ny + k - nx] = v
+    } else if (!isBlank(s)) {
+      throw cellError(k, mixedBreak([s], lineChar) ? mixedMessage(lineChar) : invalidCell(s, quote))
+    } else if (!spec.dropMissing) {
+      throw cellError(k, MISSING_HINT)
+    } else if (missingAt < 0) missingAt = k
+  }
+  if (missingAt < 0) sink.n++
+  else sink.drop(dataRow)
+}
+
 /**
  * '\n' also serves CRLF files: the '\r' left at the end of a row is space to trimmed cells, and
  * mixed line endings still split. Only a file whose first line ends in a lone '\r' (classic Mac)
@@ -154,6 +180,19 @@ function detectNewline(text: string, final: boolean): '\n' | '\r' | null {
   if (cr >= 0 && cr + 1 < text.length) return '\r'
   return final ? '\n' : null
 }
+
+/**
+ * Whether fields hold the line break the file does not use (a lone CR in a file of LF or CRLF
+ * lines, an LF in a file of CR lines); a CRLF line's own CR, left at the end of its last field,
+ * does not count. Asked only of rows that failed, as a quoted field may hold either.
+ */
+function mixedBreak(fields: readonly string[], lineChar: string): boolean {
+  const other = lineChar === '\n' ? /\r(?!\n|$)/ : /\n/
+  return fields.some((f) => other.test(f))
+}
+
+const mixedMessage = (lineChar: string) =>
+  `${lineChar === '\n' ? 'a carriage return (\\r)' : 'a line feed (\\n)'} inside a field; the file mixes line endings (save it with one kind throughout)`
 
 function newlinesIn(row: string[], lineChar: string): number {
   let count = 0
@@ -177,8 +216,11 @@ function syntaxError(
   let line = startLine
   const end = Math.min(e.index ?? 0, text.length)
   for (let at = text.indexOf(lineChar); at >= 0 && at < end; at = text.indexOf(lineChar, at + 1)) line++
-  const what =
-    e.code === 'MissingQuotes'
+  const from = text.lastIndexOf(lineChar, end - 1) + 1
+  const to = text.indexOf(lineChar, end)
+  const what = mixedBreak([text.slice(from, to < 0 ? text.length : to)], lineChar)
+    ? mixedMessage(lineChar)
+    : e.code === 'MissingQuotes'
       ? 'a quoted field is not closed before the end of the file'
       : e.code === 'InvalidQuotes'
         ? 'a quoted field has text after its closing quote (write a quote inside quotes as "")'

@@ -7,10 +7,14 @@ export class DataError extends Error {
   }
 }
 
-/** Quotes a value for a message, cut to about 40 characters. */
+/** Quotes a value for a message, cut to about 40 characters, every control character escaped. */
 export function quote(value: string, max = 40): string {
   const cut = value.length > max ? `${value.slice(0, max - 3)}...` : value
-  return JSON.stringify(cut)
+  // JSON escapes C0 controls only; DEL and C1 (U+009B is a terminal's CSI) get the same \u form.
+  return JSON.stringify(cut).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 /** "a, b, c" for a message; long lists end with "... (+N more)". */

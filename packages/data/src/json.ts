@@ -4,7 +4,7 @@ import { DataError, quote } from './errors.js'
 import { parseNumber, rangeProblem } from './numbers.js'
 import type { Sink } from './sink.js'
 import { textChunks } from './source.js'
-import { MISSING_HINT, resolveColumns, type Spec } from './spec.js'
+import { columnNameProblem, MISSING_HINT, resolveColumns, type Spec } from './spec.js'
 
 const EMPTY = 'empty file, expected'
 
@@ -46,6 +46,41 @@ function parseFailure(err: unknown, text: string): string {
   return `not valid JSON${where} (${short})`
 }
 
+// A JSON string, or a character that opens or closes an object or array.
+const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|[{}[\]]/g
+const COLON = /\s*:/y
+
+/**
+ * The first key that occurs twice in one object of `text` (valid JSON) and the top-level array
+ * item holding it (0-based; -1 when the top is an object), or null. JSON.parse keeps the last
+ * value without a word: {"meters": 1, "meters": 999} would read as 999.
+ */
+export function duplicateKey(text: string): { item: number; key: string } | null {
+  // Per open object its keys so far; null for an open array.
+  const open: (Set<string> | null)[] = []
+  let item = -1
+  TOKEN.lastIndex = 0
+  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
+    const t = m[0]
+    if (t === '{' || t === '[') {
+      if (open.length === 1) item++
+      open.push(t === '{' ? new Set() : null)
+    } else if (t === '}' || t === ']') open.pop()
+    else {
+      const keys = open[open.length - 1]
+      COLON.lastIndex = TOKEN.lastIndex
+      if (!keys || !COLON.test(text)) continue
+      const key: string = t.includes('\\') ? JSON.parse(t) : t.slice(1, -1)
+      if (keys.has(key)) return { item, key }
+      keys.add(key)
+    }
+  }
+  return null
+}
+
+const twice = (key: string) =>
+  `key ${quote(key)} appears twice in one object (JSON would keep only the last); remove or rename one`
+
 /**
  * Converts one record's x and y values into row `sink.n`; returns the index of the first missing
  * value, -1 if none. Throws a DataError for any value that is present but not a usable number.
@@ -70,6 +105,17 @@ function convert(record: Record<string, unknown>, names: string[], sink: Sink, w
   return missingAt
 }
 
+/** Adds the keys of `record` not seen before to `columns`, in order; each must be a usable name. */
+function addColumns(record: object, seen: Set<string>, columns: string[], where: string): void {
+  for (const key in record)
+    if (!seen.has(key)) {
+      const problem = columnNameProblem(key)
+      if (problem) throw new DataError(`${where}: ${problem}`)
+      seen.add(key)
+      columns.push(key)
+    }
+}
+
 /** Reads a JSON array of objects (whole file) into `sink`; returns the union of keys, in first-seen order. */
 export async function readJson(path: string, spec: Spec, sink: Sink): Promise<string[]> {
   const { label } = spec
@@ -92,12 +138,11 @@ export async function readJson(path: string, spec: Spec, sink: Sink): Promise<st
   for (const [i, record] of data.entries()) {
     if (record === null || typeof record !== 'object' || Array.isArray(record))
       throw new DataError(`${label}: record ${i + 1}: expected an object, got ${kindOf(record)}`)
-    for (const key in record)
-      if (!seen.has(key)) {
-        seen.add(key)
-        columns.push(key)
-      }
+    addColumns(record, seen, columns, `${label}: record ${i + 1}`)
   }
+  // Every item is an object by now, so the scan's item count is the record's index.
+  const dup = duplicateKey(text)
+  if (dup) throw new DataError(`${label}: record ${dup.item + 1}: ${twice(dup.key)}`)
   resolveColumns(spec, columns)
   const names = [...spec.x, ...spec.y]
   for (const [i, record] of (data as Record<string, unknown>[]).entries()) {
@@ -140,13 +185,11 @@ export async function readJsonLines(path: string, spec: Spec, sink: Sink): Promi
         throw new DataError(
           `${label}: row ${row} (line ${line}): expected a JSON object, got ${kindOf(record)}`,
         )
-      for (const key in record)
-        if (!seen.has(key)) {
-          seen.add(key)
-          columns.push(key)
-        }
-      if (pendingMiss && seen.has(pendingKey)) throw pendingMiss
       const where = `${label}: row ${row} (line ${line})`
+      const dup = duplicateKey(text)
+      if (dup) throw new DataError(`${where}: ${twice(dup.key)}`)
+      addColumns(record, seen, columns, where)
+      if (pendingMiss && seen.has(pendingKey)) throw pendingMiss
       const missingAt = convert(record as Record<string, unknown>, names, sink, () => where)
       if (missingAt < 0) sink.n++
       else if (spec.dropMissing) sink.drop(row)

@@ -75,6 +75,21 @@ export function isBlank(s: string): boolean {
   return true
 }
 
+/** 2^-126: below it float32 has only subnormals (fewer bits, and slow on some hardware) and 0. */
+const MIN_NORMAL_FLOAT32 = 1.1754943508222875e-38
+
+/**
+ * Why a non-zero value vanishes in float32 (rounds to 0 or to a subnormal), or null. A learning
+ * rate of 1e-50 would train with lr 0, and cells of 1e-40 scale the data into noise, both silently.
+ */
+export function underflowProblem(v: number, text?: string): string | null {
+  const f = Math.fround(v)
+  if (v === 0 || Number.isNaN(v) || Math.abs(f) >= MIN_NORMAL_FLOAT32) return null
+  const to = f === 0 ? '0' : 'a subnormal'
+  const what = text === undefined ? String(v) : shorten(text.trim())
+  return `${what} is not zero but rounds to ${to} in float32 (the smallest normal float32 is 1.18e-38)`
+}
+
 /**
  * Why a value that is a number to JavaScript cannot be a float32 sample, or null when it can.
  * Rounding decides, not the literal bound: 3.4028235e38 (float32's max as numpy prints it) is fine.
@@ -86,7 +101,16 @@ export function rangeProblem(v: number, text?: string): string | null {
     return `${shorten(text.trim())} overflows float32 (max 3.4e38)`
   if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) return 'Infinity is not allowed'
   if (!Number.isFinite(Math.fround(v))) return `${v} overflows float32 (max 3.4e38)`
-  return null
+  return underflowProblem(v, text)
+}
+
+/**
+ * A cheap superset of rangeProblem's failures, for hot loops: false means the value surely fits,
+ * true means ask rangeProblem.
+ */
+export const mayNotFitFloat32 = (v: number): boolean => {
+  const a = Math.abs(v)
+  return !(a < 3.4e38) || (a < 1.2e-38 && v !== 0)
 }
 
 const shorten = (t: string) => (t.length > 40 ? `${t.slice(0, 37)}...` : t)

@@ -20,7 +20,10 @@ export function cannotRead(label: string, err: unknown): DataError {
   return new DataError(`${label}: cannot read (${(code && REASONS[code]) ?? code ?? String(err)})`)
 }
 
-/** Fails with a DataError, before any parsing, when the path is missing or not a regular file. */
+/**
+ * Fails with a DataError, before any parsing, when the path is missing or not a regular file: by
+ * stat, since opening a FIFO with no writer blocks (beyond Ctrl-C) and a device never ends.
+ */
 export async function checkReadable(path: string, label: string): Promise<void> {
   let info: Awaited<ReturnType<typeof stat>>
   try {
@@ -29,6 +32,8 @@ export async function checkReadable(path: string, label: string): Promise<void> 
     throw cannotRead(label, err)
   }
   if (info.isDirectory()) throw new DataError(`${label}: cannot read (is a directory)`)
+  if (!info.isFile())
+    throw new DataError(`${label}: cannot read (not a regular file: a FIFO, a device or a socket)`)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { DataError, listColumns } from './errors.js'
+import { DataError, listColumns, quote } from './errors.js'
 
 /** What a reader needs from the options, checked. */
 export interface Spec {
@@ -21,9 +21,33 @@ export function resolveColumns(spec: Spec, columns: readonly string[], extra = '
     const i = index.get(name)
     if (i !== undefined) return i
     const near = columns.find((c) => c.trim().toLowerCase() === name.trim().toLowerCase())
-    const didYouMean = near === undefined ? '' : ` (did you mean "${near}"?)`
+    // --x me,ters asks for "me" and "ters"; the column "me,ters" takes an escaped comma. Unless
+    // the commas are the file's delimiter (`extra` says so).
+    const split =
+      extra === ''
+        ? columns.find((c) => c.includes(',') && c.split(',').some((part) => part.trim() === name))
+        : undefined
+    const didYouMean =
+      near !== undefined
+        ? ` (did you mean "${near}"?)`
+        : split !== undefined
+          ? ` (a column is named "${split}": --x and --y split on commas, so write it ${split.replaceAll(',', '\\,')})`
+          : ''
     throw new DataError(
       `${spec.label}: no column "${name}"${didYouMean} (columns: ${listColumns(columns)})${extra}`,
     )
   })
+}
+
+// C0 and C1 controls and DEL: column names are drawn in SVG charts, which cannot hold them, and
+// printed. Tab aside: a TSV read as CSV has tabs in its names, and the delimiter hint says so.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it refuses
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/
+
+/** Why a column name (a header cell, a JSON key) cannot be one, or null. */
+export function columnNameProblem(name: string): string | null {
+  const at = name.search(CONTROLS)
+  if (at < 0) return null
+  const code = name.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')
+  return `the column name ${quote(name)} holds a control character (U+${code}); rename the column`
 }

@@ -1,5 +1,11 @@
-import { readFile } from 'node:fs/promises'
-import { type Activation, type LayerWeights, type TrainedModel, UserError } from '@dualfit/core'
+import {
+  type Activation,
+  type LayerWeights,
+  MB,
+  readBounded,
+  type TrainedModel,
+  UserError,
+} from '@dualfit/core'
 import { ACTIVATION_OPS } from './net.js'
 import { type ModelProto, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from './proto.js'
 
@@ -163,16 +169,10 @@ function readTensor(t: TensorProto, source: string): Tensor {
   return { dims, data }
 }
 
-/** importOnnx on a file; a missing or unreadable file is a UserError too. */
+/** The largest model file read: the networks dualfit trains are a few KB to a few MB. */
+const MODEL_LIMIT = 256 * MB
+
+/** importOnnx on a file; a missing, special (FIFO, device) or oversized file is a UserError too. */
 export async function readOnnxFile(path: string): Promise<TrainedModel> {
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(path)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new UserError(
-      `${path}: cannot read the ONNX file (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`,
-    )
-  }
-  return importOnnx(bytes, path)
+  return importOnnx(readBounded(path, `ONNX file '${path}'`, MODEL_LIMIT, 'an ONNX model'), path)
 }

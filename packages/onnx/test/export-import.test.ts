@@ -271,7 +271,7 @@ describe('importOnnx', () => {
       /^text\.onnx: not a valid ONNX file/,
     )
     await expect(readOnnxFile('/nonexistent/model.onnx')).rejects.toThrow(
-      '/nonexistent/model.onnx: cannot read the ONNX file (no such file)',
+      "ONNX file '/nonexistent/model.onnx': cannot read (no such file)",
     )
     const dir = await mkdtemp(join(tmpdir(), 'dualfit-onnx-'))
     try {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildReport } from '@dualfit/charts'
 import {
@@ -9,7 +9,6 @@ import {
   runTrial,
   shardTrials,
   type Trial,
-  type TrialResult,
   UserError,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
@@ -23,13 +22,17 @@ import {
 } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import type { Argv } from 'yargs'
-import { toJson } from '../io.js'
+import { parseBackendList } from '../backends.js'
+import { pathOption, toJson } from '../io.js'
 import {
+  checkEntries,
   difference,
   entryKey,
   JOURNAL,
+  type JournalEntry,
   type JournalHeader,
   JournalWriter,
+  NEXT_JOURNAL,
   readJournal,
   sameRuns,
 } from '../journal.js'
@@ -45,6 +48,8 @@ import {
   experimentOptions,
   type Format,
   parseShard,
+  planGuard,
+  planWhat,
 } from '../options.js'
 import { prepareOut, writeResultSet } from '../outdir.js'
 import { planRuns, planTotals, type Run } from '../runs.js'
@@ -79,7 +84,12 @@ function render(format: Format, groups: Summary[][], output: CompareOutput, layo
 
 export interface ExecuteArgs extends ExecuteFlags {
   out?: string
-  resume: boolean
+  /** Continue --out's unfinished journal: true (--resume), 'if-any' (merge: when there is one). */
+  resume: boolean | 'if-any'
+  /** Finished trials to journal before running (merge: the shards'), checked already. */
+  known?: JournalEntry[]
+  /** How to continue after an interruption, for the note. */
+  again?: string
   shard: { index: number; count: number } | null
   signal: AbortSignal
   /** A line for stderr: the plan, and what an interruption kept. */
@@ -93,7 +103,13 @@ export interface CompareResult {
 }
 
 export async function compare(a: CompareArgs): Promise<CompareResult> {
-  const { runs, backends } = await planRuns(a)
+  // Both live in --out's journal: without one they would do nothing, silently.
+  if (!a.out && a.resume) throw new UserError('--resume: name the folder of the run to continue with --out')
+  if (!a.out && a.shard) throw new UserError("--shard: name a folder for the shard's journal with --out")
+  const choices = parseBackendList(a.backends)
+  const { runs, backends } = await planRuns(a, choices, (specs) =>
+    planGuard(specs, choices.length, a.shard, a.yes, a.note),
+  )
   try {
     // Every input is valid: now the output folder (it will hold the journal).
     if (a.out) prepareOut(a.out)
@@ -106,9 +122,11 @@ export async function compare(a: CompareArgs): Promise<CompareResult> {
 function headerOf(runs: Run[][], shard: ExecuteArgs['shard']): JournalHeader {
   return {
     kind: 'dualfit.journal',
-    version: 1,
+    version: 2,
     runs: runs.flat().map((r) => ({
       specHash: r.exp.specHash,
+      data: r.exp.data.file ?? r.exp.data.name,
+      dataHash: r.exp.data.sha256,
       name: r.exp.spec.name,
       source: r.exp.source,
       baseDir: r.exp.baseDir,
@@ -120,27 +138,57 @@ function headerOf(runs: Run[][], shard: ExecuteArgs['shard']): JournalHeader {
   }
 }
 
-/** The journal to write into, and the trials it already holds (--resume). */
-function openJournal(out: string, header: JournalHeader, resume: boolean) {
-  const path = join(out, JOURNAL)
-  const found = readJournal(out)
-  if (resume) {
-    if (!found) throw new UserError(`--resume: '${out}' holds no journal to continue (${JOURNAL})`)
-    if (
-      !sameRuns(found.header, header) ||
-      JSON.stringify(found.header.shard) !== JSON.stringify(header.shard)
-    ) {
-      throw new UserError(`--resume: '${path}' is another run's journal: ${difference(found.header, header)}`)
-    }
-    const finished = new Map(found.entries.map((e) => [entryKey(e.specHash, e.backend, e.trial.id), e.trial]))
-    return { writer: JournalWriter.continue(path), finished }
-  }
-  if (found && !existsSync(join(out, 'results.json'))) {
+/**
+ * The journal to write into, and the trials it already holds. A folder with a finished result set
+ * keeps its journal.jsonl until the new set is complete: the rerun journals into journal.next.jsonl
+ * (finishJournal swaps it in). Only an unfinished journal is continued; a journal with no complete
+ * header holds no finished trial and is started over.
+ */
+function openJournal(out: string, runs: Run[], header: JournalHeader, a: ExecuteArgs) {
+  const done = existsSync(join(out, 'results.json'))
+  const next = join(out, NEXT_JOURNAL)
+  const current = join(out, JOURNAL)
+  const unfinished = existsSync(next) ? next : done ? null : current
+  const partial = unfinished ? readJournal(unfinished) : null
+  if (partial && !a.resume) {
     throw new UserError(
       `--out '${out}': holds the journal of an unfinished run; add --resume to continue it, or name another folder`,
     )
   }
-  return { writer: JournalWriter.start(path, header), finished: new Map<string, TrialResult>() }
+  // --resume in a finished folder re-reads its journal: appending to it loses nothing.
+  const found = partial ?? (a.resume === true && done ? readJournal(current) : null)
+  if (a.resume === true && !found) {
+    if (!existsSync(current))
+      throw new UserError(`--resume: '${out}' holds no journal to continue (${JOURNAL})`)
+    a.note(`${current}: holds no finished trial (its header line is incomplete); starting the run over`)
+  }
+  let writer: JournalWriter
+  let finished = new Map<string, JournalEntry>()
+  if (found) {
+    if (
+      !sameRuns(found.header, header) ||
+      JSON.stringify(found.header.shard) !== JSON.stringify(header.shard)
+    ) {
+      const option = a.resume === true ? '--resume' : `--out '${out}'`
+      const why = difference(found.header, header).replace(/^it is /, `'${found.path}' is `)
+      throw new UserError(`${option}: ${why}`)
+    }
+    finished = checkEntries(found, runs)
+    writer = JournalWriter.continue(found)
+  } else writer = JournalWriter.start(unfinished ?? next, header)
+  for (const e of a.known ?? []) {
+    const key = entryKey(e.specHash, e.backend, e.trial.id)
+    if (finished.has(key)) continue
+    writer.append(e)
+    finished.set(key, e)
+  }
+  return { writer, finished, path: found?.path ?? unfinished ?? next }
+}
+
+/** Once the new result set is in place, its journal replaces the finished run's. */
+function finishJournal(out: string): void {
+  const next = join(out, NEXT_JOURNAL)
+  if (existsSync(next)) renameSync(next, join(out, JOURNAL))
 }
 
 /** Runs planned experiment x backend pairs, journaled when there is an --out; shards stop after their slice. */
@@ -149,9 +197,9 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
   const share = a.shard ? a.shard.count : 1
   const trials = Math.ceil(total.trials / share)
   const steps = Math.ceil(total.steps / share)
-  const what = `${runs.length} spec(s) x ${runs[0]?.length ?? 0} backend(s)${a.shard ? `, shard ${a.shard.index}/${a.shard.count}` : ''}`
+  const what = planWhat(runs.length, runs[0]?.length ?? 0, a.shard)
   checkPlan(what, trials, steps, a.yes, a.note)
-  const journal = a.out ? openJournal(a.out, headerOf(runs, a.shard), a.resume) : null
+  const journal = a.out ? openJournal(a.out, runs.flat(), headerOf(runs, a.shard), a) : null
   const bar =
     process.stderr.isTTY && !a.quiet
       ? new SingleBar({
@@ -160,7 +208,7 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
         })
       : null
   bar?.start(trials, 0, { what: '' })
-  const pool = a.workers > 1 ? new TrialPool(a.workers, [import.meta.url]) : null
+  const pool = a.workers > 1 ? new TrialPool(a.workers, [import.meta.url], a.signal) : null
   const results: ExperimentResult[] = []
   const groups: Summary[][] = []
   const shared = { summaries: new Map<string, Summary[]>(), datasets: new Map<string, Dataset>() }
@@ -175,7 +223,7 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
         // A trial the journal holds is not run again; a new one is journaled as it finishes.
         const run = async (t: Trial) => {
           const known = journal?.finished.get(entryKey(exp.specHash, name, t.id))
-          if (known) return known
+          if (known) return known.trial
           const r = await inner(t)
           journal?.writer.append({ specHash: exp.specHash, backend: name, trial: r })
           fresh++
@@ -213,13 +261,13 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
     bar?.stop()
     await pool?.destroy()
     journal?.writer.close()
-    if (a.signal.aborted && a.out && journal) {
+    if (a.signal.aborted && journal) {
       const kept = journal.finished.size + fresh
-      a.note(`${kept} finished trial(s) kept in ${join(a.out, JOURNAL)}; --resume continues the run`)
+      a.note(`${kept} finished trial(s) kept in ${journal.path}; ${a.again ?? '--resume continues the run'}`)
     }
   }
   if (a.shard) {
-    const text = `shard ${a.shard.index}/${a.shard.count}: ${fresh} trial(s) run${journal && journal.finished.size > 0 ? `, ${journal.finished.size} from the journal` : ''}${a.out ? `, journaled in ${join(a.out, JOURNAL)}; combine the shards with dualfit merge` : ''}\n`
+    const text = `shard ${a.shard.index}/${a.shard.count}: ${fresh} trial(s) run${journal && journal.finished.size > 0 ? `, ${journal.finished.size} from the journal` : ''}${a.out ? `, journaled in ${journal?.path}; combine the shards with dualfit merge` : ''}\n`
     return { text, save: null }
   }
   const output: CompareOutput = {
@@ -232,8 +280,8 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
   return {
     text: render(a.format, groups, output, a.layout),
     save: out
-      ? async () =>
-          writeResultSet(out, {
+      ? async () => {
+          const written = await writeResultSet(out, {
             'results.json': toJson(output),
             'results.md': render('md', groups, output),
             'results.csv': render('csv', groups, output),
@@ -245,6 +293,9 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
               })
             ).files,
           })
+          finishJournal(out)
+          return written
+        }
       : null,
   }
 }
@@ -259,8 +310,9 @@ export const compareCommand: Command = {
         executeOptions(
           experimentOptions(o).option('out', {
             type: 'string',
+            coerce: pathOption('--out'),
             describe:
-              'also write results.json, results.md, results.csv, charts/ (SVG, PNG), models/ (ONNX) and report.html to this folder',
+              'also write results.json, results.md, results.csv, charts/ (SVG, PNG), models/ (ONNX) and report.html to this folder, beside the files already there; a file of those names that dualfit did not write stops the run before it starts',
           }),
         )
           .option('resume', {

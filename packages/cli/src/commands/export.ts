@@ -1,9 +1,17 @@
 import { basename, dirname, join } from 'node:path'
-import { type Backend, BUILTIN_BACKENDS, type TrainedModel, trainedModelOf, UserError } from '@dualfit/core'
+import {
+  type Backend,
+  BUILTIN_BACKENDS,
+  type TrainedModel,
+  trainedModelOf,
+  UserError,
+  weightsProblem,
+} from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
+import { plain } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { load } from '../backends.js'
-import { checkOutputDir, checkOutputFile, existing, writeFiles } from '../io.js'
+import { checkNewFile, checkOutputDir, existing, FORCE, pathOption, writeFiles } from '../io.js'
 import type { Command, Context } from '../options.js'
 import { readResults } from '../results.js'
 
@@ -18,8 +26,6 @@ export interface ExportArgs {
   /** Overwrite an existing model; export a diverged trial's NaN/Infinity weights. */
   force?: boolean
 }
-
-const FORCE = 'pass --force to overwrite'
 
 /** The files of the first backend (by name) that saves `format`; the result's own backend comes first. */
 async function saveWith(
@@ -48,11 +54,8 @@ async function saveWith(
 /** Writes a trained model from a results file as ONNX or TF.js layers, without training again. */
 export async function exportModel(a: ExportArgs): Promise<string> {
   // Where it goes is checked first: nothing is read, loaded or written for an --out that cannot be.
-  if (a.to === 'onnx') {
-    checkOutputFile(a.out, '--out')
-    if (!a.force && existing([a.out]).length > 0)
-      throw new UserError(`--out '${a.out}': a file is already there; ${FORCE} it`)
-  } else checkOutputDir(a.out, '--out')
+  if (a.to === 'onnx') checkNewFile(a.out, '--out', a.force)
+  else checkOutputDir(a.out, '--out')
   const all = readResults(a.results)
   const matches = all.filter(
     (r) => (!a.backend || r.backend.id === a.backend) && (!a.spec || r.spec.name === a.spec),
@@ -73,10 +76,10 @@ export async function exportModel(a: ExportArgs): Promise<string> {
     )
   }
   const what = `${r.spec.name}/${r.backend.id} trial ${trial.id}`
-  const finite = trial.weights.every((w) => w.kernel.every(Number.isFinite) && w.bias.every(Number.isFinite))
-  if (!finite && !a.force) {
+  const problem = weightsProblem(trial.weights)
+  if (problem && !a.force) {
     throw new UserError(
-      `results file '${a.results}': ${what} ${trial.diverged ? 'diverged: its weights hold' : 'has weights that hold'} NaN or Infinity; pick another with --trial, or pass --force to export them anyway`,
+      `results file '${a.results}': ${what} ${trial.diverged ? 'diverged: its weights hold' : 'has weights that hold'} ${problem}; pick another with --trial, or pass --force to export them anyway`,
     )
   }
   const model = trainedModelOf(r, trial)
@@ -88,11 +91,11 @@ export async function exportModel(a: ExportArgs): Promise<string> {
         `--out '${a.out}': ${taken.map((p) => `'${p}'`).join(', ')} already there; ${FORCE}`,
       )
     const written = await writeFiles(a.out, files)
-    return `exported ${what} as ${a.to} to ${written.join(' and ')}\n`
+    return `${plain(`exported ${what} as ${a.to} to ${written.join(' and ')}`)}\n`
   }
   const bytes = exportOnnx(model)
   await writeFiles(dirname(a.out), { [basename(a.out)]: bytes })
-  return `exported ${what} to ${a.out} (${bytes.length} bytes)\n`
+  return `${plain(`exported ${what} to ${a.out} (${bytes.length} bytes)`)}\n`
 }
 
 export const exportCommand: Command = {
@@ -107,6 +110,7 @@ export const exportCommand: Command = {
           .option('out', {
             type: 'string',
             demandOption: true,
+            coerce: pathOption('--out'),
             describe: '.onnx file, or a folder for other formats',
           })
           .option('to', {

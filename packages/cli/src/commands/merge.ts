@@ -1,14 +1,16 @@
-import { resolve } from 'node:path'
-import { type Backend, prepareExperiment, resolveEngine, UserError } from '@dualfit/core'
+import { join, resolve } from 'node:path'
+import { type Backend, prepareExperiment, resolveEngine, shardTrials, UserError } from '@dualfit/core'
 import type { Argv } from 'yargs'
 import { load } from '../backends.js'
+import { pathOption } from '../io.js'
 import {
+  changedInput,
+  checkEntries,
   difference,
-  entryKey,
   JOURNAL,
+  type Journal,
   type JournalEntry,
   type JournalHeader,
-  JournalWriter,
   readJournal,
   sameRuns,
 } from '../journal.js'
@@ -24,18 +26,21 @@ export interface MergeArgs extends ExecuteFlags {
   note: (line: string) => void
 }
 
-/** The shards' journals, checked to be slices of one run that do not overlap. */
-function gather(dirs: string[]): { header: JournalHeader; entries: JournalEntry[] } {
+/** The shards' journals, checked to be slices of one run (same specs, data, backends) that do not overlap. */
+function gather(dirs: string[]): { header: JournalHeader; journals: Journal[] } {
   let header: JournalHeader | null = null
-  const entries: JournalEntry[] = []
-  const seen = new Map<string, string>()
+  const journals: Journal[] = []
   const shards = new Map<number, string>()
   for (const dir of dirs) {
-    const j = readJournal(dir)
+    const j = readJournal(join(dir, JOURNAL))
     if (!j)
       throw new UserError(`merge: '${dir}' holds no ${JOURNAL} (the --out of a dualfit compare --shard run)`)
     if (header && !sameRuns(j.header, header)) {
-      throw new UserError(`merge: '${dir}' is a shard of another run: ${difference(j.header, header)}`)
+      const change = changedInput(header, j.header)
+      const why = change
+        ? `${change.what} changed between '${dirs[0]}' and '${dir}' (sha256 ${change.a}, then ${change.b})`
+        : difference(j.header, header).replace(/^it is another run's journal: /, '')
+      throw new UserError(`merge: '${dir}' is a shard of another run: ${why}`)
     }
     const shard = j.header.shard
     if (header && shard?.count !== header.shard?.count) {
@@ -49,18 +54,44 @@ function gather(dirs: string[]): { header: JournalHeader; entries: JournalEntry[
         throw new UserError(`merge: '${dir}' and '${twice}' are both shard ${shard.index}/${shard.count}`)
       shards.set(shard.index, dir)
     }
-    for (const e of j.entries) {
-      const key = entryKey(e.specHash, e.backend, e.trial.id)
-      const other = seen.get(key)
-      if (other)
-        throw new UserError(`merge: trial ${e.trial.id} on ${e.backend} is in both '${other}' and '${dir}'`)
-      seen.set(key, dir)
-      entries.push(e)
-    }
+    journals.push(j)
     header ??= j.header
   }
   if (!header) throw new UserError('merge: name the shard folders to combine')
-  return { header, entries }
+  return { header, journals }
+}
+
+/** The shards' trials, each checked against the plan; a trial in two shards is refused. */
+function entriesOf(journals: Journal[], runs: Run[]): JournalEntry[] {
+  const seen = new Map<string, string>()
+  const entries: JournalEntry[] = []
+  for (const j of journals) {
+    for (const [key, e] of checkEntries(j, runs)) {
+      const other = seen.get(key)
+      if (other)
+        throw new UserError(
+          `merge: trial ${e.trial.id} on ${e.backend} is in both '${other}' and '${j.path}'`,
+        )
+      seen.set(key, j.path)
+      entries.push(e)
+    }
+  }
+  return entries
+}
+
+/** A note naming the shards that are not among the folders, when the run was cut into shards. */
+function missingShards(header: JournalHeader, journals: Journal[], runs: Run[]): string | null {
+  const count = header.shard?.count
+  if (!count) return null
+  const have = new Set(journals.map((j) => j.header.shard?.index))
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !have.has(i))
+  if (missing.length === 0) return null
+  const trials = runs.reduce(
+    (n, r) => n + missing.reduce((m, index) => m + shardTrials(r.exp, { index, count }).length, 0),
+    0,
+  )
+  const names = missing.map((i) => `${i}/${count}`).join(', ')
+  return `merge: shard(s) ${names} not given: their ${trials} trial(s) run here`
 }
 
 /** Combines shard journals into --out, then finishes the run there: selection and the final trials. */
@@ -68,7 +99,7 @@ export async function merge(a: MergeArgs): Promise<CompareResult> {
   if (a.dirs.some((d) => resolve(d) === resolve(a.out))) {
     throw new UserError(`merge: --out '${a.out}' is one of the shards; name a new folder`)
   }
-  const { header, entries } = gather(a.dirs)
+  const { header, journals } = gather(a.dirs)
   prepareOut(a.out)
   const backends = new Map<string, Backend>()
   try {
@@ -81,6 +112,11 @@ export async function merge(a: MergeArgs): Promise<CompareResult> {
         exp = await prepareExperiment(r.raw, r.source, r.baseDir)
         if (exp.specHash !== r.specHash) {
           throw new UserError(`merge: ${r.name} (${r.source}) no longer validates to the spec the shards ran`)
+        }
+        if (exp.data.sha256 !== r.dataHash) {
+          throw new UserError(
+            `merge: the data file '${r.data}' changed since the shards ran (sha256 ${r.dataHash.slice(0, 12)}..., now ${exp.data.sha256.slice(0, 12)}...)`,
+          )
         }
       }
       let backend = backends.get(r.backend)
@@ -97,10 +133,18 @@ export async function merge(a: MergeArgs): Promise<CompareResult> {
       if (row) row.push(run)
       else runs.push([run])
     }
-    const writer = JournalWriter.start(resolve(a.out, JOURNAL), { ...header, shard: null })
-    for (const e of entries) writer.append(e)
-    writer.close()
-    return await execute(runs, { ...a, resume: true, shard: null })
+    // Checked before anything runs: no tampered or foreign trial reaches the merged scores.
+    const known = entriesOf(journals, runs.flat())
+    const missing = missingShards(header, journals, runs.flat())
+    if (missing) a.note(missing)
+    // An interrupted merge into --out is continued by running the same merge again.
+    return await execute(runs, {
+      ...a,
+      resume: 'if-any',
+      known,
+      again: 'run the same dualfit merge again to continue',
+      shard: null,
+    })
   } finally {
     for (const b of backends.values()) await b.dispose()
   }
@@ -119,12 +163,14 @@ export const mergeCommand: Command = {
               type: 'string',
               array: true,
               demandOption: true,
-              describe: 'shard folders',
+              describe:
+                'shard folders; trials of shards not named run here (a note says which), and running the same merge again continues an interrupted one',
             })
             .option('out', {
               type: 'string',
               demandOption: true,
-              describe: 'folder for the combined results',
+              coerce: pathOption('--out'),
+              describe: 'folder for the combined results (as compare --out)',
             }),
         ).example('$0 merge out-0/ out-1/ out-2/ --out all/', 'three shards of one run'),
       (a) =>

@@ -18,6 +18,8 @@ import {
   type ExperimentArgs,
   experimentArgs,
   experimentOptions,
+  planGuard,
+  planWhat,
   strictNumber,
 } from '../options.js'
 import { planRuns, planTotals } from '../runs.js'
@@ -35,7 +37,12 @@ const sci = (x: number) => num(x, 2)
 /** One protocol's verdict, for reading: where the curves part, how far, and why. */
 export function renderParity(p: ParityReport, results: [ExperimentResult, ExperimentResult]): string {
   const [na, nb] = p.backends.map(plain)
-  const verdict = p.ok ? `✓ within ${sci(p.tolerance)}` : `✗ beyond ${sci(p.tolerance)}`
+  const verdict =
+    p.verdict === 'diverged'
+      ? `✗ diverged (${p.diverged.map((d) => plain(d.backend)).join(', ')})`
+      : p.ok
+        ? `✓ within ${sci(p.tolerance)}`
+        : `✗ beyond ${sci(p.tolerance)}`
   const lines = [`${plain(p.spec)}: ${na} vs ${nb}: parity ${verdict}`]
   const { part, peak } = p.curves
   if (part) {
@@ -69,10 +76,10 @@ export async function parityCheck(a: ParityArgs): Promise<{ text: string; ok: bo
       `--backends: expected two backends to compare, got ${choices.length} (${choices.map((c) => c.name).join(', ')})`,
     )
   }
-  const { runs, backends } = await planRuns(a, choices)
+  const { runs, backends } = await planRuns(a, choices, (specs) => planGuard(specs, 2, null, a.yes, a.note))
   try {
     const total = planTotals(runs)
-    checkPlan(`${runs.length} spec(s) x 2 backends`, total.trials, total.steps, a.yes, a.note)
+    checkPlan(planWhat(runs.length, 2, null), total.trials, total.steps, a.yes, a.note)
     const reports: { report: ParityReport; results: [ExperimentResult, ExperimentResult] }[] = []
     for (const row of runs) {
       const results: ExperimentResult[] = []

@@ -1,8 +1,10 @@
 import { dirname, join, resolve } from 'node:path'
 import { buildReport, experimentsFromDocument } from '@dualfit/charts'
+import { plain } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { checkOutputDir, readJson, writeFiles } from '../io.js'
+import { pathOption, readJson } from '../io.js'
 import type { Command, Context } from '../options.js'
+import { prepareOut, REPORT_FILES, writeResultSet } from '../outdir.js'
 
 export interface ReportArgs {
   results: string
@@ -13,13 +15,13 @@ export interface ReportArgs {
 export async function report(a: ReportArgs): Promise<string> {
   const label = `results file '${a.results}'`
   const results = experimentsFromDocument(readJson(a.results, 'results file'), label)
-  checkOutputDir(a.out, '--out')
+  prepareOut(a.out, '--out', REPORT_FILES, false)
   // A file dataset is looked for next to the results, then here, to draw its rows.
   const r = await buildReport(results, { baseDirs: [dirname(resolve(a.results)), process.cwd()] })
-  // Beside what is already there (results.json, say); writeFiles makes the folders it needs.
-  await writeFiles(a.out, r.files)
+  // Beside what is already there (results.json, say), which stays listed in the folder's manifest.
+  await writeResultSet(a.out, r.files, false)
   const failed = r.failed.length > 0 ? `; could not draw ${r.failed.join('; ')}` : ''
-  return `wrote ${join(a.out, 'report.html')}: ${r.charts} chart(s) as SVG and PNG in charts/, ${r.models} ONNX model(s) in models/${failed}\n`
+  return `${plain(`wrote ${join(a.out, 'report.html')}: ${r.charts} chart(s) as SVG and PNG in charts/, ${r.models} ONNX model(s) in models/${failed}`)}\n`
 }
 
 export const reportCommand: Command = {
@@ -34,7 +36,9 @@ export const reportCommand: Command = {
           .option('out', {
             type: 'string',
             demandOption: true,
-            describe: 'folder for report.html, charts/, models/ and ort/',
+            coerce: pathOption('--out'),
+            describe:
+              'folder for report.html, charts/, models/ and ort/ (as compare --out: never over files dualfit did not write)',
           })
           .example('$0 report out/results.json --out out/', 'the charts and report.html next to the results')
           .example(

@@ -6,13 +6,14 @@ import {
   singleSteps,
   trainedModelOf,
   UserError,
+  weightsProblem,
   workloadOf,
 } from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
-import { duration, num, textTable } from '@dualfit/report'
+import { duration, num, plain, textTable } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { choice, load } from '../backends.js'
-import { checkOutputFile, toJson, writeFiles } from '../io.js'
+import { checkNewFile, pathOption, toJson, writeFiles } from '../io.js'
 import {
   type Command,
   type Context,
@@ -35,6 +36,8 @@ export interface TrainArgs extends DataArgs {
   set?: string[]
   earlyStopping: boolean
   save?: string
+  /** Overwrite an existing --save file; save NaN/Infinity weights. */
+  force?: boolean
   format: 'table' | 'json'
   /** Start a run over the size limits without asking. */
   yes: boolean
@@ -54,22 +57,40 @@ export async function train(a: TrainArgs): Promise<string> {
   if (!a.spec && !a.data)
     throw new UserError('train: name an experiment with --spec or a data file with --data')
   const specPath = a.spec ?? DATA_SPEC
-  const exp = await loadSpec(specPath, a)
+  const stage = a.earlyStopping ? 'early-stopping' : 'refit'
+  const exp = await loadSpec(specPath, {
+    ...a,
+    // One trial of the spec's own values, sized before its data is made.
+    check: (spec, rows) =>
+      checkPlan(
+        `${plain(spec.name)} on ${plain(a.backend)}`,
+        1,
+        singleSteps(spec, rows, stage),
+        a.yes,
+        a.note,
+      ),
+  })
   if (a.earlyStopping && !exp.spec.earlyStopping) {
     // Nothing to stop by: say so rather than silently training without a rule.
     throw new UserError(`--early-stopping: spec '${specPath}' has no earlyStopping section`)
   }
-  if (a.save) checkOutputFile(a.save, '--save')
+  if (a.save) checkNewFile(a.save, '--save', a.force)
   const backend = await load(a.backend)
   try {
     const engine = await resolveEngine(backend, { ...choice(a.engine, a.device), workload: workloadOf(exp) })
-    const stage = a.earlyStopping ? 'early-stopping' : 'refit'
-    checkPlan(`${exp.spec.name} on ${backend.id}`, 1, singleSteps(exp, stage), a.yes, a.note)
     const r = await runSingle(exp, backend, engine, { seed: a.seed, stage }, { signal: a.signal })
     const trial = r.trials[0]
     if (!trial) throw new Error('train ran no trial')
-    if (a.save)
+    if (a.save) {
+      // export's rule: a model file of weights float32 cannot hold would not work.
+      const problem = weightsProblem(trial.weights)
+      if (problem && !a.force) {
+        throw new UserError(
+          `--save '${a.save}': ${plain(exp.spec.name)} ${trial.diverged ? 'diverged: its weights hold' : 'has weights that hold'} ${problem}; nothing saved (pass --force to save them anyway)`,
+        )
+      }
       await writeFiles(dirname(a.save), { [basename(a.save)]: exportOnnx(trainedModelOf(r, trial)) })
+    }
     if (a.format === 'json') return toJson(r)
     // With an exact function, the error at the report inputs per epoch shows the way to quality.
     const error = trial.history.error
@@ -89,7 +110,7 @@ export async function train(a: TrainArgs): Promise<string> {
             ]
           : [`not within ${within} at the end of training`]
     const lines = [
-      `${exp.spec.name} on ${backend.id} (${engine.id}), seed ${a.seed}: ${trial.epochsRun} of ${trial.epochs} epochs, ${trial.steps} steps in ${duration(trial.timings.trainMs)}${trial.stoppedEpoch !== null ? (trial.diverged ? ' — diverged' : ' — stopped early') : ''}`,
+      `${plain(exp.spec.name)} on ${plain(backend.id)} (${plain(engine.id)}), seed ${a.seed}: ${trial.epochsRun} of ${trial.epochs} epochs, ${trial.steps} steps in ${duration(trial.timings.trainMs)}${trial.stoppedEpoch !== null ? (trial.diverged ? ' — diverged' : ' — stopped early') : ''}`,
       textTable(['epoch', 'loss', ...(error ? ['max |error| at report inputs'] : [])], epochs),
       ...trial.weights.map(
         (w, i) =>
@@ -137,7 +158,16 @@ export const trainCommand: Command = {
             default: false,
             describe: "apply the spec's earlyStopping rule",
           })
-          .option('save', { type: 'string', describe: 'write the trained model as ONNX to this file' })
+          .option('save', {
+            type: 'string',
+            coerce: pathOption('--save'),
+            describe: 'write the trained model as ONNX to this file (an existing file needs --force)',
+          })
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe: "overwrite an existing --save file; save a diverged model's NaN/Infinity weights",
+          })
           .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
           .option('yes', {
             type: 'boolean',
@@ -160,6 +190,7 @@ export const trainCommand: Command = {
             ...(a.set ? { set: a.set } : {}),
             earlyStopping: a['early-stopping'],
             ...(a.save ? { save: a.save } : {}),
+            force: a.force,
             format: a.format,
             yes: a.yes,
             signal: ctx.signal,
