@@ -48,36 +48,27 @@ export interface TrainJob {
   initialWeights: LayerWeights[] | null
   order: ((epoch: number) => Uint32Array) | null
   seed: number
-  /** End with the weights of the last epoch whose decision said `snapshot`. */
-  restoreBestWeights: boolean
-  /** Pass each epoch's final weights as `logs.weights` (core measures time to quality with them). */
-  trackWeights?: boolean
 }
 
 export interface EpochLogs {
   /** Each batch's loss before its own update, averaged over the epoch weighted by batch size. */
   loss: number
   valLoss?: number
-  /** The weights after this epoch's last step, in core's layout; only when `job.trackWeights`. */
-  weights?: LayerWeights[]
-}
-
-/** What the harness decides at the end of each epoch (core's early-stopping rule). */
-export interface EpochDecision {
-  stop: boolean
-  /** This epoch is the best so far: snapshot the weights for restoreBestWeights. */
-  snapshot: boolean
 }
 
 export interface TrainHooks {
-  /** Epochs count from 0. Call after every epoch and obey the decision at once. */
-  onEpochEnd(epoch: number, logs: EpochLogs): EpochDecision
+  /**
+   * Epochs count from 0. Call after every epoch, await the answer and obey it at once. `weights`
+   * gives fresh copies of the weights after the epoch's last step, in core's layout; core calls it
+   * only when it needs them (best-weights snapshots, time to quality), before answering.
+   */
+  onEpochEnd(epoch: number, logs: EpochLogs, weights: () => Promise<LayerWeights[]>): Promise<'stop' | 'continue'>
   /** Aborted (Ctrl-C): take no further optimizer step and reject with `signal.reason`. */
   signal?: AbortSignal
 }
 
 export interface TrainResult {
-  /** The final weights (the snapshot when restoreBestWeights applied), in core's layout. */
+  /** The weights after the last epoch run, in core's layout (core keeps any best-weights snapshot). */
   weights: LayerWeights[]
   /** Optimizer steps taken (batches). */
   steps: number

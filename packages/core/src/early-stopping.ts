@@ -1,4 +1,8 @@
-import type { EpochDecision } from './backend.js'
+/** The rule's answer for one epoch: stop now; this epoch is the best so far (worth a snapshot). */
+export interface StopDecision {
+  stop: boolean
+  snapshot: boolean
+}
 
 export interface EarlyStoppingRule {
   patience: number
@@ -27,7 +31,7 @@ export class EarlyStopping {
 
   constructor(private readonly rule: EarlyStoppingRule | null) {}
 
-  update(epoch: number, value: number): EpochDecision {
+  update(epoch: number, value: number): StopDecision {
     if (!Number.isFinite(value)) {
       this.diverged = true
       this.stoppedEpoch = epoch

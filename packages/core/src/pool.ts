@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import type { Experiment } from './plan.js'
-import type { Trial, TrialResult } from './results.js'
+import type { Trial } from './results.js'
+import type { TrialRun } from './trial.js'
 import type { TrialTask } from './trial-worker.js'
 
 /**
@@ -9,11 +10,11 @@ import type { TrialTask } from './trial-worker.js'
  * the backend by name once, so a task is only (spec, trial): results are the same as in-process.
  */
 export class TrialPool {
-  private readonly pool: Piscina<TrialTask, TrialResult>
+  private readonly pool: Piscina<TrialTask, TrialRun>
   readonly workers: number
   /** Set to 1 to make every worker's trial stop at its next optimizer step (see trial-worker.ts). */
   private readonly stop = new Int32Array(new SharedArrayBuffer(4))
-  private readonly running = new Set<Promise<TrialResult>>()
+  private readonly running = new Set<Promise<TrialRun>>()
   private readonly halt = () => {
     Atomics.store(this.stop, 0, 1)
     Atomics.notify(this.stop, 0)
@@ -39,7 +40,7 @@ export class TrialPool {
   }
 
   /** A `run` for runExperiment: this experiment's trials on `backend`'s `engine`, in the pool. */
-  runner(exp: Experiment, backend: string, engine: string): (trial: Trial) => Promise<TrialResult> {
+  runner(exp: Experiment, backend: string, engine: string): (trial: Trial) => Promise<TrialRun> {
     return (trial) => {
       const task = this.pool.run({
         raw: exp.raw,

@@ -7,7 +7,16 @@ import { UserError } from './errors.js'
 /** The backends that ship with dualfit, listed when none is named. */
 export const BUILTIN_BACKENDS = ['keras-style', 'torch-style']
 
-const REQUIRED = ['train', 'predict', 'dispose'] as const
+/** Every required member of the Backend contract, with what it must be (optional ones are checked where used). */
+const REQUIRED: Record<string, (v: unknown) => boolean> = {
+  id: (v) => typeof v === 'string' && v.length > 0,
+  version: (v) => typeof v === 'string',
+  engines: Array.isArray,
+  train: (v) => typeof v === 'function',
+  settings: (v) => typeof v === 'function',
+  predict: (v) => typeof v === 'function',
+  dispose: (v) => typeof v === 'function',
+}
 
 const WHAT_IS_A_BACKEND =
   'a backend is an installed package, or a JavaScript module, that exports createBackend()'
@@ -57,12 +66,16 @@ export async function loadBackend(name: string, from: string[] = []): Promise<Ba
     )
   }
   const backend = await mod.createBackend()
-  const missing: string[] = REQUIRED.filter(
-    (m) => typeof (backend as unknown as Record<string, unknown>)[m] !== 'function',
-  )
-  if (!Array.isArray(backend.engines)) missing.unshift('engines')
-  if (typeof backend.id !== 'string' || missing.length > 0) {
-    throw new UserError(`backend '${name}': not a dualfit Backend (missing ${missing.join(', ') || 'id'})`)
+  // Refused here, before any trial runs, rather than when a run first needs the member.
+  const members = backend as unknown as Record<string, unknown>
+  const missing = Object.entries(REQUIRED)
+    .filter(([m, ok]) => !ok(members[m]))
+    .map(([m]) => m)
+  if (missing.length > 0) {
+    if (typeof members.dispose === 'function') await (backend as Backend).dispose()
+    throw new UserError(
+      `backend '${name}': package '${resolved.pkg}' is not a dualfit Backend: missing or wrong ${missing.join(', ')} (see docs/writing-a-backend.md)`,
+    )
   }
   return backend
 }

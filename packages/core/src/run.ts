@@ -7,7 +7,7 @@ import { type Experiment, finalTrials, searchTrials } from './plan.js'
 import type { ExperimentResult, PointScore, Stage, Trial, TrialResult } from './results.js'
 import { RESULTS_SCHEMA_VERSION } from './results.js'
 import { scorePoints, selectPoint } from './select.js'
-import { buildJob, runTrial } from './trial.js'
+import { runTrial, type TrialRun } from './trial.js'
 
 const CORE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -19,7 +19,7 @@ export interface RunOptions {
   /** Extra package versions for the environment record. */
   packages?: Record<string, string>
   /** Runs one trial elsewhere (e.g. a worker thread); in-process `runTrial` by default. */
-  run?: (trial: Trial) => Promise<TrialResult>
+  run?: (trial: Trial) => Promise<TrialRun>
   /** Trials in flight at once (default 1); results keep the planned order either way. */
   concurrency?: number
 }
@@ -31,11 +31,11 @@ const engineOf = (backend: Backend, e: string | EngineInfo) =>
 /** Trials in planned order, `concurrency` at a time, stopping between trials when aborted. */
 async function runAll(
   planned: Trial[],
-  run: (t: Trial) => Promise<TrialResult>,
+  run: (t: Trial) => Promise<TrialRun>,
   opts: RunOptions,
   onDone: (r: TrialResult) => void,
 ) {
-  const out: TrialResult[] = new Array(planned.length)
+  const out: TrialRun[] = new Array(planned.length)
   let next = 0
   const lane = async () => {
     while (next < planned.length) {
@@ -43,28 +43,23 @@ async function runAll(
       const i = next++
       const r = await run(planned[i] as Trial)
       out[i] = r
-      onDone(r)
+      onDone(r.result)
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 1) }, lane))
   return out
 }
 
-/** What the backend applied to the final model's job (the last trial): for parity and the defaults table. */
-function settingsOf(exp: Experiment, backend: Backend, engine: EngineInfo, trials: TrialResult[]) {
-  const last = trials[trials.length - 1]
-  return last ? backend.settings(buildJob(exp, last, engine.id).job) : null
-}
-
 function record(
   exp: Experiment,
   backend: Backend,
   engine: EngineInfo,
-  trials: TrialResult[],
+  runs: TrialRun[],
   selection: { scores: PointScore[]; selected: number },
   opts: RunOptions,
   t0: number,
 ): ExperimentResult {
+  const trials = runs.map((r) => r.result)
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     kind: 'dualfit.experiment',
@@ -75,7 +70,8 @@ function record(
       id: backend.id,
       version: backend.version,
       engine,
-      settings: settingsOf(exp, backend, engine, trials),
+      // What the backend applied to the final model's job (the last trial): for parity and the defaults table.
+      settings: runs[runs.length - 1]?.settings ?? null,
     },
     environment: {
       node: process.version,
@@ -113,11 +109,14 @@ export async function runExperiment(
   let done = 0
   const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine, opts.signal))
   const onDone = (r: TrialResult) => opts.onTrial?.(++done, total, r)
-  const trials = await runAll(search, run, opts, onDone)
-  const scores = scorePoints(exp, trials)
+  const runs = await runAll(search, run, opts, onDone)
+  const scores = scorePoints(
+    exp,
+    runs.map((r) => r.result),
+  )
   const selected = search.length > 0 ? selectPoint(scores, exp.spec.selection.rule) : 0
-  trials.push(...(await runAll(finalTrials(exp, selected), run, opts, onDone)))
-  return record(exp, backend, engineInfo, trials, { scores, selected }, opts, t0)
+  runs.push(...(await runAll(finalTrials(exp, selected), run, opts, onDone)))
+  return record(exp, backend, engineInfo, runs, { scores, selected }, opts, t0)
 }
 
 /**
@@ -136,7 +135,7 @@ export async function runSingle(
   const engine = engineInfo.id
   opts.signal?.throwIfAborted()
   const single: Experiment = { ...exp, gridKeys: [], points: [{ params: {}, spec: exp.spec }] }
-  const result = await runTrial(
+  const run = await runTrial(
     single,
     {
       id: `${trial.stage}/p0/s${trial.seed}`,
@@ -150,5 +149,5 @@ export async function runSingle(
     engine,
     opts.signal,
   )
-  return record(single, backend, engineInfo, [result], { scores: [], selected: 0 }, opts, t0)
+  return record(single, backend, engineInfo, [run], { scores: [], selected: 0 }, opts, t0)
 }

@@ -1,8 +1,8 @@
 import type { Backend } from './backend.js'
 import { type Experiment, prepareExperiment } from './plan.js'
 import { loadBackend } from './registry.js'
-import type { Trial, TrialResult } from './results.js'
-import { runTrial } from './trial.js'
+import type { Trial } from './results.js'
+import { runTrial, type TrialRun } from './trial.js'
 
 export interface TrialTask {
   raw: unknown
@@ -39,7 +39,7 @@ function stopSignal(stop: Int32Array): AbortSignal {
   return signal
 }
 
-export default async function runTask(task: TrialTask): Promise<TrialResult> {
+export default async function runTask(task: TrialTask): Promise<TrialRun> {
   const key = `${task.baseDir}\n${task.source}\n${JSON.stringify(task.raw)}`
   let exp = experiments.get(key)
   if (!exp) {

@@ -1,7 +1,7 @@
 /** One trial: the job every backend gets for it, and running it on a backend. */
-import type { Backend, DataSplit, EpochLogs, LayerWeights, TrainedModel, TrainJob } from './backend.js'
+import type { Backend, DataSplit, LayerWeights, TrainedModel, TrainJob, TrainSettings } from './backend.js'
 import { subset } from './datasets.js'
-import { EarlyStopping } from './early-stopping.js'
+import { type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
 import { UserError } from './errors.js'
 import { batchOrder, kFold } from './folds.js'
 import { initialWeights } from './init.js'
@@ -56,7 +56,6 @@ export function buildJob(
   // A local, so that testing `framework` narrows it for initialWeights.
   const { init } = s
   const framework = init === 'framework'
-  const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
   const batchSize = batchRows(s, train.n)
   // One batch per epoch: shuffling would only reorder a sum, so rows keep their order and a
   // backend can use the data as it is instead of gathering a copy every step.
@@ -77,8 +76,6 @@ export function buildJob(
       : initialWeights(init, exp.dataset.inputs, s.model.layers, trial.seed, ...stream),
     order: framework ? null : batchOrder(train.n, shuffle, trial.seed, ...stream),
     seed: trial.seed,
-    restoreBestWeights: es?.restoreBestWeights ?? false,
-    ...(targets ? { trackWeights: true } : {}),
   }
   return { job, test, scaler, targets }
 }
@@ -134,6 +131,28 @@ function weightsJson(ws: LayerWeights[]): WeightsJson[] {
   }))
 }
 
+/** A finished trial, with the settings the backend applied to its job (for parity and the defaults table). */
+export interface TrialRun {
+  result: TrialResult
+  settings: TrainSettings
+}
+
+/** The final model's predictions at the report inputs, with their errors when the function is known. */
+async function reportPredictions(exp: Experiment, backend: Backend, model: TrainedModel, engine: string) {
+  if (exp.predictRows.length === 0) return []
+  const y = await backend.predict(model, Float32Array.from(exp.predictRows.flat()), engine)
+  const outs = exp.dataset.outputs
+  return exp.predictRows.map((row, i) => {
+    const yi = Array.from(y.subarray(i * outs, (i + 1) * outs))
+    const exact = exp.dataset.exact?.(row)
+    return {
+      x: row,
+      y: yi,
+      ...(exact ? { exact, absError: yi.map((v, j) => Math.abs(v - (exact[j] as number))) } : {}),
+    }
+  })
+}
+
 /** Runs one trial on a backend; pure function of (experiment, trial, backend, engine) apart from timings. */
 export async function runTrial(
   exp: Experiment,
@@ -141,100 +160,74 @@ export async function runTrial(
   backend: Backend,
   engine: string,
   signal?: AbortSignal,
-): Promise<TrialResult> {
+): Promise<TrialRun> {
   const t0 = performance.now()
   const { job, test, scaler, targets } = buildJob(exp, trial, engine)
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
-  const rule = new EarlyStopping(es)
-  const monitorVal = es?.monitor === 'val_loss'
-  // The harness, not the backend, keeps the history: every epoch passes through here.
-  const history: TrialResult['history'] = { loss: [], ...(job.validation ? { valLoss: [] } : {}) }
-  const track = targets ? { targets, error: [] as number[], ms: [] as number[], steps: [] as number[] } : null
-  const stepsPerEpoch = Math.ceil(job.data.n / job.batchSize)
-  // The harness's own time in the hook (the error at the report inputs) is not training time.
-  let hookMs = 0
-  const onEpochEnd = (epoch: number, logs: EpochLogs) => {
-    if (epoch !== history.loss.length) {
-      throw new Error(`${backend.id}: epoch ${epoch} reported after ${history.loss.length} epoch(s)`)
-    }
-    if (track) {
-      const now = performance.now()
-      if (!logs.weights)
-        throw new Error(`${backend.id}: onEpochEnd(${epoch}) got no logs.weights although job.trackWeights`)
-      const model = { inputs: job.model.inputs, layers: job.model.layers, weights: logs.weights }
-      track.ms.push(now - trainStart - hookMs)
-      track.steps.push((epoch + 1) * stepsPerEpoch)
-      track.error.push(reportError(unscaleModel(model, scaler), track.targets))
-      hookMs += performance.now() - now
-    }
-    history.loss.push(logs.loss)
-    if (history.valLoss) history.valLoss.push(logs.valLoss ?? Number.NaN)
-    // A non-finite training loss is divergence whatever is monitored.
-    const monitored = !Number.isFinite(logs.loss)
-      ? Number.NaN
-      : monitorVal
-        ? (logs.valLoss ?? Number.NaN)
-        : logs.loss
-    return rule.update(epoch, monitored)
-  }
+  // The harness, not the backend, keeps the history, the stopping rule and the best weights.
+  const history = new History(backend.id, job.validation !== undefined)
+  const stopping = new Stopping(es, es?.monitor === 'val_loss', es?.restoreBestWeights ?? false)
+  const callbacks: EpochCallback[] = []
+  const run = epochHooks(callbacks, signal)
+  const quality = targets
+    ? new Quality(
+        (weights) => reportError(unscaleModel({ ...job.model, weights }, scaler), targets),
+        Math.ceil(job.data.n / job.batchSize),
+        run.trainingMs,
+      )
+    : null
+  callbacks.push(...(quality ? [quality] : []), history, stopping)
   signal?.throwIfAborted()
-  const trainStart = performance.now()
-  const result = await backend.train(job, signal ? { onEpochEnd, signal } : { onEpochEnd })
-  const callMs = performance.now() - trainStart - hookMs
-  const trained = { inputs: job.model.inputs, layers: job.model.layers, weights: result.weights }
+  run.start()
+  const result = await backend.train(job, run.hooks)
+  const callMs = run.trainingMs()
+  const trained = { ...job.model, weights: stopping.best ?? result.weights }
   checkModel(trained)
   // Scores, predictions and saved weights are all in the data's own units.
   const model = unscaleModel(trained, scaler)
+  const { rule } = stopping
   let testMse: number | null = null
   if (test) {
     const pred = await backend.predict(model, test.x, engine)
     testMse = rule.diverged ? Number.POSITIVE_INFINITY : mse(pred, test.y)
   }
-  const predictions = []
-  if (trial.stage !== 'search' && exp.predictRows.length > 0) {
-    const x = Float32Array.from(exp.predictRows.flat())
-    const y = await backend.predict(model, x, engine)
-    const outs = exp.dataset.outputs
-    for (const [i, row] of exp.predictRows.entries()) {
-      const yi = Array.from(y.subarray(i * outs, (i + 1) * outs))
-      const exact = exp.dataset.exact?.(row)
-      predictions.push({
-        x: row,
-        y: yi,
-        ...(exact ? { exact, absError: yi.map((v, j) => Math.abs(v - (exact[j] as number))) } : {}),
-      })
-    }
-  }
+  const predictions = trial.stage !== 'search' ? await reportPredictions(exp, backend, model, engine) : []
   // Epoch times count from the first step, as trainMs does.
-  if (track) track.ms = track.ms.map((ms) => Math.max(0, ms - result.setupMs))
-  const quality = track ? timeToQuality(track, s.report.tolerance) : undefined
-  if (track) history.error = track.error
+  const epochMs = quality?.ms.map((ms) => Math.max(0, ms - result.setupMs))
+  const reached = quality && epochMs ? timeToQuality({ ...quality, ms: epochMs }, s.report.tolerance) : undefined
   const last = history.loss[history.loss.length - 1] ?? Number.NaN
   const trainMs = Math.max(0, callMs - result.setupMs)
   const totalMs = performance.now() - t0
   return {
-    ...trial,
-    epochs: job.epochs,
-    epochsRun: history.loss.length,
-    stoppedEpoch: rule.stoppedEpoch,
-    bestEpoch: rule.bestEpoch >= 0 ? rule.bestEpoch : null,
-    diverged: rule.diverged,
-    steps: result.steps,
-    history,
-    finalLoss: rule.diverged ? Number.POSITIVE_INFINITY : last,
-    testMse,
-    weights: weightsJson(model.weights),
-    predictions,
-    ...(quality !== undefined
-      ? { toQuality: quality && { epochs: quality.epochs, steps: quality.steps } }
-      : {}),
-    timings: {
-      setupMs: result.setupMs,
-      trainMs,
-      totalMs,
-      usPerStep: result.steps > 0 ? (trainMs * 1000) / result.steps : 0,
-      ...(track ? { epochMs: track.ms, toQualityMs: quality?.ms ?? null } : {}),
+    settings: backend.settings(job),
+    result: {
+      ...trial,
+      epochs: job.epochs,
+      epochsRun: history.loss.length,
+      stoppedEpoch: rule.stoppedEpoch,
+      bestEpoch: rule.bestEpoch >= 0 ? rule.bestEpoch : null,
+      diverged: rule.diverged,
+      steps: result.steps,
+      history: {
+        loss: history.loss,
+        ...(history.valLoss ? { valLoss: history.valLoss } : {}),
+        ...(quality ? { error: quality.error } : {}),
+      },
+      finalLoss: rule.diverged ? Number.POSITIVE_INFINITY : last,
+      testMse,
+      weights: weightsJson(model.weights),
+      predictions,
+      ...(reached !== undefined
+        ? { toQuality: reached && { epochs: reached.epochs, steps: reached.steps } }
+        : {}),
+      timings: {
+        setupMs: result.setupMs,
+        trainMs,
+        totalMs,
+        usPerStep: result.steps > 0 ? (trainMs * 1000) / result.steps : 0,
+        ...(epochMs ? { epochMs, toQualityMs: reached?.ms ?? null } : {}),
+      },
     },
   }
 }

@@ -51,7 +51,6 @@ function seedJob(engine: string, batchSize: number, epochs: number): TrainJob {
     // Row order, as fit without shuffling visits them, so that every variant runs the same steps.
     order: batchOrder(data.n, false, 0),
     seed: 0,
-    restoreBestWeights: false,
   }
 }
 
@@ -96,7 +95,7 @@ export function profileSteps(
     const job = seedJob(engine, batchSize, epochs)
     const { data } = job
     const stepsPerEpoch = Math.ceil(data.n / batchSize)
-    const never = () => ({ stop: false, snapshot: false })
+    const never = async () => 'continue' as const
     const model = buildModel(1, LAYERS, job.initialWeights)
     const optimizer = compileModel(model, job.loss, job.optimizer)
     const [x, y] = [tf.tensor2d(data.x, [data.n, 1]), tf.tensor2d(data.y, [data.n, 1])]

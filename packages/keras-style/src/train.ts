@@ -105,7 +105,6 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
   const batchesPerEpoch = Math.ceil(data.n / job.batchSize)
   const all = batchesPerEpoch === 1 ? tensors(data) : null
   let epochsRun = 0
-  let best: LayerWeights[] | null = null
   try {
     const t1 = performance.now()
     await model.fitDataset(
@@ -124,18 +123,14 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
             epochsRun = epoch + 1
             const epochLogs: EpochLogs = { loss: logs?.loss ?? Number.NaN }
             if (val) epochLogs.valLoss = logs?.val_loss ?? Number.NaN
-            if (job.trackWeights) epochLogs.weights = readWeights(model)
-            const decision = hooks.onEpochEnd(epoch, epochLogs)
-            // logs.weights is already a fresh copy that core only reads.
-            if (decision.snapshot && job.restoreBestWeights) best = epochLogs.weights ?? readWeights(model)
-            if (decision.stop) model.stopTraining = true
+            const answer = await hooks.onEpochEnd(epoch, epochLogs, async () => readWeights(model))
+            if (answer === 'stop') model.stopTraining = true
           },
         },
       },
     )
     return {
-      // The tfjs model is freed below, so ending with the best snapshot means returning it.
-      weights: best ?? readWeights(model),
+      weights: readWeights(model),
       steps: epochsRun * batchesPerEpoch,
       setupMs: t1 - t0,
     }

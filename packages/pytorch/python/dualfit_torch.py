@@ -29,16 +29,18 @@ Requests all have `id` (an integer, echoed in every reply about that request) an
         "data": {"n", "inputs", "outputs", "x": b64, "y": b64}, "validation": {...} | null,
         "initialWeights": [{"weight": b64, "bias": b64}] | null,
         "order": b64 (epoch 0's order, uint32) | null,
-        "seed", "restoreBestWeights", "trackWeights": bool (optional, default false)}
+        "seed"}
       After each epoch e:
-        python -> {"id", "epoch": e, "loss": number, "valLoss": number (only with validation),
-                   "weights": [{"weight": b64, "bias": b64}] (only with trackWeights: the
-                   weights after the epoch's last step)}
-        TS     -> {"id", "stop": bool, "snapshot": bool, "order": b64 (epoch e+1's order; omitted
-                   when stopping, after the last epoch, or when the request's order was null),
+        python -> {"id", "epoch": e, "loss": number, "valLoss": number (only with validation)}
+        TS     -> {"id", "weights": true} (optional, any number of times: core wants this epoch's
+                   weights) answered by python -> {"id", "epoch": e, "weights": [{"weight": b64,
+                   "bias": b64}]} (the weights after the epoch's last step); then
+        TS     -> {"id", "stop": bool, "order": b64 (epoch e+1's order; omitted when stopping,
+                   after the last epoch, or when the request's order was null),
                    "abort": true (optional: the TS side failed, end with an error)}
       Finally:
-        -> {"id", "ok": true, "weights": [{"weight": b64, "bias": b64}], "steps", "setupMs"}
+        -> {"id", "ok": true, "weights": [{"weight": b64, "bias": b64}] (after the last epoch),
+            "steps", "setupMs"}
   {"id", "op": "predict", "engine", "model": {"inputs", "layers", "weights": [...]}, "n", "x": b64}
       -> {"id", "ok": true, "y": b64}   ([n, outputs] float32)
   {"id", "op": "save", "model": {...}}
@@ -57,7 +59,6 @@ DataLoader, exactly as a script that seeds, builds the model and iterates a Data
 """
 
 import base64
-import copy
 import io
 import json
 import math
@@ -236,6 +237,19 @@ def split_of(d, device):
 # ---------------------------------------------------------------------------- requests
 
 
+def decide(rid, epoch, model):
+    """The TS side's decision after an epoch, answering its requests for the weights first."""
+    while True:
+        decision = receive()
+        if decision is None:
+            raise Abort("stdin closed during training")
+        if decision.get("abort"):
+            raise Abort("aborted by the caller")
+        if not decision.get("weights"):
+            return decision
+        send({"id": rid, "epoch": epoch, "weights": weights_of(model)})
+
+
 def train(req):
     start = time.perf_counter()
     rid = req["id"]
@@ -251,9 +265,6 @@ def train(req):
     x, y = split_of(req["data"], device)
     n = x.shape[0]
     validation = split_of(req["validation"], device) if req.get("validation") else None
-    track_weights = bool(req.get("trackWeights"))
-    # Snapshots are only ever restored, so without restoreBestWeights none is taken.
-    restore = bool(req.get("restoreBestWeights"))
     batch_size = int(req["batchSize"])
     if batch_size < 1:
         raise ValueError(f"batchSize: expected a positive integer, got {batch_size}")
@@ -263,7 +274,6 @@ def train(req):
     loader = None if harness_order else DataLoader(range(n), batch_size=batch_size, shuffle=True)
     setup_ms = (time.perf_counter() - start) * 1000
 
-    best = None
     steps = 0
     for epoch in range(int(req["epochs"])):
         model.train()
@@ -285,24 +295,14 @@ def train(req):
             model.eval()
             with torch.no_grad():
                 msg["valLoss"] = number(criterion(model(validation[0]), validation[1]).item())
-        if track_weights:
-            msg["weights"] = weights_of(model)
         send(msg)
-        decision = receive()
-        if decision is None:
-            raise Abort("stdin closed during training")
-        if decision.get("abort"):
-            raise Abort("aborted by the caller")
-        if decision.get("snapshot") and restore:
-            best = copy.deepcopy(model.state_dict())
+        decision = decide(rid, epoch, model)
         if decision.get("stop"):
             break
         if harness_order and epoch + 1 < int(req["epochs"]):
             if decision.get("order") is None:
                 raise ValueError(f"epoch {epoch + 1}: expected the next order in the decision")
             order = decode_order(decision["order"], n).to(device)
-    if best is not None:
-        model.load_state_dict(best)
     return {"weights": weights_of(model), "steps": steps, "setupMs": setup_ms}
 
 

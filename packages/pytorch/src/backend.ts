@@ -167,20 +167,19 @@ export class PyTorchBackend implements Backend {
           initialWeights: job.initialWeights ? torchWeights(job.initialWeights) : null,
           order: order ? encode(checkOrder(order(0), n, 0)) : null,
           seed: job.seed,
-          restoreBestWeights: job.restoreBestWeights,
-          trackWeights: job.trackWeights === true,
         },
         {
           onSent: () => {
             sentAt = performance.now()
           },
-          onEvent: (event: Message): Message => {
+          onEvent: async (event, ask) => {
             const epoch = event.epoch as number
             const logs: EpochLogs = { loss: decodeNumber(event.loss) }
             if (event.valLoss !== undefined) logs.valLoss = decodeNumber(event.valLoss)
-            if (event.weights !== undefined) logs.weights = coreWeights(event.weights, layerShapes)
-            const { stop, snapshot } = hooks.onEpochEnd(epoch, logs)
-            const answer: Message = { stop, snapshot }
+            // Weights cross the pipe only when core asks for them (snapshots, time to quality).
+            const weights = async () => coreWeights((await ask({ weights: true })).weights, layerShapes)
+            const stop = (await hooks.onEpochEnd(epoch, logs, weights)) === 'stop'
+            const answer: Message = { stop }
             if (order && !stop && epoch + 1 < job.epochs)
               answer.order = encode(checkOrder(order(epoch + 1), n, epoch + 1))
             return answer

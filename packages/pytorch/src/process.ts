@@ -11,11 +11,16 @@ import { createInterface, type Interface } from 'node:readline'
 /** A reply or event from python: one JSON object. */
 export type Message = Record<string, unknown>
 
+/** Answers one event; `ask` sends a question about it to python and resolves with python's answer. */
+export type EventHandler = (event: Message, ask: (question: Message) => Promise<Message>) => Promise<Message>
+
 interface Pending {
   id: number
   msg: Message
-  /** Answers an event (a line with this id that is neither a reply nor an error). */
-  onEvent?: (event: Message) => Message
+  /** Answers an event (a line with this id that is neither a reply nor an error); may `ask` python first. */
+  onEvent?: EventHandler
+  /** Awaits python's answer to a question `ask` sent while an event is being answered. */
+  waiter?: (answer: Message) => void
   /** Called when the request is written, i.e. once the process is up. */
   onSent?: () => void
   /** The TS side failed while answering an event: reject with this once python has ended. */
@@ -63,7 +68,7 @@ export class TorchProcess {
   /** Sends `msg` (an `op` and its fields) and resolves with python's `ok` reply. */
   request(
     msg: Message,
-    handlers: { onEvent?: (event: Message) => Message; onSent?: () => void } = {},
+    handlers: { onEvent?: EventHandler; onSent?: () => void } = {},
   ): Promise<Message> {
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, msg, ...handlers, resolve, reject })
@@ -193,16 +198,35 @@ export class TorchProcess {
       this.pump()
       return
     }
+    const waiter = p.waiter
+    if (waiter) {
+      p.waiter = undefined
+      waiter(msg)
+      return
+    }
+    void this.answer(child, p, msg, line)
+  }
+
+  private async answer(child: ChildProcessWithoutNullStreams, p: Pending, msg: Message, line: string) {
+    const send = (m: Message) => {
+      if (this.child === child) child.stdin.write(`${JSON.stringify({ id: p.id, ...m })}\n`)
+    }
     let answer: Message
     try {
       if (p.failure !== undefined || !p.onEvent)
         throw p.failure ?? new Error(`pytorch: unexpected event ${line}`)
-      answer = p.onEvent(msg)
+      answer = await p.onEvent(msg, (question) => {
+        const reply = new Promise<Message>((resolve) => {
+          p.waiter = resolve
+        })
+        send(question)
+        return reply
+      })
     } catch (err) {
       p.failure = err
-      answer = { stop: true, snapshot: false, abort: true }
+      answer = { stop: true, abort: true }
     }
-    child.stdin.write(`${JSON.stringify({ id: p.id, ...answer })}\n`)
+    send(answer)
   }
 
   private protocolError(child: ChildProcessWithoutNullStreams, what: string): void {

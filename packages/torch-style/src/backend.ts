@@ -46,16 +46,7 @@ function buildModel(inputs: number, layers: LayerSpec[], weights: LayerWeights[]
 
 const linearsOf = (model: nn.Sequential) => model.modules.filter((m) => m instanceof nn.Linear)
 
-/** Copies core-layout weights ([inputs, units] kernels) into the model (PyTorch's [out, in]). */
-function loadWeights(model: nn.Sequential, weights: LayerWeights[]): void {
-  linearsOf(model).forEach((l, k) => {
-    const w = weights[k] as LayerWeights
-    l.weight.data.set(transpose(w.kernel, w.inputs, w.units))
-    l.bias.data.set(w.bias)
-  })
-}
-
-/** The model's weights in core's layout (fresh arrays, so they double as a snapshot). */
+/** The model's weights in core's layout, as fresh arrays (core may keep them as a snapshot). */
 function weightsOf(model: nn.Sequential): LayerWeights[] {
   return linearsOf(model).map((l) => ({
     inputs: l.inFeatures,
@@ -148,7 +139,6 @@ class TorchStyleBackend implements Backend {
     await criterion(model.forward(all.x), all.y).compile()
     const setupMs = performance.now() - setupStart
 
-    let best: LayerWeights[] | null = null
     let steps = 0
     for (let epoch = 0; epoch < job.epochs; epoch++) {
       model.train()
@@ -171,13 +161,8 @@ class TorchStyleBackend implements Backend {
         model.eval()
         logs.valLoss = (await criterion(model.forward(validation.x), validation.y).compute())[0]
       }
-      if (job.trackWeights) logs.weights = weightsOf(model)
-      const decision = hooks.onEpochEnd(epoch, logs)
-      // Only restoreBestWeights reads a snapshot; logs.weights is already a fresh copy that core only reads.
-      if (decision.snapshot && job.restoreBestWeights) best = logs.weights ?? weightsOf(model)
-      if (decision.stop) break
+      if ((await hooks.onEpochEnd(epoch, logs, async () => weightsOf(model))) === 'stop') break
     }
-    if (best) loadWeights(model, best)
     return { weights: weightsOf(model), steps, setupMs }
   }
 

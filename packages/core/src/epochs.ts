@@ -1,0 +1,127 @@
+/**
+ * The harness's side of every epoch, as small callbacks in a list: the shape of Keras' and TF.js'
+ * callbacks, where `History` is itself one callback among others. A backend sees one TrainHooks.
+ */
+import type { EpochLogs, LayerWeights, TrainHooks } from './backend.js'
+import { EarlyStopping, type EarlyStoppingRule } from './early-stopping.js'
+
+export interface EpochCallback {
+  /** `weights()` fetches this epoch's final weights (once per epoch, whoever asks). True: stop now. */
+  onEpochEnd(
+    epoch: number,
+    logs: EpochLogs,
+    weights: () => Promise<LayerWeights[]>,
+  ): boolean | undefined | Promise<boolean | undefined>
+}
+
+/** Each epoch's loss, and its validation loss when the job has validation rows. */
+export class History implements EpochCallback {
+  readonly loss: number[] = []
+  readonly valLoss: number[] | undefined
+
+  constructor(
+    private readonly who: string,
+    validation: boolean,
+  ) {
+    this.valLoss = validation ? [] : undefined
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs): undefined {
+    if (epoch !== this.loss.length) {
+      throw new Error(`${this.who}: epoch ${epoch} reported after ${this.loss.length} epoch(s)`)
+    }
+    this.loss.push(logs.loss)
+    this.valLoss?.push(logs.valLoss ?? Number.NaN)
+    return undefined
+  }
+}
+
+/** Core's early-stopping rule, and the best epoch's weights when the run restores them. */
+export class Stopping implements EpochCallback {
+  readonly rule: EarlyStopping
+  /** The weights of the last epoch the rule called best, when restoring them. */
+  best: LayerWeights[] | null = null
+
+  constructor(
+    rule: EarlyStoppingRule | null,
+    private readonly monitorVal: boolean,
+    private readonly restoreBest: boolean,
+  ) {
+    this.rule = new EarlyStopping(rule)
+  }
+
+  async onEpochEnd(
+    epoch: number,
+    logs: EpochLogs,
+    weights: () => Promise<LayerWeights[]>,
+  ): Promise<boolean> {
+    // A non-finite training loss is divergence whatever is monitored.
+    const monitored = !Number.isFinite(logs.loss)
+      ? Number.NaN
+      : this.monitorVal
+        ? (logs.valLoss ?? Number.NaN)
+        : logs.loss
+    const decision = this.rule.update(epoch, monitored)
+    if (decision.snapshot && this.restoreBest) this.best = await weights()
+    return decision.stop
+  }
+}
+
+/** The error at the report inputs after each epoch, with the steps and training time so far. */
+export class Quality implements EpochCallback {
+  readonly error: number[] = []
+  readonly ms: number[] = []
+  readonly steps: number[] = []
+
+  constructor(
+    private readonly measure: (weights: LayerWeights[]) => number,
+    private readonly stepsPerEpoch: number,
+    private readonly trainingMs: () => number,
+  ) {}
+
+  async onEpochEnd(
+    epoch: number,
+    _logs: EpochLogs,
+    weights: () => Promise<LayerWeights[]>,
+  ): Promise<undefined> {
+    this.ms.push(this.trainingMs())
+    this.steps.push((epoch + 1) * this.stepsPerEpoch)
+    this.error.push(this.measure(await weights()))
+    return undefined
+  }
+}
+
+/**
+ * One TrainHooks over the callbacks, each seeing every epoch in order; any of them may stop the
+ * run. `trainingMs()` is the time since `start()` less the time spent in the callbacks: the
+ * harness's own work (reading weights, measuring errors) is not training time.
+ */
+export function epochHooks(callbacks: EpochCallback[], signal?: AbortSignal) {
+  let started = 0
+  let inHooks = 0
+  const hooks: TrainHooks = {
+    async onEpochEnd(epoch, logs, weights) {
+      const entered = performance.now()
+      let fetched: Promise<LayerWeights[]> | null = null
+      const once = () => {
+        fetched ??= weights()
+        return fetched
+      }
+      let stop = false
+      try {
+        for (const c of callbacks) if (await c.onEpochEnd(epoch, logs, once)) stop = true
+      } finally {
+        inHooks += performance.now() - entered
+      }
+      return stop ? 'stop' : 'continue'
+    },
+    ...(signal ? { signal } : {}),
+  }
+  return {
+    hooks,
+    start: () => {
+      started = performance.now()
+    },
+    trainingMs: () => performance.now() - started - inHooks,
+  }
+}
