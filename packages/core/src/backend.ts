@@ -62,7 +62,11 @@ export interface TrainHooks {
    * gives fresh copies of the weights after the epoch's last step, in core's layout; core calls it
    * only when it needs them (best-weights snapshots, time to quality), before answering.
    */
-  onEpochEnd(epoch: number, logs: EpochLogs, weights: () => Promise<LayerWeights[]>): Promise<'stop' | 'continue'>
+  onEpochEnd(
+    epoch: number,
+    logs: EpochLogs,
+    weights: () => Promise<LayerWeights[]>,
+  ): Promise<'stop' | 'continue'>
   /** Aborted (Ctrl-C): take no further optimizer step and reject with `signal.reason`. */
   signal?: AbortSignal
 }

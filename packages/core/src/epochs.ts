@@ -50,11 +50,7 @@ export class Stopping implements EpochCallback {
     this.rule = new EarlyStopping(rule)
   }
 
-  async onEpochEnd(
-    epoch: number,
-    logs: EpochLogs,
-    weights: () => Promise<LayerWeights[]>,
-  ): Promise<boolean> {
+  async onEpochEnd(epoch: number, logs: EpochLogs, weights: () => Promise<LayerWeights[]>): Promise<boolean> {
     // A non-finite training loss is divergence whatever is monitored.
     const monitored = !Number.isFinite(logs.loss)
       ? Number.NaN

@@ -12,12 +12,14 @@ export {
 export { alive, cleanDeadTemps, isTemp, makeDirs, outputProblem, tempName } from './dirs.js'
 export { EarlyStopping, type EarlyStoppingRule, type StopDecision } from './early-stopping.js'
 export { type EngineChoice, listEngines, resolveEngine } from './engines.js'
+export { type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
 export { isUserError, UserError } from './errors.js'
 export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
-export { batches, batchOrder, type Fold, kFold } from './folds.js'
+export { type Fold, kFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
 export { mae, mean, median, mse, sd } from './metrics.js'
 export { checkModel, forwardRow, rowsOf, transpose, weightsProblem } from './model.js'
+export { batches, batchOrder } from './order.js'
 export {
   type CurvePoint,
   DEFAULT_PARITY_TOLERANCE,
@@ -51,5 +53,4 @@ export { type RunOptions, runExperiment, runSingle } from './run.js'
 export { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 export { scorePoints, selectPoint } from './select.js'
 export * from './spec.js'
-export { type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
 export { buildJob, runTrial, type TrialRun, timeToQuality } from './trial.js'

@@ -3,10 +3,11 @@ import type { Backend, DataSplit, LayerWeights, TrainedModel, TrainJob, TrainSet
 import { subset } from './datasets.js'
 import { type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
 import { UserError } from './errors.js'
-import { batchOrder, kFold } from './folds.js'
+import { kFold } from './folds.js'
 import { initialWeights } from './init.js'
 import { mse } from './metrics.js'
 import { checkModel, forwardRow } from './model.js'
+import { batchOrder } from './order.js'
 import { batchRows, type Experiment, trialEpochs } from './plan.js'
 import type { Trial, TrialResult, WeightsJson } from './results.js'
 import { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
@@ -195,7 +196,8 @@ export async function runTrial(
   const predictions = trial.stage !== 'search' ? await reportPredictions(exp, backend, model, engine) : []
   // Epoch times count from the first step, as trainMs does.
   const epochMs = quality?.ms.map((ms) => Math.max(0, ms - result.setupMs))
-  const reached = quality && epochMs ? timeToQuality({ ...quality, ms: epochMs }, s.report.tolerance) : undefined
+  const reached =
+    quality && epochMs ? timeToQuality({ ...quality, ms: epochMs }, s.report.tolerance) : undefined
   const last = history.loss[history.loss.length - 1] ?? Number.NaN
   const trainMs = Math.max(0, callMs - result.setupMs)
   const totalMs = performance.now() - t0

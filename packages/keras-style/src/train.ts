@@ -2,7 +2,6 @@ import {
   batches,
   type DataSplit,
   type EpochLogs,
-  type LayerWeights,
   Rng,
   subset,
   type TrainHooks,

@@ -66,10 +66,7 @@ export class TorchProcess {
   }
 
   /** Sends `msg` (an `op` and its fields) and resolves with python's `ok` reply. */
-  request(
-    msg: Message,
-    handlers: { onEvent?: EventHandler; onSent?: () => void } = {},
-  ): Promise<Message> {
+  request(msg: Message, handlers: { onEvent?: EventHandler; onSent?: () => void } = {}): Promise<Message> {
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, msg, ...handlers, resolve, reject })
       this.pump()
