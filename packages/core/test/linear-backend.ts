@@ -7,7 +7,7 @@ import type {
   TrainResult,
   TrainSettings,
 } from '../src/index.js'
-import { batches, cloneWeights, initialWeights } from '../src/index.js'
+import { batches, initialWeights } from '../src/index.js'
 
 /**
  * A test double: a Dense(units=1, linear) model trained by PyTorch-style Adam in float64,
@@ -37,7 +37,6 @@ export class LinearBackend implements Backend {
     const eps = job.optimizer.eps ?? 1e-8
     const history: number[] = []
     let steps = 0
-    let best: LayerWeights[] | null = null
     const current = (): LayerWeights[] => [
       { inputs, units: 1, kernel: Float32Array.from(w), bias: Float32Array.from([b]) },
     ]
@@ -66,13 +65,10 @@ export class LinearBackend implements Backend {
         }
       }
       history.push((sum / n) * this.lossHook(lr, epoch))
-      const logs = { loss: history[epoch] as number, ...(job.trackWeights ? { weights: current() } : {}) }
-      const decision = hooks.onEpochEnd(epoch, logs)
-      if (decision.snapshot) best = cloneWeights(current())
-      if (decision.stop) break
+      const answer = await hooks.onEpochEnd(epoch, { loss: history[epoch] as number }, async () => current())
+      if (answer === 'stop') break
     }
-    const weights = job.restoreBestWeights && best ? best : current()
-    return { weights, steps, setupMs: 0 }
+    return { weights: current(), steps, setupMs: 0 }
   }
 
   settings(job: TrainJob): TrainSettings {

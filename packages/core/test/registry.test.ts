@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadBackend } from '../src/index.js'
 
@@ -23,7 +24,7 @@ function project(packages: Record<string, string>): string {
   return join(root, 'package.json')
 }
 
-const methods = 'engines: [], train() {}, predict() {}, dispose() {}'
+const methods = 'engines: [], train() {}, settings() {}, predict() {}, dispose() {}'
 
 describe('backend registry', () => {
   it('loads a backend package by name from the given base', async () => {
@@ -46,8 +47,20 @@ describe('backend registry', () => {
       "backend 'no-factory': package 'no-factory' does not export createBackend()",
     )
     await expect(loadBackend('half-backend', [base])).rejects.toThrow(
-      "backend 'half-backend': not a dualfit Backend (missing engines, train, predict, dispose)",
+      "backend 'half-backend': package 'half-backend' is not a dualfit Backend: missing or wrong version, engines, train, settings, predict, dispose (see docs/writing-a-backend.md)",
     )
+  })
+
+  it('refuses a backend that lacks one required member, naming it, and disposes what it made', async () => {
+    const base = project({
+      'no-settings': `export let disposed = false
+export function createBackend() { return { id: 'x', version: '1', engines: [], train() {}, predict() {}, dispose() { disposed = true } } }`,
+    })
+    await expect(loadBackend('no-settings', [base])).rejects.toThrow(
+      "backend 'no-settings': package 'no-settings' is not a dualfit Backend: missing or wrong settings (see docs/writing-a-backend.md)",
+    )
+    const mod = await import(pathToFileURL(join(base, '..', 'node_modules', 'no-settings', 'index.js')).href)
+    expect(mod.disposed).toBe(true)
   })
 
   it('resolves a short name to the package, @dualfit/<name> or dualfit-backend-<name>', async () => {
