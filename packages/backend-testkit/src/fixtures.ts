@@ -1,7 +1,6 @@
 /** The tiny fixed problems the checks train on. Values are exact in float32. */
 import type {
   DataSplit,
-  EpochDecision,
   EpochLogs,
   LayerSpec,
   LayerWeights,
@@ -105,7 +104,6 @@ export function makeJob(engine: string, overrides: Partial<TrainJob> = {}): Trai
     initialWeights: weightsFor(layers),
     order: IN_ORDER,
     seed: SEED,
-    restoreBestWeights: false,
     ...overrides,
   }
 }
@@ -115,15 +113,20 @@ export interface Recorder {
   calls: { epoch: number; logs: EpochLogs }[]
 }
 
-/** Hooks that record every call and answer with `decide` (default: go on, no snapshot). */
-export function recorder(decide: (epoch: number) => Partial<EpochDecision> = () => ({})): Recorder {
+/**
+ * Hooks that record every call and answer 'stop' where `decide` says so (default: never). `decide`
+ * gets the epoch's weights getter, for checks that read the weights the way core does.
+ */
+export function recorder(
+  decide: (epoch: number, weights: () => Promise<LayerWeights[]>) => boolean | Promise<boolean> = () => false,
+): Recorder {
   const calls: Recorder['calls'] = []
   return {
     calls,
     hooks: {
-      onEpochEnd(epoch, logs) {
+      async onEpochEnd(epoch, logs, weights) {
         calls.push({ epoch, logs: { ...logs } })
-        return { stop: false, snapshot: false, ...decide(epoch) }
+        return (await decide(epoch, weights)) ? 'stop' : 'continue'
       },
     },
   }

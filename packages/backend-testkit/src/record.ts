@@ -1,34 +1,40 @@
-import type { Backend, EpochLogs, TrainedModel, TrainHooks, TrainJob, TrainResult } from '@dualfit/core'
+import {
+  type Backend,
+  History,
+  type TrainedModel,
+  type TrainHooks,
+  type TrainJob,
+  type TrainResult,
+} from '@dualfit/core'
 
 export interface Recorded extends TrainResult {
-  /** What the harness would keep: each epoch's loss (and valLoss when reported). */
+  /** What core's History keeps: each epoch's loss, and valLoss when the job has validation rows. */
   history: { loss: number[]; valLoss?: number[] }
   epochsRun: number
   /** The result as a model, ready for predict(). */
   model: TrainedModel
 }
 
-const CONTINUE = () => ({ stop: false, snapshot: false })
+const CONTINUE: TrainHooks = { onEpochEnd: async () => 'continue' }
 
-/** backend.train, recording each epoch's logs as core's harness does, for a backend's own tests. */
+/** backend.train, recording each epoch with core's own History callback, for a backend's own tests. */
 export async function trainRecorded(
   backend: Backend,
   job: TrainJob,
-  hooks: TrainHooks = { onEpochEnd: CONTINUE },
+  hooks: TrainHooks = CONTINUE,
 ): Promise<Recorded> {
-  const loss: number[] = []
-  const valLoss: number[] = []
+  const history = new History(backend.id, job.validation !== undefined)
   const r = await backend.train(job, {
     ...hooks,
-    onEpochEnd: (epoch: number, logs: EpochLogs) => {
-      loss.push(logs.loss)
-      if (logs.valLoss !== undefined) valLoss.push(logs.valLoss)
-      return hooks.onEpochEnd(epoch, logs)
+    onEpochEnd: async (epoch, logs, weights) => {
+      history.onEpochEnd(epoch, logs)
+      return hooks.onEpochEnd(epoch, logs, weights)
     },
   })
+  const { loss, valLoss } = history
   return {
     ...r,
-    history: valLoss.length > 0 ? { loss, valLoss } : { loss },
+    history: valLoss ? { loss, valLoss } : { loss },
     epochsRun: loss.length,
     model: { inputs: job.model.inputs, layers: job.model.layers, weights: r.weights },
   }

@@ -52,12 +52,6 @@ describe('the testkit fails a backend that breaks the contract, and says how', (
     )
   })
 
-  it('returns the last weights instead of the snapshot', async () => {
-    await expect(checks.restoresSnapshot(broken({ ignoreSnapshot: true }), 'js', opts)).rejects.toThrow(
-      /snapshot at epoch 0, stop at epoch 3: .*; they are the last epoch's/,
-    )
-  })
-
   it('reports the loss after the update', async () => {
     await expect(checks.firstAdamStep(broken({ lossAfterUpdate: true }), 'js', opts)).rejects.toThrow(
       /the loss passed to onEpochEnd is .*; that is the loss after the update, report the loss before it$/,
@@ -100,15 +94,21 @@ describe('the testkit fails a backend that breaks the contract, and says how', (
     )
   })
 
-  it('passes one set of weight arrays to every epoch, refilled in place', async () => {
-    await expect(checks.tracksWeights(broken({ reusesTrackedWeights: true }), 'js', opts)).rejects.toThrow(
-      /^trackWeights: the logs.weights passed at epoch 0 changed after onEpochEnd returned \(layer 0 kernel\[0\] is \S+ then \S+\); pass copies, not buffers that later steps update$/,
+  it("returns live buffers from the epoch's weights getter", async () => {
+    await expect(checks.tracksWeights(broken({ liveEpochWeights: true }), 'js', opts)).rejects.toThrow(
+      /^epoch weights: the weights weights\(\) returned at epoch 0 changed after onEpochEnd returned \(layer 0 kernel\[0\] is \S+ then \S+\); return copies, not buffers that later steps update$/,
     )
   })
 
-  it("tracks the epoch's starting weights", async () => {
-    await expect(checks.tracksWeights(broken({ tracksStartWeights: true }), 'js', opts)).rejects.toThrow(
-      /^trackWeights: logs.weights at epoch 0 are not the weights after that epoch's last step: .*; they are the epoch's starting weights$/,
+  it("returns the epoch's starting weights from the getter", async () => {
+    await expect(checks.tracksWeights(broken({ epochStartWeights: true }), 'js', opts)).rejects.toThrow(
+      /^epoch weights: weights\(\) at epoch 0 are not the weights after that epoch's last step: .*; they are the epoch's starting weights$/,
+    )
+  })
+
+  it('loses optimizer state when the getter is called', async () => {
+    await expect(checks.tracksWeights(broken({ getterResetsState: true }), 'js', opts)).rejects.toThrow(
+      /^epoch weights: calling weights\(\) at every epoch changed the final weights \(layer \d (kernel|bias)\[\d+\] is \S+ then \S+, with the calls then without\); weights\(\) must only copy the weights, not change training$/,
     )
   })
 

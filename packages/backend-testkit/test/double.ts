@@ -28,7 +28,6 @@ export interface Faults {
   /** A handle counted in liveHandles per train() call, never released. */
   leakHandle?: boolean
   ignoreOrder?: boolean
-  ignoreSnapshot?: boolean
   /** predict reads kernels as [units, inputs]. */
   transposedPredict?: boolean
   /** Reports the loss after each batch's update. */
@@ -43,10 +42,12 @@ export interface Faults {
   declaresDefaultEps?: number
   /** settings() describes its own initializer even when job.initialWeights is given. */
   declaresOwnInit?: boolean
-  /** logs.weights is one set of arrays, refilled every epoch. */
-  reusesTrackedWeights?: boolean
-  /** logs.weights holds the weights the epoch started from. */
-  tracksStartWeights?: boolean
+  /** The weights getter returns one set of arrays, refilled at every call, like live buffers. */
+  liveEpochWeights?: boolean
+  /** The weights getter returns the weights the epoch started from. */
+  epochStartWeights?: boolean
+  /** The weights getter clears the optimizer state, as a backend that rebuilds its model to read them. */
+  getterResetsState?: boolean
 }
 
 /** What liveResources reports: handles train() holds right now (or leaked). */
@@ -170,13 +171,13 @@ export class DoubleBackend implements Backend {
     live.handles++
     if (this.faults.leakTimer) this.timers.push(setInterval(() => {}, 60_000))
     try {
-      return this.fit(job, hooks, t0)
+      return await this.fit(job, hooks, t0)
     } finally {
       if (!this.faults.leakHandle) live.handles--
     }
   }
 
-  private fit(job: TrainJob, hooks: TrainHooks, t0: number): TrainResult {
+  private async fit(job: TrainJob, hooks: TrainHooks, t0: number): Promise<TrainResult> {
     const { inputs, layers: specs } = job.model
     const { data } = job
     // The "framework's own" conventions: seeded uniform weights and a seeded shuffle.
@@ -194,7 +195,6 @@ export class DoubleBackend implements Backend {
     const { lr, beta1, beta2, momentum } = job.optimizer
     const eps = job.optimizer.eps ?? DEFAULT_EPS
     let steps = 0
-    let best: LayerWeights[] | null = null
     const setupMs = performance.now() - t0
 
     const step = (p: Float32Array, g: Float32Array, mm: Float32Array, vv: Float32Array) => {
@@ -219,7 +219,7 @@ export class DoubleBackend implements Backend {
 
     let reused: LayerWeights[] | null = null
     for (let epoch = 0; epoch < job.epochs; epoch++) {
-      const before = this.faults.tracksStartWeights ? toWeights(layers) : null
+      const before = this.faults.epochStartWeights ? toWeights(layers) : null
       const identity = Uint32Array.from({ length: data.n }, (_, i) => i)
       const order = this.faults.ignoreOrder
         ? identity
@@ -276,22 +276,25 @@ export class DoubleBackend implements Backend {
         const pred = forward(layers, job.validation.x, job.validation.n).pop() as Float32Array
         logs.valLoss = lossOf(job.loss, pred, job.validation.y).value
       }
-      if (job.trackWeights) {
+      const weights = async () => {
         const now = before ?? toWeights(layers)
-        if (this.faults.reusesTrackedWeights) {
-          reused ??= now
-          for (const [k, w] of reused.entries()) {
-            w.kernel.set((now[k] as LayerWeights).kernel)
-            w.bias.set((now[k] as LayerWeights).bias)
+        if (this.faults.getterResetsState)
+          for (const t of [...m, ...v]) {
+            t.w.fill(0)
+            t.b.fill(0)
           }
+        if (!this.faults.liveEpochWeights) return now
+        reused ??= now
+        for (const [k, w] of reused.entries()) {
+          w.kernel.set((now[k] as LayerWeights).kernel)
+          w.bias.set((now[k] as LayerWeights).bias)
         }
-        logs.weights = reused ?? now
+        return reused
       }
-      const decision = hooks.onEpochEnd(epoch, logs)
-      if (decision.snapshot && !this.faults.ignoreSnapshot) best = toWeights(layers)
-      if (decision.stop && !this.faults.ignoreStop) break
+      const answer = await hooks.onEpochEnd(epoch, logs, weights)
+      if (answer === 'stop' && !this.faults.ignoreStop) break
     }
-    return { weights: job.restoreBestWeights && best ? best : toWeights(layers), steps, setupMs }
+    return { weights: toWeights(layers), steps, setupMs }
   }
 
   settings(job: TrainJob): TrainSettings {

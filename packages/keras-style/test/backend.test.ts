@@ -145,8 +145,8 @@ it('keeps the "install tfjs-node" banner from users, and tfjs logging as it was'
     const layers = [{ units: 1, activation: 'linear' }]
     const r = await b.train({ engine: 'cpu', model: { inputs: 1, layers }, loss: { name: 'mse', delta: 1 },
       optimizer: { name: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-7, momentum: 0 }, epochs: 2, batchSize: 2,
-      data, initialWeights: null, order: null, seed: 0, restoreBestWeights: false },
-      { onEpochEnd: () => ({ stop: false, snapshot: false }) })
+      data, initialWeights: null, order: null, seed: 0 },
+      { onEpochEnd: async () => 'continue' })
     await b.predict({ inputs: 1, layers, weights: r.weights }, data.x, 'cpu')
     console.log('PROD', tf.env().getBool('PROD'))`
   const { stdout, stderr } = await promisify(execFile)(

@@ -2,7 +2,6 @@ import { trainRecorded } from '@dualfit/backend-testkit'
 import {
   batchOrder,
   builtinDataset,
-  type EpochDecision,
   type LayerSpec,
   type LayerWeights,
   type TrainHooks,
@@ -30,14 +29,13 @@ export function job(overrides: Partial<TrainJob> = {}): TrainJob {
     initialWeights: dense1(0.5, 0.25),
     order: batchOrder(SEED.n, true, 42),
     seed: 0,
-    restoreBestWeights: false,
     ...overrides,
   }
 }
 
-export const CONTINUE: EpochDecision = { stop: false, snapshot: false }
-export const hooks = (decide: TrainHooks['onEpochEnd'] = () => CONTINUE): TrainHooks => ({
-  onEpochEnd: decide,
+/** Hooks that answer 'stop' where `stop` says so (default: never). */
+export const hooks = (stop: (epoch: number) => boolean = () => false): TrainHooks => ({
+  onEpochEnd: async (epoch) => (stop(epoch) ? 'stop' : 'continue'),
 })
 
 /** Trains and keeps what the harness would record (the testkit's helper). */

@@ -1,4 +1,12 @@
-import { batchOrder, EarlyStopping, type EarlyStoppingRule, mse, subset } from '@dualfit/core'
+import {
+  batchOrder,
+  EarlyStopping,
+  type EarlyStoppingRule,
+  epochHooks,
+  mse,
+  Stopping,
+  subset,
+} from '@dualfit/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBackend } from '../src/index.js'
 import { dense1, ENGINES, fit, hooks, job, SEED } from './helpers.js'
@@ -9,20 +17,22 @@ afterAll(() => backend.dispose())
 const SEED_RULE: EarlyStoppingRule = { patience: 7, minDelta: 1e-4, baseline: null, startFromEpoch: 0 }
 
 describe.each(ENGINES)('train on %s', (engine) => {
-  it("stops at the epoch core's early-stopping rule picks from the same losses", async () => {
-    const rule = new EarlyStopping(SEED_RULE)
+  it("stops at once where core's early-stopping rule says, and core's snapshot is the best epoch's weights", async () => {
+    // Core's own callback: it reads the best epoch's weights through the getter.
+    const stopping = new Stopping(SEED_RULE, false, true)
     const j = job({ engine, epochs: 500, batchSize: 1 })
-    const r = await fit(
-      backend,
-      j,
-      hooks((e, logs) => rule.update(e, logs.loss)),
-    )
+    const r = await fit(backend, j, epochHooks([stopping]).hooks)
     const replay = new EarlyStopping(SEED_RULE)
     const stop = r.history.loss.findIndex((l, e) => replay.update(e, l).stop)
     expect(stop).toBeGreaterThan(0)
     expect(r.epochsRun).toBe(stop + 1)
-    expect(rule.stoppedEpoch).toBe(stop)
+    expect(stopping.rule.stoppedEpoch).toBe(stop)
     expect(r.steps).toBe(r.epochsRun * SEED.n)
+    const { bestEpoch } = stopping.rule
+    expect(bestEpoch).toBeLessThan(stop)
+    const upToBest = await fit(backend, { ...j, epochs: bestEpoch + 1 }, hooks())
+    expect(stopping.best).toEqual(upToBest.weights)
+    expect(upToBest.weights).not.toEqual(r.weights)
   }, 60_000)
 
   it('reports valLoss with the weights at the end of each epoch', async () => {

@@ -23,7 +23,6 @@ const job = (over: Partial<TrainJob> = {}): TrainJob => ({
   initialWeights: MODEL.weights,
   order: null,
   seed: 0,
-  restoreBestWeights: false,
   ...over,
 })
 
@@ -111,7 +110,7 @@ describe.skipIf(reason)(titled('pytorch backend: the python process', reason), (
     await backend.predict(MODEL, X, 'cpu')
     const pid = backend.pid as number
     expect(alive(pid)).toBe(true)
-    await backend.train(job(), { onEpochEnd: () => ({ stop: false, snapshot: false }) })
+    await backend.train(job(), { onEpochEnd: async () => 'continue' })
     expect(backend.pid).toBe(pid)
     // Idle: the child does not keep Node's event loop alive.
     expect(childHandles().length).toBeLessThanOrEqual(baseline)
@@ -141,9 +140,9 @@ describe.skipIf(reason)(titled('pytorch backend: the python process', reason), (
     await backend.predict(MODEL, X, 'cpu')
     const pid = backend.pid as number
     const training = backend.train(job({ epochs: 50 }), {
-      onEpochEnd: (epoch) => {
+      onEpochEnd: async (epoch) => {
         if (epoch === 1) process.kill(pid, 'SIGKILL')
-        return { stop: false, snapshot: false }
+        return 'continue'
       },
     })
     const queued = backend.predict(MODEL, X, 'cpu')
@@ -159,9 +158,58 @@ describe.skipIf(reason)(titled('pytorch backend: the python process', reason), (
     const backend = createBackend()
     let disposing: Promise<void> | undefined
     const training = backend.train(job({ epochs: 50 }), {
-      onEpochEnd: (epoch) => {
+      onEpochEnd: async (epoch) => {
         if (epoch === 2) disposing = backend.dispose()
-        return { stop: false, snapshot: false }
+        return 'continue'
+      },
+    })
+    const err = await rejection(training)
+    await disposing
+    expect(err.message).toBe('pytorch: the backend was disposed')
+    expect(backend.pid).toBeUndefined()
+  })
+
+  it('an abort while python sends the weights rejects with its reason; the next request starts anew', async () => {
+    const backend = createBackend()
+    const ac = new AbortController()
+    const reason = new Error('interrupted')
+    const epochs: number[] = []
+    let asked: Promise<unknown> | undefined
+    let pid: number | undefined
+    const training = backend.train(job({ epochs: 50 }), {
+      signal: ac.signal,
+      onEpochEnd: async (epoch, _logs, weights) => {
+        epochs.push(epoch)
+        pid = backend.pid
+        if (epoch === 1) {
+          // The question is on its way to python when the abort comes.
+          asked = weights()
+          ac.abort(reason)
+          await asked
+        }
+        return 'continue'
+      },
+    })
+    expect(await rejection(training)).toBe(reason)
+    expect(asked).toBeDefined()
+    expect(epochs).toEqual([0, 1])
+    expect(alive(pid as number)).toBe(false)
+    expect((await backend.train(job(), { onEpochEnd: async () => 'continue' })).steps).toBe(6)
+    expect(backend.pid).not.toBe(pid)
+    await backend.dispose()
+  })
+
+  it('dispose while python sends the weights rejects the training and ends the process', async () => {
+    const backend = createBackend()
+    let disposing: Promise<void> | undefined
+    const training = backend.train(job({ epochs: 50 }), {
+      onEpochEnd: async (epoch, _logs, weights) => {
+        if (epoch === 1) {
+          const asked = weights()
+          disposing = backend.dispose()
+          await asked
+        }
+        return 'continue'
       },
     })
     const err = await rejection(training)

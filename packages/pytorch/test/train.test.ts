@@ -4,7 +4,6 @@ import { referenceForward, referenceGradients, referenceStep } from '@dualfit/ba
 import {
   batchOrder,
   type DataSplit,
-  type EpochDecision,
   type EpochLogs,
   initialWeights,
   isUserError,
@@ -12,6 +11,7 @@ import {
   type LayerWeights,
   type LossSpec,
   type OptimizerSpec,
+  type TrainHooks,
   type TrainJob,
 } from '@dualfit/core'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -63,23 +63,20 @@ function job(over: Partial<TrainJob> = {}): TrainJob {
     initialWeights: initialWeights('torch', 2, layers, 3, 'pytorch-test'),
     order: batchOrder(d.n, true, 3, 'pytorch-test'),
     seed: 3,
-    restoreBestWeights: false,
     ...over,
   }
 }
 
-const go = (): EpochDecision => ({ stop: false, snapshot: false })
+const go = async () => 'continue' as const
 const record = () => {
   const calls: { epoch: number; logs: EpochLogs }[] = []
-  return {
-    calls,
-    hooks: {
-      onEpochEnd(epoch: number, logs: EpochLogs): EpochDecision {
-        calls.push({ epoch, logs })
-        return go()
-      },
+  const hooks: TrainHooks = {
+    async onEpochEnd(epoch, logs) {
+      calls.push({ epoch, logs })
+      return 'continue'
     },
   }
+  return { calls, hooks }
 }
 
 /** Runs test/plain_loop.py (the usual PyTorch script) on the same job. */
@@ -202,11 +199,19 @@ describe.skipIf(reason)(titled('pytorch backend: training', reason), () => {
     expect(c.calls).toEqual(a.calls)
   })
 
-  it('obeys stop at once and ends with the last snapshot under restoreBestWeights', async () => {
+  it("obeys stop at once, and sends an epoch's weights each time they are asked for", async () => {
     const calls: number[] = []
-    const decide = (epoch: number): EpochDecision => {
-      calls.push(epoch)
-      return { stop: epoch === 4, snapshot: epoch === 1 || epoch === 2 }
+    const asked = new Map<number, LayerWeights[][]>()
+    // Asked at some epochs only, twice at epoch 2, and at the epoch that stops.
+    const times: Record<number, number> = { 1: 1, 2: 2, 4: 1 }
+    const hooks: TrainHooks = {
+      async onEpochEnd(epoch, _logs, weights) {
+        calls.push(epoch)
+        const got: LayerWeights[][] = []
+        for (let i = 0; i < (times[epoch] ?? 0); i++) got.push(await weights())
+        asked.set(epoch, got)
+        return epoch === 4 ? 'stop' : 'continue'
+      },
     }
     const orders: number[] = []
     const base = job()
@@ -214,21 +219,16 @@ describe.skipIf(reason)(titled('pytorch backend: training', reason), () => {
       orders.push(e)
       return base.order?.(e) as Uint32Array
     }
-    const r = await backend.train(
-      { ...base, order: counted, restoreBestWeights: true },
-      { onEpochEnd: decide },
-    )
+    const r = await backend.train({ ...base, order: counted }, hooks)
     expect(calls).toEqual([0, 1, 2, 3, 4])
     expect(orders).toEqual([0, 1, 2, 3, 4]) // no order asked for an epoch that never runs
     expect(r.steps).toBe(5 * 3)
-    const upToBest = await backend.train(job({ epochs: 3 }), { onEpochEnd: go })
-    expect(r.weights).toEqual(upToBest.weights)
-    const noRestore = await backend.train(job(), { onEpochEnd: decide })
-    const fiveEpochs = await backend.train(job({ epochs: 5 }), { onEpochEnd: go })
-    expect(noRestore.weights).toEqual(fiveEpochs.weights)
-    // restoreBestWeights without any snapshot keeps the last weights.
-    const none = await backend.train(job({ restoreBestWeights: true }), { onEpochEnd: go })
-    expect(none.weights).toEqual((await backend.train(job(), { onEpochEnd: go })).weights)
+    const after = async (epochs: number) => (await backend.train(job({ epochs }), { onEpochEnd: go })).weights
+    expect(asked.get(1)).toEqual([await after(2)])
+    expect(asked.get(2)).toEqual([await after(3), await after(3)])
+    expect(asked.get(4)).toEqual([r.weights])
+    // Sending the weights leaves training as it was.
+    expect(r.weights).toEqual(await after(5))
   })
 
   it('reports valLoss with the end-of-epoch weights', async () => {

@@ -3,10 +3,10 @@ import {
   type Backend,
   batchOrder,
   builtinDataset,
-  type EpochDecision,
   initialWeights,
   isUserError,
   type LayerSpec,
+  type LayerWeights,
   listEngines,
   mse,
   subset,
@@ -23,7 +23,6 @@ afterAll(() => backend.dispose())
 
 const seed = builtinDataset('meters-feet')
 const LINEAR: LayerSpec[] = [{ units: 1, activation: 'linear' }]
-const go = (): EpochDecision => ({ stop: false, snapshot: false })
 
 function job(over: Partial<TrainJob> = {}): TrainJob {
   const layers = over.model?.layers ?? LINEAR
@@ -38,14 +37,12 @@ function job(over: Partial<TrainJob> = {}): TrainJob {
     initialWeights: initialWeights('torch', 1, layers, 0),
     order: batchOrder(7, false, 0),
     seed: 0,
-    restoreBestWeights: false,
     ...over,
   }
 }
 
 /** Trains and keeps what the harness would record: each epoch's logs and the epochs run. */
-const fit = (j: TrainJob, h: TrainHooks = { onEpochEnd: go }, on: Backend = backend) =>
-  trainRecorded(on, j, h)
+const fit = (j: TrainJob, h?: TrainHooks) => trainRecorded(backend, j, h)
 
 async function userError(p: Promise<unknown>): Promise<string> {
   const err = await p.then(
@@ -77,10 +74,10 @@ describe('torch-style backend', () => {
   it('trains the seed loop on cpu and wasm alike, and repeats bit for bit', async () => {
     const first = job()
     const start = structuredClone(first.initialWeights)
-    const cpu = await fit(first, { onEpochEnd: go })
+    const cpu = await fit(first)
     expect(first.initialWeights).toEqual(start) // the harness reuses them across trials
-    const again = await fit(job(), { onEpochEnd: go })
-    const wasm = await fit(job({ engine: 'wasm' }), { onEpochEnd: go })
+    const again = await fit(job())
+    const wasm = await fit(job({ engine: 'wasm' }))
     expect(again.history).toEqual(cpu.history)
     expect(again.model).toEqual(cpu.model)
     expect(cpu.epochsRun).toBe(20)
@@ -94,7 +91,7 @@ describe('torch-style backend', () => {
 
   it('weights each batch loss by its size, batches of 3, 3 and 1 (no update with lr 0)', async () => {
     const sgd0 = { name: 'sgd' as const, lr: 0, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 }
-    const r = await fit(job({ epochs: 2, batchSize: 3, optimizer: sgd0 }), { onEpochEnd: go })
+    const r = await fit(job({ epochs: 2, batchSize: 3, optimizer: sgd0 }))
     expect(r.steps).toBe(6)
     const w = job().initialWeights?.[0]
     const pred = Array.from(seed.x, (x) => x * (w?.kernel[0] as number) + (w?.bias[0] as number))
@@ -112,18 +109,33 @@ describe('torch-style backend', () => {
         batchSize: 2,
         epochs: 5,
       }),
-      { onEpochEnd: go },
     )
     expect(r.steps).toBe(15)
     const y = await backend.predict(r.model, subset(seed, [5, 6]).x, 'cpu')
     expect(r.history.valLoss?.[4]).toBeCloseTo(mse(y, subset(seed, [5, 6]).y), 3)
   })
 
+  it("stops at once when told, and the weights getter gives each epoch's own weights", async () => {
+    const got: LayerWeights[][] = []
+    const r = await fit(job(), {
+      onEpochEnd: async (epoch, _logs, weights) => {
+        got.push(await weights())
+        return epoch === 4 ? 'stop' : 'continue'
+      },
+    })
+    expect(r.epochsRun).toBe(5)
+    expect(r.steps).toBe(5)
+    for (const [epoch, w] of got.entries())
+      expect(w).toEqual((await fit(job({ epochs: epoch + 1 }))).model.weights)
+    expect(got[4]).toEqual(r.weights)
+    expect(got[3]).not.toEqual(got[4])
+  })
+
   it('framework mode: PyTorch init and a reshuffled order, both seeded', async () => {
     const fw = (s: number) => job({ initialWeights: null, order: null, seed: s, batchSize: 2, epochs: 3 })
-    const a = await fit(fw(1), { onEpochEnd: go })
-    const b = await fit(fw(1), { onEpochEnd: go })
-    const c = await fit(fw(2), { onEpochEnd: go })
+    const a = await fit(fw(1))
+    const b = await fit(fw(1))
+    const c = await fit(fw(2))
     expect(b.history).toEqual(a.history)
     expect(c.history).not.toEqual(a.history)
   })
@@ -151,9 +163,6 @@ describe('torch-style backend', () => {
         epochs: 1,
         order: batchOrder(4, false, 0),
       }),
-      {
-        onEpochEnd: go,
-      },
     )
     expect(r.model.weights).toEqual(start)
     // predict() and the exported model agree exactly on one engine; the two ORT packages' tanh
@@ -166,10 +175,10 @@ describe('torch-style backend', () => {
   })
 
   it('rejects bad jobs and inputs with one-line UserErrors', async () => {
-    expect(await userError(fit(job({ engine: 'tpu' }), { onEpochEnd: go }))).toBe(
+    expect(await userError(fit(job({ engine: 'tpu' })))).toBe(
       "engine 'tpu': expected one of cpu, wasm, webgpu, cuda",
     )
-    const model = (await fit(job({ epochs: 1 }), { onEpochEnd: go })).model
+    const model = (await fit(job({ epochs: 1 }))).model
     expect(await userError(backend.predict(model, Float32Array.of(), 'cpu'))).toMatch(
       /^x: expected rows of 1 value/,
     )
@@ -183,9 +192,9 @@ describe('torch-style backend', () => {
   })
 
   it('releases its sessions on dispose and rebuilds them on demand', async () => {
-    const before = await fit(job({ epochs: 2 }), { onEpochEnd: go })
+    const before = await fit(job({ epochs: 2 }))
     await backend.dispose()
-    const after = await fit(job({ epochs: 2 }), { onEpochEnd: go })
+    const after = await fit(job({ epochs: 2 }))
     expect(after.history).toEqual(before.history)
   })
 
@@ -194,12 +203,12 @@ describe('torch-style backend', () => {
     let disposed = false
     // The other instance is disposed while this one is mid-training: its sessions must survive.
     const r = await fit(job({ epochs: 30 }), {
-      onEpochEnd: (epoch) => {
+      onEpochEnd: async (epoch) => {
         if (epoch === 5 && !disposed) {
           disposed = true
           void other.dispose()
         }
-        return go()
+        return 'continue'
       },
     })
     expect(r.epochsRun).toBe(30)

@@ -9,7 +9,7 @@ import { dispose, saves } from './files.js'
 import { noLeaks } from './leaks.js'
 import { onnxRoundTrip, predicts } from './prediction.js'
 import { declaresSettings } from './settings.js'
-import { abortsWhenAsked, restoresSnapshot, stopsWhenTold, tracksWeights } from './stopping.js'
+import { abortsWhenAsked, stopsWhenTold, tracksWeights } from './stopping.js'
 import { batchOrder, firstAdamStep, firstSgdStep, validationLoss } from './training.js'
 
 export type { Check, CheckOptions } from './check.js'
@@ -22,7 +22,6 @@ export const checks = {
   validationLoss,
   stopsWhenTold,
   abortsWhenAsked,
-  restoresSnapshot,
   tracksWeights,
   deterministic,
   frameworkConventions,
@@ -44,8 +43,7 @@ export const CHECK_TITLES: Record<CheckName, string> = {
   validationLoss: 'reports valLoss on job.validation',
   stopsWhenTold: 'stops at once when onEpochEnd says stop',
   abortsWhenAsked: 'an aborted hooks.signal stops training and rejects with its reason',
-  restoresSnapshot: "restoreBestWeights returns the snapshot epoch's weights",
-  tracksWeights: "with trackWeights, passes each epoch's weights as copies in logs.weights",
+  tracksWeights: "onEpochEnd's weights() gives that epoch's weights as copies, without changing training",
   deterministic: 'the same job twice gives identical weights and losses',
   frameworkConventions: 'trains with initialWeights and order null, deterministically per seed',
   declaresSettings: 'settings(job) states what train(job) applies: init, order, batch size, eps, reduction',

@@ -1,8 +1,8 @@
 /**
- * 3. Early stopping is the harness's decision; the backend only obeys it, at once. So do Ctrl-C,
- * snapshots and the weights passed per epoch.
+ * 3. Early stopping is the harness's decision; the backend only obeys it, at once. So does Ctrl-C;
+ * and the weights getter passed per epoch gives that epoch's weights.
  */
-import { cloneWeights, type LayerWeights, type TrainJob } from '@dualfit/core'
+import { cloneWeights, type LayerWeights } from '@dualfit/core'
 import {
   describeMismatch,
   errorOf,
@@ -12,7 +12,7 @@ import {
   shapeProblem,
   worst,
 } from '../assertions.js'
-import { makeJob, type Recorder, recorder, SGD, SHUFFLED } from '../fixtures.js'
+import { DATA, makeJob, recorder, SGD, SGD_MOMENTUM, SHUFFLED, TANH_NET } from '../fixtures.js'
 import { referenceTrain } from '../reference.js'
 import { type Check, DEFAULT_TOLERANCE, expectEpochs, expectSteps, train } from './check.js'
 
@@ -20,7 +20,7 @@ export const stopsWhenTold: Check = async (backend, engine, o = {}) => {
   const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
   const what = 'stop'
   const job = () => makeJob(engine, { epochs: 10, batchSize: 2, order: SHUFFLED, optimizer: SGD })
-  const rec = recorder((epoch) => ({ stop: epoch === 2 }))
+  const rec = recorder((epoch) => epoch === 2)
   const result = await train(backend, what, job(), rec)
   if (rec.calls.length > 3)
     fail(
@@ -45,7 +45,7 @@ export const abortsWhenAsked: Check = async (backend, engine) => {
   const reason = new Error('testkit: interrupted')
   const rec = recorder((epoch) => {
     if (epoch === 1) ac.abort(reason)
-    return {}
+    return false
   })
   const job = makeJob(engine, { epochs: 10, batchSize: 2, order: SHUFFLED, optimizer: SGD })
   const outcome = await backend.train(job, { ...rec.hooks, signal: ac.signal }).then(
@@ -68,94 +68,56 @@ export const abortsWhenAsked: Check = async (backend, engine) => {
   await train(backend, what, makeJob(engine, { epochs: 1 }), recorder())
 }
 
-export const restoresSnapshot: Check = async (backend, engine, o = {}) => {
-  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
-  const what = 'restoreBestWeights'
-  const job = (overrides: Partial<TrainJob>) =>
-    makeJob(engine, { batchSize: 2, order: SHUFFLED, optimizer: SGD, ...overrides })
-  const decide = (epoch: number) => ({ snapshot: epoch === 0, stop: epoch === 3 })
-  const after = async (epochs: number) => (await train(backend, what, job({ epochs }), recorder())).weights
-  const [one, four] = [await after(1), await after(4)]
-
-  const rec = recorder(decide)
-  const restored = await train(backend, what, job({ epochs: 10, restoreBestWeights: true }), rec)
-  expectEpochs(what, rec, 4, 'told to stop at epoch 3, epochs 0 to 3 should report')
-  const m = worst(restored.weights, one)
-  if (m.error > tolerance) {
-    const why =
-      errorOf(restored.weights, four) <= tolerance
-        ? "they are the last epoch's; restoreBestWeights asks for the weights of the last epoch whose decision said snapshot"
-        : 'snapshot the weights when the decision says so, and return that copy'
-    fail(
-      `${what}: snapshot at epoch 0, stop at epoch 3: ${describeMismatch(m, 'after epoch 0 it was')}; ${why}`,
-    )
-  }
-  const kept = await train(backend, what, job({ epochs: 10, restoreBestWeights: false }), recorder(decide))
-  if (errorOf(kept.weights, four) > tolerance)
-    fail(
-      errorOf(kept.weights, one) <= tolerance
-        ? `${what}: restored the epoch-0 snapshot although job.restoreBestWeights is false`
-        : `${what}: with restoreBestWeights false, ${describeMismatch(worst(kept.weights, four), 'after epoch 3 it was')}`,
-    )
-}
-
-// Core measures time to quality from each epoch's weights: they must be that epoch's, and stay so.
+// Core reads an epoch's weights through the getter (best-weights snapshots, time to quality): they
+// must be that epoch's, stay so, and reading them must not change the run that core times.
 export const tracksWeights: Check = async (backend, engine, o = {}) => {
   const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
-  const what = 'trackWeights'
-  const job = makeJob(engine, {
-    epochs: 3,
-    batchSize: 2,
-    order: SHUFFLED,
-    optimizer: SGD,
-    trackWeights: true,
+  const what = 'epoch weights'
+  // Momentum, so that a getter which loses optimizer state changes the later steps.
+  const job = () => makeJob(engine, { epochs: 3, batchSize: 2, order: SHUFFLED, optimizer: SGD_MOMENTUM })
+  const start = cloneWeights(job().initialWeights as LayerWeights[])
+  /** What weights() returned at each epoch, and a copy taken before training went on. */
+  const got: { given: LayerWeights[]; copy: LayerWeights[] }[] = []
+  let problem: string | null = null
+  const asking = recorder(async (epoch, weights) => {
+    if (problem) return true
+    try {
+      const given = await weights()
+      const shape = shapeProblem(given, DATA.inputs, TANH_NET)
+      if (shape) problem = `weights() at epoch ${epoch} returned malformed weights: ${shape}`
+      else got.push({ given, copy: cloneWeights(given) })
+    } catch (e) {
+      problem = `weights() at epoch ${epoch} rejected: ${messageOf(e)}`
+    }
+    return problem !== null
   })
-  const start = cloneWeights(job.initialWeights as LayerWeights[])
-  const rec = recorder()
-  // What each call received, copied before training goes on.
-  const atCall: (LayerWeights[] | undefined)[] = []
-  const result = await train(backend, what, job, {
-    calls: rec.calls,
-    hooks: {
-      onEpochEnd: (epoch, logs) => {
-        atCall.push(
-          shapeProblem(logs.weights, job.model.inputs, job.model.layers)
-            ? undefined
-            : cloneWeights(logs.weights as LayerWeights[]),
-        )
-        return rec.hooks.onEpochEnd(epoch, logs)
-      },
-    },
-  })
-  expectEpochs(what, rec, 3, 'the job has 3 epochs')
-  for (const { epoch, logs } of rec.calls) {
-    if (logs.weights === undefined)
-      fail(`${what}: onEpochEnd(${epoch}) got no logs.weights although job.trackWeights is true`)
-    const shape = shapeProblem(logs.weights, job.model.inputs, job.model.layers)
-    if (shape) fail(`${what}: onEpochEnd(${epoch}) got malformed logs.weights: ${shape}`)
-  }
-  type Call = Recorder['calls'][number]
-  const [first, last] = [rec.calls[0] as Call, rec.calls[2] as Call]
-  const changed = firstBitDifference(atCall[0] as LayerWeights[], first.logs.weights as LayerWeights[])
+  const result = await train(backend, what, job(), asking)
+  if (problem) fail(`${what}: ${problem}`)
+  expectEpochs(what, asking, 3, 'the job has 3 epochs')
+  const quiet = await train(backend, what, job(), recorder())
+  const diff = firstBitDifference(result.weights, quiet.weights)
+  if (diff)
+    fail(
+      `${what}: calling weights() at every epoch changed the final weights (${diff}, with the calls then without); weights() must only copy the weights, not change training`,
+    )
+  type Got = (typeof got)[number]
+  const changed = firstBitDifference((got[0] as Got).copy, (got[0] as Got).given)
   if (changed)
     fail(
-      `${what}: the logs.weights passed at epoch 0 changed after onEpochEnd returned (${changed}); pass copies, not buffers that later steps update`,
+      `${what}: the weights weights() returned at epoch 0 changed after onEpochEnd returned (${changed}); return copies, not buffers that later steps update`,
     )
-  const ref = referenceTrain({ ...job, epochs: 1, initialWeights: start, order: SHUFFLED })
-  const m = worst(atCall[0] as LayerWeights[], ref.weights)
-  if (m.error > tolerance)
-    fail(
-      `${what}: logs.weights at epoch 0 are not the weights after that epoch's last step: ${describeMismatch(m)}${errorOf(atCall[0] as LayerWeights[], start) <= tolerance ? "; they are the epoch's starting weights" : ''}`,
-    )
-  const differs = firstBitDifference(last.logs.weights as LayerWeights[], result.weights)
+  const after = (epochs: number) =>
+    referenceTrain({ ...job(), epochs, initialWeights: start, order: SHUFFLED }).weights
+  for (const [epoch, { copy }] of got.entries()) {
+    const m = worst(copy, after(epoch + 1))
+    if (m.error > tolerance)
+      fail(
+        `${what}: weights() at epoch ${epoch} are not the weights after that epoch's last step: ${describeMismatch(m)}${errorOf(copy, after(epoch)) <= tolerance ? "; they are the epoch's starting weights" : ''}`,
+      )
+  }
+  const differs = firstBitDifference((got[2] as Got).copy, result.weights)
   if (differs)
     fail(
-      `${what}: the last epoch's logs.weights and the weights train() returned differ (${differs}); with restoreBestWeights false they are the same`,
-    )
-  const plain = recorder()
-  await train(backend, what, makeJob(engine), plain)
-  if (plain.calls.some((c) => c.logs.weights !== undefined))
-    fail(
-      `${what}: onEpochEnd got logs.weights although job.trackWeights is not set; copying weights every epoch costs time the benchmarks measure`,
+      `${what}: weights() at the last epoch and the weights train() returned differ (${differs}); train() returns the weights after the last epoch run`,
     )
 }
