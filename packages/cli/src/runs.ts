@@ -1,24 +1,18 @@
 /** What compare and parity run: each spec on each backend, with the engine it runs on. */
 import {
   type Backend,
-  type EngineInfo,
-  type Experiment,
   type PlanCheck,
   planSize,
   resolveEngine,
+  type StudyRun,
   workloadOf,
 } from '@dualfit/core'
 import { type BackendChoice, choice, load } from './backends.js'
 import type { ExperimentArgs } from './options.js'
 import { DATA_SPEC, DEFAULT_SPECS, loadSpec } from './spec.js'
 
-/** One experiment on one backend and engine: the unit a run is made of. */
-export interface Run {
-  exp: Experiment
-  name: string
-  backend: Backend
-  engine: EngineInfo
-}
+/** One experiment on one backend and engine: the unit a run is made of (core's StudyRun). */
+export type Run = StudyRun
 
 /**
  * A row of runs per spec (--spec; else the linear template for --data; else the seed's two

@@ -17,6 +17,7 @@ export { isUserError, UserError } from './errors.js'
 export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
 export { type Fold, kFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
+export { mergeShards, type ShardRead } from './merge.js'
 export { mae, mean, median, mse, sd } from './metrics.js'
 export { checkModel, forwardRow, rowsOf, transpose, weightsProblem } from './model.js'
 export { batches, batchOrder } from './order.js'
@@ -53,4 +54,19 @@ export { type RunOptions, runExperiment, runSingle } from './run.js'
 export { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 export { scorePoints, selectPoint } from './select.js'
 export * from './spec.js'
+export {
+  changedInput,
+  checkStored,
+  difference,
+  identityOf,
+  type RunIdentity,
+  type RunPart,
+  type Shard,
+  type StoredRun,
+  type StoredTrial,
+  sameRuns,
+  type TrialStore,
+  trialKey,
+} from './store.js'
+export { runStudy, type StudyOptions, type StudyOutcome, type StudyRun } from './study.js'
 export { buildJob, runTrial, type TrialRun, timeToQuality } from './trial.js'

@@ -272,8 +272,18 @@ const trialResultDoc = trialDoc
     history: z.looseObject({ loss: numbers, valLoss: numbers.optional(), error: numbers.optional() }),
     finalLoss: resultNumber,
     testMse: resultNumber.nullable(),
-    predictions: z.array(z.looseObject({ x: numbers, y: numbers })),
-    timings: z.looseObject({ setupMs: resultNumber, trainMs: resultNumber, totalMs: resultNumber }),
+    predictions: z.array(
+      z.looseObject({ x: numbers, y: numbers, exact: numbers.optional(), absError: numbers.optional() }),
+    ),
+    toQuality: z.object({ epochs: whole, steps: whole }).nullable().optional(),
+    timings: z.looseObject({
+      setupMs: resultNumber,
+      trainMs: resultNumber,
+      totalMs: resultNumber,
+      usPerStep: resultNumber,
+      epochMs: numbers.optional(),
+      toQualityMs: resultNumber.nullable().optional(),
+    }),
   })
   .superRefine((t, ctx) => {
     if (t.diverged) return
@@ -301,7 +311,42 @@ export function parseTrialResult(value: unknown, layers: Layer[], label: string)
     const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem(s))` : ''
     throw new UserError(`${lines[0]}${more}`)
   }
-  return r.data as unknown as TrialResult
+  return inOrderOf(r.data, value) as TrialResult
+}
+
+/**
+ * `parsed` with the keys of every object in `original`'s order: zod puts a schema's keys first,
+ * and a trial read back must serialize exactly as the one that was written.
+ */
+function inOrderOf(parsed: unknown, original: unknown): unknown {
+  if (Array.isArray(parsed) && Array.isArray(original)) return parsed.map((v, i) => inOrderOf(v, original[i]))
+  if (!isObject(parsed) || !isObject(original)) return parsed
+  return Object.fromEntries(
+    Object.keys(original)
+      .filter((k) => Object.hasOwn(parsed, k))
+      .map((k) => [k, inOrderOf(parsed[k], original[k])]),
+  )
+}
+
+const settingsDoc = z.looseObject({
+  initializer: z.string(),
+  order: z.string(),
+  batchSize: count,
+  epsilon: z
+    .object({ value: z.number(), placement: z.enum(['sqrt(v_hat) + eps', 'sqrt(v) + eps_hat']) })
+    .nullable(),
+  lossReduction: z.enum(['mean', 'sum']),
+})
+
+/** A backend's TrainSettings read back from a file (the run journal); a one-line UserError otherwise. */
+export function parseSettings(value: unknown, label: string): TrainSettings {
+  const r = settingsDoc.safeParse(value)
+  if (!r.success) {
+    const lines = issueLines(r.error.issues, value, label)
+    const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem(s))` : ''
+    throw new UserError(`${lines[0]}${more}`)
+  }
+  return r.data as TrainSettings
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -1,14 +1,11 @@
-import { existsSync, renameSync } from 'node:fs'
-import { join } from 'node:path'
 import { buildReport } from '@dualfit/charts'
 import {
   type Dataset,
   type ExperimentResult,
   RESULTS_SCHEMA_VERSION,
-  runExperiment,
-  runTrial,
-  shardTrials,
-  type Trial,
+  runStudy,
+  type StoredTrial,
+  type StudyOutcome,
   UserError,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
@@ -24,18 +21,7 @@ import { SingleBar } from 'cli-progress'
 import type { Argv } from 'yargs'
 import { parseBackendList } from '../backends.js'
 import { pathOption, toJson } from '../io.js'
-import {
-  checkEntries,
-  difference,
-  entryKey,
-  JOURNAL,
-  type JournalEntry,
-  type JournalHeader,
-  JournalWriter,
-  NEXT_JOURNAL,
-  readJournal,
-  sameRuns,
-} from '../journal.js'
+import { JournalStore } from '../journal.js'
 import {
   type Command,
   type Context,
@@ -87,7 +73,7 @@ export interface ExecuteArgs extends ExecuteFlags {
   /** Continue --out's unfinished journal: true (--resume), 'if-any' (merge: when there is one). */
   resume: boolean | 'if-any'
   /** Finished trials to journal before running (merge: the shards'), checked already. */
-  known?: JournalEntry[]
+  known?: StoredTrial[]
   /** How to continue after an interruption, for the note. */
   again?: string
   shard: { index: number; count: number } | null
@@ -119,78 +105,6 @@ export async function compare(a: CompareArgs): Promise<CompareResult> {
   }
 }
 
-function headerOf(runs: Run[][], shard: ExecuteArgs['shard']): JournalHeader {
-  return {
-    kind: 'dualfit.journal',
-    version: 2,
-    runs: runs.flat().map((r) => ({
-      specHash: r.exp.specHash,
-      data: r.exp.data.file ?? r.exp.data.name,
-      dataHash: r.exp.data.sha256,
-      name: r.exp.spec.name,
-      source: r.exp.source,
-      baseDir: r.exp.baseDir,
-      raw: r.exp.raw,
-      backend: r.name,
-      engine: r.engine.id,
-    })),
-    shard,
-  }
-}
-
-/**
- * The journal to write into, and the trials it already holds. A folder with a finished result set
- * keeps its journal.jsonl until the new set is complete: the rerun journals into journal.next.jsonl
- * (finishJournal swaps it in). Only an unfinished journal is continued; a journal with no complete
- * header holds no finished trial and is started over.
- */
-function openJournal(out: string, runs: Run[], header: JournalHeader, a: ExecuteArgs) {
-  const done = existsSync(join(out, 'results.json'))
-  const next = join(out, NEXT_JOURNAL)
-  const current = join(out, JOURNAL)
-  const unfinished = existsSync(next) ? next : done ? null : current
-  const partial = unfinished ? readJournal(unfinished) : null
-  if (partial && !a.resume) {
-    throw new UserError(
-      `--out '${out}': holds the journal of an unfinished run; add --resume to continue it, or name another folder`,
-    )
-  }
-  // --resume in a finished folder re-reads its journal: appending to it loses nothing.
-  const found = partial ?? (a.resume === true && done ? readJournal(current) : null)
-  if (a.resume === true && !found) {
-    if (!existsSync(current))
-      throw new UserError(`--resume: '${out}' holds no journal to continue (${JOURNAL})`)
-    a.note(`${current}: holds no finished trial (its header line is incomplete); starting the run over`)
-  }
-  let writer: JournalWriter
-  let finished = new Map<string, JournalEntry>()
-  if (found) {
-    if (
-      !sameRuns(found.header, header) ||
-      JSON.stringify(found.header.shard) !== JSON.stringify(header.shard)
-    ) {
-      const option = a.resume === true ? '--resume' : `--out '${out}'`
-      const why = difference(found.header, header).replace(/^it is /, `'${found.path}' is `)
-      throw new UserError(`${option}: ${why}`)
-    }
-    finished = checkEntries(found, runs)
-    writer = JournalWriter.continue(found)
-  } else writer = JournalWriter.start(unfinished ?? next, header)
-  for (const e of a.known ?? []) {
-    const key = entryKey(e.specHash, e.backend, e.trial.id)
-    if (finished.has(key)) continue
-    writer.append(e)
-    finished.set(key, e)
-  }
-  return { writer, finished, path: found?.path ?? unfinished ?? next }
-}
-
-/** Once the new result set is in place, its journal replaces the finished run's. */
-function finishJournal(out: string): void {
-  const next = join(out, NEXT_JOURNAL)
-  if (existsSync(next)) renameSync(next, join(out, JOURNAL))
-}
-
 /** Runs planned experiment x backend pairs, journaled when there is an --out; shards stop after their slice. */
 export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareResult> {
   const total = planTotals(runs)
@@ -199,7 +113,7 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
   const steps = Math.ceil(total.steps / share)
   const what = planWhat(runs.length, runs[0]?.length ?? 0, a.shard)
   checkPlan(what, trials, steps, a.yes, a.note)
-  const journal = a.out ? openJournal(a.out, runs.flat(), headerOf(runs, a.shard), a) : null
+  const store = a.out ? new JournalStore(a.out, a.resume) : null
   const bar =
     process.stderr.isTTY && !a.quiet
       ? new SingleBar({
@@ -209,67 +123,55 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
       : null
   bar?.start(trials, 0, { what: '' })
   const pool = a.workers > 1 ? new TrialPool(a.workers, [import.meta.url], a.signal) : null
-  const results: ExperimentResult[] = []
-  const groups: Summary[][] = []
-  const shared = { summaries: new Map<string, Summary[]>(), datasets: new Map<string, Dataset>() }
-  let fresh = 0
+  let outcome: StudyOutcome
   try {
-    for (const row of runs) {
-      const group: ExperimentResult[] = []
-      for (const { exp, name, backend, engine } of row) {
-        const inner = pool
-          ? pool.runner(exp, name, engine.id)
-          : (t: Trial) => runTrial(exp, t, backend, engine.id, a.signal)
-        // A trial the journal holds is not run again; a new one is journaled as it finishes.
-        const run = async (t: Trial) => {
-          const known = journal?.finished.get(entryKey(exp.specHash, name, t.id))
-          if (known) return known.trial
-          const r = await inner(t)
-          journal?.writer.append({ specHash: exp.specHash, backend: name, trial: r })
-          fresh++
-          return r
-        }
-        const onTrial = () => bar?.increment({ what: `${exp.spec.name} on ${backend.id}` })
-        if (a.shard) {
-          for (const t of shardTrials(exp, a.shard)) {
-            a.signal.throwIfAborted()
-            await run(t)
-            onTrial()
-          }
-          continue
-        }
-        const r = await runExperiment(exp, backend, engine, {
-          signal: a.signal,
-          run,
-          ...(pool ? { concurrency: pool.workers } : {}),
-          onTrial,
-        })
-        results.push(r)
-        group.push(r)
-      }
-      // Each backend after the first also gets its parity against the first.
-      const first = row[0]
-      if (first && group.length > 0) {
-        const summaries = summarizeGroup(group)
-        groups.push(summaries)
-        // The report reuses both rather than summarizing and reading the data again.
-        shared.summaries.set(first.exp.specHash, summaries)
-        shared.datasets.set(first.exp.specHash, first.exp.dataset)
-      }
-    }
+    outcome = await runStudy(runs, {
+      store,
+      resume: a.resume,
+      shard: a.shard,
+      signal: a.signal,
+      note: a.note,
+      onTrial: (r) => bar?.increment({ what: `${r.exp.spec.name} on ${r.backend.id}` }),
+      ...(a.known ? { known: a.known } : {}),
+      ...(pool ? { runner: (r) => pool.runner(r.exp, r.name, r.engine.id), concurrency: pool.workers } : {}),
+    })
   } finally {
     bar?.stop()
     await pool?.destroy()
-    journal?.writer.close()
-    if (a.signal.aborted && journal) {
-      const kept = journal.finished.size + fresh
-      a.note(`${kept} finished trial(s) kept in ${journal.path}; ${a.again ?? '--resume continues the run'}`)
-    }
+    await store?.close()
+    if (a.signal.aborted && store)
+      a.note(
+        `${store.count} finished trial(s) kept in ${store.path}; ${a.again ?? '--resume continues the run'}`,
+      )
   }
   if (a.shard) {
-    const text = `shard ${a.shard.index}/${a.shard.count}: ${fresh} trial(s) run${journal && journal.finished.size > 0 ? `, ${journal.finished.size} from the journal` : ''}${a.out ? `, journaled in ${journal?.path}; combine the shards with dualfit merge` : ''}\n`
+    const reused = outcome.reused > 0 ? `, ${outcome.reused} from the journal` : ''
+    const text = `shard ${a.shard.index}/${a.shard.count}: ${outcome.fresh} trial(s) run${reused}, journaled in ${store?.path}; combine the shards with dualfit merge\n`
     return { text, save: null }
   }
+  return resultSet(runs, outcome.rows, a, store)
+}
+
+/** The tables to print, and the result set to write into --out (then the journal that made it). */
+async function resultSet(
+  runs: Run[][],
+  rows: ExperimentResult[][],
+  a: ExecuteArgs,
+  store: JournalStore | null,
+): Promise<CompareResult> {
+  const groups: Summary[][] = []
+  const shared = { summaries: new Map<string, Summary[]>(), datasets: new Map<string, Dataset>() }
+  for (const [i, group] of rows.entries()) {
+    const first = runs[i]?.[0]
+    if (!first || group.length === 0) continue
+    // Each backend after the first also gets its parity against the first.
+    const summaries = summarizeGroup(group)
+    groups.push(summaries)
+    // The report reuses both rather than summarizing and reading the data again.
+    shared.summaries.set(first.exp.specHash, summaries)
+    shared.datasets.set(first.exp.specHash, first.exp.dataset)
+  }
+  const results = rows.flat()
   const output: CompareOutput = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     kind: 'dualfit.compare',
@@ -293,7 +195,7 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
               })
             ).files,
           })
-          finishJournal(out)
+          store?.finish()
           return written
         }
       : null,
