@@ -7,20 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BIN, dualfit, fixture, tempDir } from './cli.js'
-
-/** The CLI in `cwd`, sent SIGINT after 5 s if it is still running (as `timeout -s INT 5` would). */
-function within5s(args: string[], cwd: string) {
-  const started = Date.now()
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 5000,
-    killSignal: 'SIGINT',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  return { code: r.status, stderr: r.stderr, ms: Date.now() - started }
-}
+import { dualfit, fixture, tempDir, within5s } from './cli.js'
 
 function mkfifo(path: string): void {
   expect(spawnSync('mkfifo', [path]).status).toBe(0)

@@ -34,8 +34,16 @@ export function dualfit(args: string[], cwd = tempDir(), env: Record<string, str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-/** Starts the CLI and sends SIGINT once it has run for `afterMs`. */
-export function interrupt(args: string[], afterMs: number, cwd = tempDir()): Promise<Run> {
+/**
+ * Starts the CLI in `cwd`, sends `signal` once `ready()` holds (polled every 20 ms), and resolves
+ * with the run and the time the signal went (0 if it never did).
+ */
+export function signalWhen(
+  args: string[],
+  cwd: string,
+  ready: () => boolean,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<Run & { sentAt: number }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd })
     let stdout = ''
@@ -46,10 +54,36 @@ export function interrupt(args: string[], afterMs: number, cwd = tempDir()): Pro
     child.stderr.on('data', (d) => {
       stderr += d
     })
-    const timer = setTimeout(() => child.kill('SIGINT'), afterMs)
+    let sentAt = 0
+    const poll = setInterval(() => {
+      if (ready()) {
+        clearInterval(poll)
+        sentAt = Date.now()
+        child.kill(signal)
+      }
+    }, 20)
     child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
+      clearInterval(poll)
+      resolve({ code, stdout, stderr, sentAt })
     })
   })
+}
+
+/** Starts the CLI and sends SIGINT once it has run for `afterMs`. */
+export function interrupt(args: string[], afterMs: number, cwd = tempDir()): Promise<Run> {
+  const start = Date.now()
+  return signalWhen(args, cwd, () => Date.now() - start >= afterMs)
+}
+
+/** `timeout -s INT 5 dualfit ...`: a former hang or runaway allocation must answer before the SIGINT. */
+export function within5s(args: string[], cwd = tempDir()): Run & { ms: number } {
+  const start = Date.now()
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 5000,
+    killSignal: 'SIGINT',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start }
 }

@@ -135,7 +135,7 @@ describe('compare --out writes beside the files already there', () => {
   }, 120_000)
 })
 
-describe('single files: train --save, bench --out', () => {
+describe('single files: train --save', () => {
   it('train --save refuses an existing file before training; --force overwrites it', () => {
     const cwd = tempDir()
     writeFileSync(join(cwd, 'data.csv'), 'x,y\n1,2\n')
@@ -157,14 +157,6 @@ describe('single files: train --save, bench --out', () => {
     expect(r.stderr).toContain("--save 'm.onnx': mini diverged: its weights hold NaN or Infinity")
     expect(r.code).toBe(2)
     expect(readdirSync(cwd)).toEqual([])
-  })
-
-  it('bench --out refuses an existing file before the run', () => {
-    const cwd = tempDir()
-    writeFileSync(join(cwd, 'mine.json'), '{"mine":1}')
-    const r = dualfit(['bench', '--suite', 'startup', '--quick', '--out', 'mine.json'], cwd)
-    expectRefused(r, "--out 'mine.json': a file is already there; pass --force to overwrite it")
-    expect(readFileSync(join(cwd, 'mine.json'), 'utf8')).toBe('{"mine":1}')
   })
 })
 

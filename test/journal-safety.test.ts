@@ -1,44 +1,13 @@
-/**
- * The journal is a user's record of work done: never truncated before a new result set is
- * complete, never resumed or merged against changed data or specs, and never trusted line by line.
- * Runs the built CLI (`pnpm build` first).
- */
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BIN, dualfit, fixture, type Run, tempDir } from './cli.js'
+import { dualfit, fixture, type Run, signalWhen, tempDir } from './cli.js'
 
 /** One line on stderr containing `message`, exit 2. */
 function expectRefused(r: Run, message: string): void {
   expect(r.stderr).toContain(message)
   expect(r.stderr.trim().split('\n')).toHaveLength(1)
   expect(r.code).toBe(2)
-}
-
-/** Starts the CLI and sends `signal` once `ready()` holds (polled), then waits for the exit. */
-function signalWhen(args: string[], cwd: string, ready: () => boolean, signal: NodeJS.Signals) {
-  return new Promise<Run>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    const poll = setInterval(() => {
-      if (ready()) {
-        clearInterval(poll)
-        child.kill(signal)
-      }
-    }, 20)
-    child.on('close', (code) => {
-      clearInterval(poll)
-      resolve({ code, stdout, stderr })
-    })
-  })
 }
 
 const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').length - 1 : 0)

@@ -1,28 +1,9 @@
-/**
- * Issue 17, end to end: the plan guard answers before anything proportional to the plan is
- * built; Ctrl-C with worker threads ends like one worker; parity calls a diverged run diverged;
- * what is not a backend or an argument is one line, exit 2; user text never reaches the terminal
- * as escape sequences. Runs the built CLI (`pnpm build` first).
- */
-import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BIN, dualfit, fixture, type Run, tempDir } from './cli.js'
+import { dualfit, fixture, type Run, signalWhen, tempDir, within5s } from './cli.js'
 
 const mini = () => JSON.parse(readFileSync(fixture('mini.json'), 'utf8'))
-
-/** `timeout -s INT 5 dualfit ...`: a former hang or runaway allocation must answer before the SIGINT. */
-function within5s(args: string[], cwd = tempDir()): Run & { ms: number } {
-  const start = Date.now()
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 5000,
-    killSignal: 'SIGINT',
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start }
-}
 
 /** One line on stderr containing `message`, exit 2. */
 function expectRefused(r: Run, message: string | RegExp): void {
@@ -87,30 +68,19 @@ describe('the plan guard answers before building anything', () => {
 })
 
 /** Starts a run that journals into `out`, and sends `signal` once its first trials are under way. */
-function interruptMidRun(args: string[], out: string, signal: NodeJS.Signals): Promise<Run & { ms: number }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--out', out])
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    let sentAt = 0
-    const poll = setInterval(() => {
-      // The journal opens just before the first trial starts.
-      if (!sentAt && existsSync(join(out, 'journal.jsonl'))) {
-        sentAt = Date.now() + 500
-        setTimeout(() => child.kill(signal), 500)
-      }
-    }, 50)
-    child.on('close', (code) => {
-      clearInterval(poll)
-      resolve({ code, stdout, stderr, ms: sentAt ? Date.now() - sentAt : Number.NaN })
-    })
-  })
+async function interruptMidRun(
+  args: string[],
+  out: string,
+  signal: NodeJS.Signals,
+): Promise<Run & { ms: number }> {
+  let seen = 0
+  // The journal opens just before the first trial starts.
+  const ready = () => {
+    if (!seen && existsSync(join(out, 'journal.jsonl'))) seen = Date.now()
+    return seen > 0 && Date.now() - seen >= 500
+  }
+  const r = await signalWhen([...args, '--out', out], process.cwd(), ready, signal)
+  return { ...r, ms: r.sentAt ? Date.now() - r.sentAt : Number.NaN }
 }
 
 describe('Ctrl-C with worker threads ends like one worker', () => {

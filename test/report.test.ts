@@ -7,7 +7,7 @@ import { extname, join, normalize, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium, type Page } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { dualfit, tempDir } from './cli.js'
+import { dualfit, fixture, tempDir } from './cli.js'
 
 /** Debian's Chromium; the browser tests are skipped, with this reason, without it. */
 const CHROMIUM = '/usr/bin/chromium'
@@ -34,7 +34,7 @@ const SPEC = {
   selection: { score: 'train_loss' },
   refit: true,
   earlyStopping: { monitor: 'loss', patience: 10 },
-  report: { predict: [100] },
+  report: { predict: [100, 200] },
 }
 
 interface Opened {
@@ -47,11 +47,11 @@ interface Opened {
 }
 
 /** Headless Chromium on a fresh profile, with the flags that keep it off the network. */
-async function open(url: string): Promise<Opened> {
+async function open(url: string, width = 1400): Promise<Opened> {
   const context = await chromium.launchPersistentContext(tempDir(), {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1400, height: 1000 },
+    viewport: { width, height: 1000 },
     args: [
       '--headless',
       '--no-sandbox',
@@ -80,6 +80,20 @@ async function open(url: string): Promise<Opened> {
   })
   await page.goto(url, { waitUntil: 'load' })
   return { page, errors, dialogs, close: () => context.close() }
+}
+
+/**
+ * What a reader would have to scroll sideways to see: the page itself, and any table box or chart
+ * wider than its room (a box that scrolls hides its columns just the same).
+ */
+function sideways(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const root = document.scrollingElement as Element
+    const boxes = [...document.querySelectorAll('main .table-wrap, main figure, main form')]
+    return [root, ...boxes]
+      .filter((e) => e.scrollWidth > e.clientWidth)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} > ${e.clientWidth}`)
+  })
 }
 
 /** Types `x` into a spec's try-it box and returns each backend's prediction once all have one. */
@@ -196,7 +210,7 @@ describe('dualfit compare --out and dualfit report', () => {
       ['other.json', /^dualfit: results file 'other\.json': not a dualfit results file/],
       [
         'v9.json',
-        /^dualfit: results file 'v9\.json': schemaVersion 9 is not supported \(this dualfit reads version 2\)\n$/,
+        /^dualfit: results file 'v9\.json': schemaVersion: 9 is not supported \(this dualfit reads version 2\)\n$/,
       ],
     ]
     for (const [file, message] of cases) {
@@ -233,6 +247,82 @@ describe('dualfit compare --out and dualfit report', () => {
           await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true })
           expect(b.errors).toEqual([])
           expect(b.dialogs).toEqual([])
+        } finally {
+          await b.close()
+        }
+      })
+
+      it('fits 1280 and 800 px without scrolling sideways, and shows both predictions in the table and the chart', async () => {
+        for (const width of [1280, 800]) {
+          const b = await open(pathToFileURL(join(out, 'report.html')).href, width)
+          try {
+            const { page } = b
+            await expect(sideways(page)).resolves.toEqual([])
+            // The table in view (wide or tall, whichever fits) has every prediction and the last columns.
+            const visible = await page.locator('.summary table:visible').textContent()
+            for (const label of ['pred @ 100 m', 'pred @ 200 m', '|error| @ 200 m', 'parity', 'µs/step'])
+              expect(visible).toContain(label)
+            await expect(page.locator('figure.chart[data-kind="predictions"] svg').count()).resolves.toBe(1)
+            // Both report inputs are marked on the model-vs-data chart.
+            const marks = page.locator(
+              'figure.chart[data-kind="predictions"] path[aria-roledescription="point"]',
+            )
+            const labels = await marks.evaluateAll((ps) => ps.map((p) => p.getAttribute('aria-label') ?? ''))
+            for (const x of ['100', '200']) expect(labels.some((l) => l.includes(`: ${x};`))).toBe(true)
+            mkdirSync(ARTIFACTS, { recursive: true })
+            await page.screenshot({ path: join(ARTIFACTS, `report-${width}.png`), fullPage: true })
+            expect(b.errors).toEqual([])
+          } finally {
+            await b.close()
+          }
+        }
+      })
+
+      it('shows both outputs of a two-output spec: test MSE and a predictions chart each', async () => {
+        const r = dualfit(
+          [
+            'compare',
+            '--data',
+            fixture('cars-80.csv'),
+            '--x',
+            'Horsepower',
+            '--y',
+            'Miles_per_Gallon,Weight_in_lbs',
+            '--drop-missing',
+            '--set',
+            'epochs=20',
+            '--set',
+            'report.predict=[100]',
+            '--out',
+            'cars',
+            '--quiet',
+          ],
+          dir,
+        )
+        expect(r.code, r.stderr).toBe(0)
+        const b = await open(pathToFileURL(join(dir, 'cars', 'report.html')).href, 1280)
+        try {
+          const { page } = b
+          await expect(sideways(page)).resolves.toEqual([])
+          const visible = await page.locator('.summary table:visible').textContent()
+          for (const label of [
+            'test MSE Miles_per_Gallon',
+            'test MSE Weight_in_lbs',
+            'pred Miles_per_Gallon @ 100',
+            'pred Weight_in_lbs @ 100',
+          ])
+            expect(visible).toContain(label)
+          const captions = await page
+            .locator('figure.chart[data-kind="predictions"] figcaption')
+            .allInnerTexts()
+          expect(captions.map((c) => c.split(' · ')[0])).toEqual([
+            'cars-80.csv: model vs data, Miles_per_Gallon',
+            'cars-80.csv: model vs data, Weight_in_lbs',
+          ])
+          await expect(page.locator('figure.chart[data-kind="predictions"] svg').count()).resolves.toBe(2)
+          mkdirSync(ARTIFACTS, { recursive: true })
+          await page.screenshot({ path: join(ARTIFACTS, 'report-two-outputs.png'), fullPage: true })
+          expect(b.errors).toEqual([])
         } finally {
           await b.close()
         }

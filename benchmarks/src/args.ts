@@ -1,4 +1,4 @@
-/** The options of `pnpm bench` and `dualfit bench`: one definition, parsed the same way by both. */
+/** The options of `pnpm bench` (and of `./dualfit bench` in the offline bundle). */
 import type { Argv } from 'yargs'
 import yargs from 'yargs'
 import {
@@ -34,8 +34,8 @@ export function parseSuites(values: readonly (string | number)[] | undefined): S
   return SUITE_NAMES.filter((s) => names.includes(s))
 }
 
-/** Adds bench's options to a yargs parser (the standalone runner's, or the dualfit command's). */
-export function benchOptions<T>(y: Argv<T>) {
+/** Adds bench's options to a yargs parser. */
+function benchOptions<T>(y: Argv<T>) {
   return y
     .option('suite', {
       type: 'string',
@@ -50,7 +50,8 @@ export function benchOptions<T>(y: Argv<T>) {
     .option('check', {
       type: 'boolean',
       default: false,
-      describe: 'after the tables, PASS/FAIL/SKIP per target; exit 1 on any FAIL',
+      describe:
+        "after the tables, PASS/FAIL/SKIP per target (dualfit's overhead over the engine's bare loop); exit 1 on any FAIL",
     })
     .option('device', {
       choices: DEVICE_CHOICES,
@@ -65,8 +66,8 @@ export function benchOptions<T>(y: Argv<T>) {
     .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing --out file' })
 }
 
-/** Parsed yargs values (either parser) as BenchOptions; throws BenchUsageError. */
-export function optionsOf(a: {
+/** Parsed yargs values as BenchOptions; throws BenchUsageError. */
+function optionsOf(a: {
   suite?: (string | number)[] | undefined
   quick?: boolean | undefined
   check?: boolean | undefined
@@ -93,22 +94,6 @@ export function optionsOf(a: {
     ...(a.out !== undefined ? { out: a.out } : {}),
     ...(a.force ? { force: true } : {}),
   }
-}
-
-/** Options back to command-line arguments (what `dualfit bench` hands to runBench). */
-export function argvOf(o: BenchOptions): string[] {
-  return [
-    '--suite',
-    o.suites.join(','),
-    '--device',
-    o.device,
-    '--format',
-    o.format,
-    ...(o.quick ? ['--quick'] : []),
-    ...(o.check ? ['--check'] : []),
-    ...(o.out !== undefined ? ['--out', o.out] : []),
-    ...(o.force ? ['--force'] : []),
-  ]
 }
 
 function parser(argv: readonly string[], scriptName: string) {

@@ -1,32 +1,32 @@
 /**
- * `pnpm bench` / `dualfit bench`: the suites, measured side by side with real PyTorch in one run.
- * Heavy modules (the backends) load lazily, so that importing this package costs the CLI nothing.
+ * The bench runner: the suites, measured side by side with real PyTorch in one run. Heavy modules
+ * (the backends, the suites) load lazily, once the options are known to be good.
  */
 import { lstatSync, mkdtempSync, rmSync, type Stats } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Backend, outputProblem } from '@dualfit/core'
-import { BenchUsageError, helpText, parseArgs } from './args.js'
+import { BenchUsageError } from './args.js'
 import type { StyleId } from './jobs.js'
-import { renderText, writeAtomic } from './output.js'
+import { renderText, terminalWidth, writeAtomic } from './output.js'
 import { probePytorch, pythonPath } from './pytorch.js'
 import { buildDocument, documentJson, type Environment, type PytorchInfo } from './schema.js'
-import type { EngineRun, MemoryRecord, SuiteContext } from './suites/context.js'
+import type { EngineRun, SuiteContext } from './suites/context.js'
 import { checkExitCode, evaluateTargets, targetDefs } from './targets.js'
 import type { BenchOptions, BenchRow } from './types.js'
 
 export interface BenchIO {
   /** Tables or the JSON document. */
   out: (s: string) => void
-  /** Failure messages (one line each, ending in a newline). */
+  /** Progress lines and failure messages (one line each, ending in a newline). */
   err: (s: string) => void
-  /** Progress lines while measuring (each ending in a newline); `err` by default. */
-  progress?: (s: string) => void
   /** Aborting stops the run between measurements (children are killed); nothing is written. */
   signal?: AbortSignal
-  /** How messages name the command ('pnpm bench', 'dualfit bench'). */
+  /** How messages name the command: 'pnpm bench' unless told ('dualfit bench' in the bundle). */
   name?: string
+  /** Columns the tables must fit; the terminal's (or COLUMNS) unless told. */
+  width?: number
 }
 
 const STDIO: BenchIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }
@@ -97,21 +97,54 @@ function checkOut(path: string, force: boolean | undefined): void {
   if (problem) throw new BenchUsageError(`--out '${path}': ${problem}`)
 }
 
-/** Runs bench with its command-line arguments; resolves to the exit code (0, 1 on a failed --check, 2 on bad input). */
-export async function runBench(argv: string[], io: BenchIO = STDIO): Promise<number> {
+/** Every suite asked for, in order; the rows, and the memory rows last. */
+async function runSuites(ctx: SuiteContext, signal: AbortSignal | undefined): Promise<BenchRow[]> {
+  const wants = (s: string) => ctx.opts.suites.includes(s as never)
+  const { stepSuite } = await import('./suites/step.js')
+  const { protocolsSuite } = await import('./suites/protocols.js')
+  const { scalingSuite } = await import('./suites/scaling.js')
+  const { startupSuite } = await import('./suites/startup.js')
+  const { parallelSuite } = await import('./suites/parallel.js')
+  const { memoryRows } = await import('./suites/memory.js')
+  const plan: [boolean, (c: SuiteContext) => Promise<BenchRow[]>][] = [
+    [wants('step'), stepSuite],
+    [wants('protocols'), protocolsSuite],
+    // The memory suite's headline figure (the N=1e6 MLP) comes from the scaling processes.
+    [wants('scaling') || wants('memory'), scalingSuite],
+    [wants('startup'), startupSuite],
+    [wants('parallel'), parallelSuite],
+  ]
+  const rows: BenchRow[] = []
+  for (const [run, suite] of plan) {
+    if (!run) continue
+    signal?.throwIfAborted()
+    rows.push(...(await suite(ctx)))
+  }
+  signal?.throwIfAborted()
+  rows.push(...memoryRows(ctx.memory))
+  return rows
+}
+
+/** PyTorch, probed when a suite needs it, announced on the progress lines. */
+async function pytorchFor(opts: BenchOptions, io: BenchIO, progress: (line: string) => void) {
+  const python = pythonPath()
+  if (!opts.suites.some((s) => s !== 'parallel'))
+    return { python, available: false, why: 'not needed by the suites run' } satisfies PytorchInfo
+  const pytorch = await probePytorch(python, io.signal)
+  progress(
+    pytorch.available ? `PyTorch ${pytorch.torch} under ${python}` : `no PyTorch figures: ${pytorch.why}`,
+  )
+  return pytorch
+}
+
+/** Runs bench with parsed options; resolves to the exit code (0, 1 on a failed --check, 2 on bad input). */
+export async function runBench(opts: BenchOptions, io: BenchIO = STDIO): Promise<number> {
   const name = io.name ?? 'pnpm bench'
   const fail = (message: string) => {
     io.err(`${name}: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
     return 2
   }
-  let opts: BenchOptions
   try {
-    const parsed = await parseArgs(argv)
-    if (parsed === 'help') {
-      io.out(`${await helpText(name)}\n`)
-      return 0
-    }
-    opts = parsed
     if (opts.out !== undefined) checkOut(opts.out, opts.force)
   } catch (e) {
     if (e instanceof BenchUsageError) return fail(e.message)
@@ -122,23 +155,12 @@ export async function runBench(argv: string[], io: BenchIO = STDIO): Promise<num
   const { engines, skipped, packages } = await chooseEngines(opts)
   if (engines.length === 0)
     return fail(`--device ${opts.device}: no engine available here (${skipped.join('; ')})`)
-  const needsPytorch = opts.suites.some((s) => s !== 'parallel')
-  const python = pythonPath()
-  const pytorch: PytorchInfo = needsPytorch
-    ? await probePytorch(python, io.signal)
-    : { python, available: false, why: 'not needed by the suites run' }
   const progress = (line: string) => {
     // After Ctrl-C the remaining measurements fail at once: no line for each.
-    if (!io.signal?.aborted) (io.progress ?? io.err)(`${name}: ${line}\n`)
+    if (!io.signal?.aborted) io.err(`${name}: ${line}\n`)
   }
-  if (needsPytorch) {
-    progress(
-      pytorch.available ? `PyTorch ${pytorch.torch} under ${python}` : `no PyTorch figures: ${pytorch.why}`,
-    )
-  }
-
+  const pytorch = await pytorchFor(opts, io, progress)
   const tmp = mkdtempSync(join(tmpdir(), 'dualfit-bench-'))
-  const memory: MemoryRecord[] = []
   const ctx: SuiteContext = {
     opts,
     engines,
@@ -146,33 +168,12 @@ export async function runBench(argv: string[], io: BenchIO = STDIO): Promise<num
     tmp,
     root: ROOT,
     progress,
-    memory,
+    memory: [],
     ...(io.signal ? { signal: io.signal } : {}),
   }
-  const rows: BenchRow[] = []
-  const wants = (s: string) => opts.suites.includes(s as never)
+  let rows: BenchRow[]
   try {
-    const { stepSuite } = await import('./suites/step.js')
-    const { protocolsSuite } = await import('./suites/protocols.js')
-    const { scalingSuite } = await import('./suites/scaling.js')
-    const { startupSuite } = await import('./suites/startup.js')
-    const { parallelSuite } = await import('./suites/parallel.js')
-    const { memoryRows } = await import('./suites/memory.js')
-    const plan: [boolean, (c: SuiteContext) => Promise<BenchRow[]>][] = [
-      [wants('step'), stepSuite],
-      [wants('protocols'), protocolsSuite],
-      // The memory suite's headline figure (the N=1e6 MLP) comes from the scaling processes.
-      [wants('scaling') || wants('memory'), scalingSuite],
-      [wants('startup'), startupSuite],
-      [wants('parallel'), parallelSuite],
-    ]
-    for (const [run, suite] of plan) {
-      if (!run) continue
-      io.signal?.throwIfAborted()
-      rows.push(...(await suite(ctx)))
-    }
-    io.signal?.throwIfAborted()
-    rows.push(...memoryRows(memory))
+    rows = await runSuites(ctx, io.signal)
   } catch (e) {
     if (io.signal?.aborted) {
       io.err(`${name}: interrupted; nothing was written\n`)
@@ -201,6 +202,6 @@ export async function runBench(argv: string[], io: BenchIO = STDIO): Promise<num
       return fail(`--out '${opts.out}': cannot write (${err.code ?? err.message})`)
     }
   }
-  io.out(opts.format === 'json' ? json : renderText(doc))
+  io.out(opts.format === 'json' ? json : renderText(doc, io.width ?? terminalWidth()))
   return opts.check ? checkExitCode(targets) : 0
 }

@@ -129,6 +129,7 @@ async function parallel(job: Extract<Job, { kind: 'parallel' }>, backend: Backen
 
 async function run(job: Job): Promise<JobResult> {
   if (job.kind === 'step') return step(job)
+  if (job.kind === 'bare') return (await import('./bare.js')).bareScaling(job)
   const backend = await createBackend(job.backend)
   try {
     switch (job.kind) {

@@ -21,6 +21,16 @@ export type Job =
       csv: string
     }
   | {
+      /** The same workload on the engine alone (bare.ts): what dualfit's overhead is measured against. */
+      kind: 'bare'
+      backend: StyleId
+      engine: string
+      workload: Workload
+      epochs: number
+      /** The raw float32 data (x then y), as PyTorch reads it. */
+      f32: string
+    }
+  | {
       kind: 'parallel'
       backend: StyleId
       engine: string

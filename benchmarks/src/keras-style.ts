@@ -3,8 +3,9 @@
  * Backend's train (fitDataset), and the breakdown that shows where the time goes: model.fit on
  * tensors, model.trainOnBatch and a bare optimizer.minimize, each with its tfjs kernels per step.
  */
-import { profileSteps } from '@dualfit/keras-style/profile'
+
 import type { StepMeasure } from './jobs.js'
+import { profileSteps } from './keras-profile.js'
 
 /** 'Backend.train (fitDataset)' -> 'backend-train-fitdataset'. */
 const slug = (s: string) =>

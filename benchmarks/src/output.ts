@@ -2,8 +2,8 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { cleanDeadTemps, makeDirs, tempName } from '@dualfit/core'
-import { textTable } from '@dualfit/report'
-import { formatValue, ratioCell } from './ratio.js'
+import { textTable, wrapLine } from '@dualfit/report'
+import { formatRatio, formatValue, ratioCell } from './ratio.js'
 import { type BenchDocument, footerLine } from './schema.js'
 import { formatTarget } from './targets.js'
 import { type BenchRow, SUITE_NAMES, type SuiteName } from './types.js'
@@ -24,13 +24,13 @@ export const SUITE_INFO: Record<SuiteName, SuiteInfo> = {
   },
   protocols: {
     title:
-      "protocols: wall time of the seed's two protocols through core (prepareExperiment + runExperiment, as compare). PyTorch: the same protocols as plain loops",
+      "protocols: wall time of the seed's two protocols through core (prepareExperiment + runExperiment, as compare). PyTorch: the same protocols as plain loops; information, no target",
     value: 'wall',
     pytorch: true,
   },
   scaling: {
     title:
-      'scaling: time per epoch (training time / epochs), Adam lr 0.01, MSE, shuffled, init torch, x uniform in [0, 20], y = 3.28084 x; a fresh process per row',
+      'scaling: time per epoch (training time / epochs), Adam lr 0.01, MSE, shuffled, init torch, x uniform in [0, 20], y = 3.28084 x; a fresh process per figure. bare loop: the same work on the engine alone (keras-style: TF.js model.fit; torch-style: ORT session.run of the same graph); overhead = dualfit / bare loop, what dualfit adds (the target); engine/PyTorch = bare loop / PyTorch, what the engine costs (a finding, not judged)',
     value: 'per epoch',
     pytorch: true,
   },
@@ -41,7 +41,8 @@ export const SUITE_INFO: Record<SuiteName, SuiteInfo> = {
     pytorch: true,
   },
   memory: {
-    title: 'memory: peak RSS of each measured process (process.resourceUsage().maxRSS; PyTorch: ru_maxrss)',
+    title:
+      "memory: peak RSS of each measured process (process.resourceUsage().maxRSS; PyTorch: ru_maxrss); scaling rows also the bare engine loop's process",
     value: 'peak RSS',
     pytorch: true,
   },
@@ -53,37 +54,89 @@ export const SUITE_INFO: Record<SuiteName, SuiteInfo> = {
   },
 }
 
-function suiteTable(suite: SuiteName, rows: readonly BenchRow[]): string {
+/** A column of a suite's table: its heading and each row's cell. */
+type Column = [head: string, cell: (r: BenchRow) => string]
+
+/**
+ * The columns of rows measured next to the engine's bare loop (scaling and its memory rows):
+ * dualfit / PyTorch is their product, so it gives way to them.
+ */
+const BARE_COLUMNS: Column[] = [
+  ['bare loop', (r) => (r.bare === undefined ? '' : formatValue(r.bare, r.unit))],
+  ['overhead', (r) => (r.bare === undefined ? '' : formatRatio(r.overhead ?? null, r.bareWhy, 3))],
+  ['engine/PyTorch', (r) => (r.bare === undefined ? '' : formatRatio(r.engineRatio ?? null))],
+]
+
+// A failed run's message is one line: a line break would open an empty-looking row in the table.
+const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ')
+const noteOf = (r: BenchRow) => oneLine(r.error ?? r.notes ?? '')
+const engineCell = (r: BenchRow) => (r.default ? `${r.engine} *` : r.engine)
+
+function columnsOf(suite: SuiteName, rows: readonly BenchRow[]): Column[] {
   const info = SUITE_INFO[suite]
-  const notes = rows.some((r) => r.error !== undefined || r.notes)
-  const head = [
-    'backend',
-    'engine',
-    'case',
-    info.value,
-    ...(info.pytorch ? ['PyTorch', 'dualfit / PyTorch'] : []),
-    ...(notes ? ['notes'] : []),
+  const bare = rows.some((r) => r.bare !== undefined)
+  return [
+    ['backend', (r) => r.backend],
+    ['engine', engineCell],
+    ['case', (r) => r.case],
+    [info.value, (r) => (r.error !== undefined ? 'failed' : formatValue(r.value, r.unit))],
+    ...(info.pytorch ? ([['PyTorch', (r) => formatValue(r.pytorch, r.unit)]] as Column[]) : []),
+    ...(bare ? BARE_COLUMNS : []),
+    ...(info.pytorch && !bare ? ([['dualfit / PyTorch', ratioCell]] as Column[]) : []),
+    ...(rows.some((r) => noteOf(r) !== '') ? ([['notes', noteOf]] as Column[]) : []),
   ]
-  const body = rows.map((r) => [
-    r.backend,
-    r.default ? `${r.engine} (compare's pick)` : r.engine,
-    r.case,
-    r.error !== undefined ? 'failed' : formatValue(r.value, r.unit),
-    ...(info.pytorch ? [formatValue(r.pytorch, r.unit), ratioCell(r)] : []),
-    ...(notes ? [r.error !== undefined ? r.error : (r.notes ?? '')] : []),
-  ])
-  return `${info.title}\n${textTable(head, body)}`
 }
 
-/** Tables for the suites that ran (in canonical order), then skipped engines, footer and targets. */
-export function renderText(doc: BenchDocument): string {
+const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
+const tableOf = (cols: Column[], rows: readonly BenchRow[], width?: number) =>
+  textTable(
+    cols.map(([h]) => h),
+    rows.map((r) => cols.map(([, cell]) => cell(r))),
+    width,
+  )
+
+/**
+ * A suite's table within `width`: one table when it fits, else (as compare turns its table) one
+ * table per case under the case's name, the notes as lines under it, cells wrapped to the width.
+ */
+function suiteTable(suite: SuiteName, rows: readonly BenchRow[], width: number): string {
+  const cols = columnsOf(suite, rows)
+  const title = wrapLine(SUITE_INFO[suite].title, width, 2)
+  const wide = tableOf(cols, rows)
+  if (longest(wide) <= width) return `${title}\n${wide}`
+  const narrow = cols.filter(([h]) => h !== 'case' && h !== 'notes')
+  const parts = [...new Set(rows.map((r) => r.case))].map((c) => {
+    const of = rows.filter((r) => r.case === c)
+    const notes = of
+      .filter((r) => noteOf(r) !== '')
+      .map((r) => wrapLine(`  ${r.backend} ${engineCell(r)}: ${noteOf(r)}`, width, 4))
+    return [wrapLine(c, width, 2), tableOf(narrow, of, width), ...notes].join('\n')
+  })
+  return [title, ...parts].join('\n')
+}
+
+/** stdout's columns on a terminal, else COLUMNS, else 100 (as compare reads them). */
+export function terminalWidth(): number {
+  const env = Number(process.env.COLUMNS)
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : env > 0 ? env : 100
+}
+
+/**
+ * Tables for the suites that ran (in canonical order), then skipped engines, footer and targets,
+ * every line within `width` characters.
+ */
+export function renderText(doc: BenchDocument, width = Number.POSITIVE_INFINITY): string {
   const parts: string[] = []
   for (const suite of SUITE_NAMES) {
     if (!doc.options.suites.includes(suite)) continue
     const rows = doc.rows.filter((r) => r.suite === suite)
-    parts.push(rows.length > 0 ? suiteTable(suite, rows) : `${SUITE_INFO[suite].title}\n(no rows)`)
+    parts.push(
+      rows.length > 0
+        ? suiteTable(suite, rows, width)
+        : `${wrapLine(SUITE_INFO[suite].title, width, 2)}\n(no rows)`,
+    )
   }
-  const lines = [parts.join('\n\n')]
+  const lines = [parts.join('\n\n'), '* the engine dualfit compare picks for this --device: targets judge it']
   if (doc.options.device !== 'all') for (const s of doc.skipped) lines.push(`skipped ${s}`)
   lines.push(footerLine(doc))
   if (doc.options.check) {
@@ -93,7 +146,8 @@ export function renderText(doc: BenchDocument): string {
         "(--quick: judged on the smoke run's smaller workloads; the targets are meant for full runs)",
       )
   }
-  return `${lines.join('\n')}\n`
+  const text = lines.join('\n').split('\n')
+  return `${text.map((l) => wrapLine(l, width, 6)).join('\n')}\n`
 }
 
 /** Writes through a temp file and a rename in the same folder, so a reader never sees half a file. */

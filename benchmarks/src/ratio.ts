@@ -9,9 +9,12 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
   return a / b
 }
 
-/** '0.42x', '1.5x', '29.8x'; an empty ratio says why: '— (no torch for /usr/bin/python3)'. */
-export function formatRatio(r: number | null, why?: string): string {
-  if (r !== null && Number.isFinite(r)) return `${num(r, r < 10 ? 2 : 3)}x`
+/**
+ * '0.42x', '1.5x', '29.8x' (`digits` significant digits, 3 for a figure judged against a limit
+ * such as 1.15); an empty ratio says why: '— (no torch for /usr/bin/python3)'.
+ */
+export function formatRatio(r: number | null, why?: string, digits?: number): string {
+  if (r !== null && Number.isFinite(r)) return `${num(r, digits ?? (r < 10 ? 2 : 3))}x`
   return why ? `— (${why})` : '—'
 }
 
@@ -30,9 +33,11 @@ export function formatValue(v: number | null | undefined, unit: Unit): string {
   }
 }
 
-/** A row with its ratio filled in from its two figures. */
-export function withRatio(row: Omit<BenchRow, 'ratio'>): BenchRow {
-  return { ...row, ratio: ratio(row.value, row.pytorch) }
+/** A row with its ratios filled in from its figures: vs PyTorch, and, with a bare loop, overhead and engine's ratio. */
+export function withRatio(row: Omit<BenchRow, 'ratio' | 'overhead' | 'engineRatio'>): BenchRow {
+  const base = { ...row, ratio: ratio(row.value, row.pytorch) }
+  if (row.bare === undefined) return base
+  return { ...base, overhead: ratio(row.value, row.bare), engineRatio: ratio(row.bare, row.pytorch) }
 }
 
 /** The ratio cell of a row: the ratio, or why there is none (the run failed, or PyTorch is missing). */

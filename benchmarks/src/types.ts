@@ -46,6 +46,16 @@ export interface BenchRow {
   pytorchWhy?: string
   /** value / pytorch (lower is better for times and memory); null when either is missing. */
   ratio: number | null
+  /**
+   * The engine's bare loop on the same work, no dualfit in it (bare.ts; scaling and its memory rows
+   * only); null with bareWhy when it failed.
+   */
+  bare?: number | null
+  bareWhy?: string
+  /** value / bare: dualfit's own cost over the engine's, what the targets judge. */
+  overhead?: number | null
+  /** bare / pytorch: the engine's speed (or memory) against PyTorch's, a finding, never a target. */
+  engineRatio?: number | null
   error?: string
   notes?: string
   /** Raw figures behind the row (steps, epochs, setup ms, samples...). */

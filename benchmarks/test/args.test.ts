@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { argvOf, BenchUsageError, optionsOf, parseArgs, parseSuites } from '../src/args.js'
+import { BenchUsageError, parseArgs, parseSuites } from '../src/args.js'
 import { SUITE_NAMES } from '../src/types.js'
 
 describe('parseSuites', () => {
@@ -62,20 +62,5 @@ describe('parseArgs', () => {
   })
   it("answers 'help' to --help", async () => {
     expect(await parseArgs(['--help'])).toBe('help')
-  })
-})
-
-describe('argvOf', () => {
-  it('round-trips through parseArgs (what dualfit bench hands to runBench)', async () => {
-    const o = optionsOf({
-      suite: ['parallel,step'],
-      quick: true,
-      device: 'cpu',
-      format: 'json',
-      out: 'x.json',
-    })
-    expect(await parseArgs(argvOf(o))).toEqual(o)
-    const d = optionsOf({})
-    expect(await parseArgs(argvOf(d))).toEqual(d)
   })
 })

@@ -73,3 +73,17 @@ describe('withRatio and ratioCell', () => {
     expect(ratioCell(r)).toBe('— (dualfit run failed)')
   })
 })
+
+describe('withRatio with a bare engine loop', () => {
+  it("fills in dualfit's overhead (dualfit / bare) and the engine's ratio (bare / PyTorch)", () => {
+    const r = withRatio(row({ value: 12, bare: 10, pytorch: 5 }))
+    expect(r.overhead).toBeCloseTo(1.2)
+    expect(r.engineRatio).toBe(2)
+    expect(r.ratio).toBeCloseTo(2.4)
+  })
+  it('leaves them empty when a figure is missing, and absent without a bare loop', () => {
+    const r = withRatio(row({ bare: null, pytorch: null }))
+    expect([r.overhead, r.engineRatio]).toEqual([null, null])
+    expect('overhead' in withRatio(row({}))).toBe(false)
+  })
+})

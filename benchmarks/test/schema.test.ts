@@ -44,6 +44,7 @@ const rows: BenchRow[] = [
     value: 159,
     pytorch: null,
     pytorchWhy: 'no torch for /usr/bin/python3',
+    bare: 150,
     notes: '1 epoch(s)',
   }),
   ...memoryRows([
@@ -56,6 +57,7 @@ const rows: BenchRow[] = [
       default: true,
       kb: 512 * 1024,
       pytorchKb: 256 * 1024,
+      bareKb: 400 * 1024,
     },
   ]),
 ]
@@ -89,19 +91,30 @@ describe('the bench document', () => {
   })
   it('memory rows are in MB with their ratio', () => {
     const m = rows[1] as BenchRow
-    expect(m).toMatchObject({ suite: 'memory', unit: 'MB', value: 512, pytorch: 256, ratio: 2 })
+    expect(m).toMatchObject({
+      suite: 'memory',
+      unit: 'MB',
+      value: 512,
+      pytorch: 256,
+      ratio: 2,
+      bare: 400,
+      overhead: 1.28,
+      engineRatio: 400 / 256,
+    })
   })
 })
 
 describe('renderText', () => {
-  it('prints a table per suite, why ratios are empty, the footer and the target lines', () => {
+  it('prints a table per suite, the footer and the target lines; no PyTorch leaves the overhead judged', () => {
     const text = renderText(doc())
-    expect(text).toContain('dualfit / PyTorch')
-    expect(text).toContain('— (no torch for /usr/bin/python3)')
+    expect(text).toContain('overhead')
+    expect(text).toContain('engine/PyTorch')
     expect(text).toContain('2026-11-29 10:00 UTC · node v20.20.2 · Test CPU, 2 cores')
     expect(text).toContain('FAIL  memory: peak RSS')
-    expect(text).toContain('SKIP (no torch for /usr/bin/python3)  scaling: N=1e6, full batch, MLP')
-    expect(text).toContain('SKIP (suite protocols not run)')
+    expect(text).toContain('1.28x; target <= 1.15x')
+    expect(text).toContain('PASS  scaling: N=1e6, full batch, MLP')
+    expect(text).toContain('1.06x; target <= 1.15x; engine vs PyTorch — (not judged)')
+    expect(text).toContain('SKIP (suite parallel not run)')
     // Skipped engines are listed for one device, not for --device all.
     expect(text).not.toContain('skipped keras-style webgl')
   })

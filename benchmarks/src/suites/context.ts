@@ -18,6 +18,9 @@ export interface MemoryRecord
   > {
   kb: number | null
   pytorchKb: number | null
+  /** Peak RSS of the engine's bare loop on the same work, where one ran (scaling); null when it failed. */
+  bareKb?: number | null
+  bareWhy?: string
 }
 
 export interface SuiteContext {
@@ -38,16 +41,21 @@ export function pytorchMissing(ctx: SuiteContext, taskError?: string): string {
   return ctx.pytorch.available ? (taskError ?? 'PyTorch run failed') : (ctx.pytorch.why ?? 'no PyTorch')
 }
 
+/** A measured child's outcome, as spawn.ts's runJob resolves. */
+export type Measured = { ok: true; maxRssKb: number | null } | { ok: false; error: string }
+
 /**
  * A memory record from a measured child's outcome and PyTorch's: the peak RSS of each, or why
- * one is missing. `judged` marks the engine the targets judge (the default unless said).
+ * one is missing, and the bare loop's when one ran. `judged` marks the engine the targets judge
+ * (the default unless said).
  */
 export function memoryRecord(
   what: Pick<MemoryRecord, 'suite' | 'key' | 'case'>,
   e: EngineRun,
-  r: { ok: true; maxRssKb: number | null } | { ok: false; error: string },
+  r: Measured,
   py: { kb: number | null; why: string },
   judged = e.default,
+  bare?: Measured,
 ): MemoryRecord {
   return {
     ...what,
@@ -58,5 +66,6 @@ export function memoryRecord(
     pytorchKb: py.kb,
     ...(py.kb === null ? { pytorchWhy: py.why } : {}),
     ...(r.ok ? {} : { error: r.error }),
+    ...(bare ? { bareKb: bare.ok ? bare.maxRssKb : null, ...(bare.ok ? {} : { bareWhy: bare.error }) } : {}),
   }
 }

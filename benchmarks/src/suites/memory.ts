@@ -19,6 +19,8 @@ export function memoryRows(records: readonly MemoryRecord[]): BenchRow[] {
       pytorch: MB(m.pytorchKb),
       ...(m.pytorchKb === null ? { pytorchWhy: m.pytorchWhy ?? 'no PyTorch figure' } : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),
+      ...(m.bareKb !== undefined ? { bare: MB(m.bareKb) } : {}),
+      ...(m.bareWhy !== undefined ? { bareWhy: m.bareWhy } : {}),
       detail: { suite: m.suite },
     }),
   )

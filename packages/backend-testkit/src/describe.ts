@@ -6,7 +6,7 @@ import { CHECK_TITLES, type CheckName, type CheckOptions, checks } from './check
 export interface DescribeOptions extends CheckOptions {
   /** Engine id to test; default: the backend's first engine whose probe() is null. */
   engine?: string
-  /** A reason to register the suite as skipped (e.g. 'python3 with torch not found'); null runs it. */
+  /** Why the suite is registered as skipped (e.g. pytorch's probe: 'no python3 with torch'); null runs it. */
   skip?: string | null
   /** Per test, in ms (default 60000); the leak check runs `trials` jobs within it. */
   timeout?: number

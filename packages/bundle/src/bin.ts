@@ -1,20 +1,30 @@
 #!/usr/bin/env node
-/** `pnpm bundle [--out DIR] [--level N]`: writes dist/dualfit-<version>-linux-x64.tar.gz and prints its path. */
+/** `pnpm bundle [--out DIR] [--level N] [--verbose]`: writes dist/dualfit-<version>-linux-x64.tar.gz and prints its path. */
 import { parseArgs } from 'node:util'
 import { buildBundle } from './build.js'
 
-const { values } = parseArgs({
-  options: {
-    out: { type: 'string' },
-    level: { type: 'string' },
-    dawn: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  },
-})
+const OPTIONS = {
+  out: { type: 'string' },
+  level: { type: 'string' },
+  dawn: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** The options, or one line and exit 2 for an unknown option or a missing value (never a stack trace). */
+function options() {
+  try {
+    return parseArgs({ options: OPTIONS }).values
+  } catch (e) {
+    process.stderr.write(`pnpm bundle: ${(e as Error).message.split('\n')[0]}\n`)
+    process.exit(2)
+  }
+}
+const values = options()
 if (values.help) {
   process.stdout.write(
     [
-      'pnpm bundle [--out DIR] [--level 1-9] [--dawn]',
+      'pnpm bundle [--out DIR] [--level 1-9] [--dawn] [--verbose]',
       '',
       'Writes DIR/dualfit-<version>-linux-x64.tar.gz (default DIR: dist/): the CLI, its backends, ONNX',
       'Runtime and TF.js binaries for linux-x64 and a Node 20 runtime. Unpack it and run ./dualfit.',
@@ -22,6 +32,7 @@ if (values.help) {
       '  --out DIR    where the archive goes',
       '  --level N    gzip level, 9 unless told (lower: faster, larger)',
       "  --dawn       also ship Dawn (the webgpu package) for keras-style's webgpu engine: +6.5 MB, over 60 MB",
+      "  --verbose    also the bundler's notes (esbuild's passes, imports left outside app/ or left out)",
       '',
     ].join('\n'),
   )
@@ -41,7 +52,8 @@ try {
     ...(values.out ? { outDir: values.out } : {}),
     level,
     dawn: values.dawn === true,
-    log: (line) => process.stderr.write(`${line}\n`),
+    // The bundler's notes are for whoever changes the bundle; a user gets the size table and the path.
+    ...(values.verbose ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
   })
   const w = Math.max(...r.parts.map((p) => p.part.length))
   const lines = [

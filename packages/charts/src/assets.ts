@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
+import { ORT_GLOBAL } from './page/shared.js'
 
 const gzipAsync = promisify(gzip)
 const require = createRequire(import.meta.url)
@@ -22,9 +23,6 @@ export interface OrtAssets {
   version: string
   files: Record<string, string>
 }
-
-/** Where the page finds what the scripts define. */
-export const ORT_GLOBAL = 'DUALFIT_ORT'
 
 let cached: Promise<OrtAssets> | null = null
 

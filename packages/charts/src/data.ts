@@ -7,16 +7,19 @@ import {
   loadDataset,
 } from '@dualfit/core'
 
-/** Data rows to draw (one input, one output), and the dataset's exact function when it has one. */
+/** Data rows to draw (one input), and the dataset's exact function when it has one. */
 export interface DataPoints {
-  /** [x, y] pairs; empty when the rows are not known (a file that is not at hand). */
-  points: [number, number][]
+  /** [x, y0, y1, ...] rows, a y per output; empty when the rows are not known (a file not at hand). */
+  points: Point[]
   /** Where the rows came from, for the chart's subtitle. */
   source: 'builtin' | 'inline' | 'file' | 'none'
   /** Rows before thinning to MAX_POINTS. */
   rows: number
   exact?: (x: number) => number
 }
+
+/** An input and each output's target. */
+export type Point = [number, ...number[]]
 
 /** At most this many points per chart: more only slows the SVG down. */
 export const MAX_POINTS = 2000
@@ -29,13 +32,16 @@ export function thinIndexes(n: number, max: number): number[] {
   return out
 }
 
-/** [x, y] pairs of one-input, one-output rows, at most MAX_POINTS of them. */
-function pairs(x: ArrayLike<number>, y: ArrayLike<number>): [number, number][] {
-  return thinIndexes(x.length, MAX_POINTS).map((i) => [x[i] as number, y[i] as number])
+/** [x, y0, y1, ...] of one-input rows (y row-major, `outputs` per row), at most MAX_POINTS of them. */
+function rowsOf(x: ArrayLike<number>, y: ArrayLike<number>, outputs: number): Point[] {
+  return thinIndexes(x.length, MAX_POINTS).map((i) => [
+    x[i] as number,
+    ...Array.from({ length: outputs }, (_, j) => y[i * outputs + j] as number),
+  ])
 }
 
 /**
- * The data rows of a one-input result, from what the results carry: a built-in dataset is made
+ * The data rows of a one-input result (every output), from what the results carry: a built-in dataset is made
  * again from its name, rows and seed; inline rows are in the spec; a file is read again from
  * `baseDirs` (the spec's folder, the current one), unless `dataset` holds it already (compare
  * has it in memory), and used only when its sha256 matches the one recorded in the results.
@@ -46,26 +52,32 @@ export async function dataPoints(
   opts: { baseDirs?: string[]; dataset?: Dataset } = {},
 ): Promise<DataPoints> {
   const d = r.spec.dataset
-  if (r.data.columns.x.length !== 1 || r.data.columns.y.length !== 1)
-    return { points: [], source: 'none', rows: 0 }
+  if (r.data.columns.x.length !== 1) return { points: [], source: 'none', rows: 0 }
+  const outputs = r.data.columns.y.length
   if ('builtin' in d && builtinDatasets.includes(d.builtin)) {
     const ds = builtinDataset(d.builtin, d.rows, d.seed)
     const exact = ds.exact
     return {
-      points: pairs(ds.x, ds.y),
+      points: rowsOf(ds.x, ds.y, ds.outputs),
       source: 'builtin',
       rows: ds.n,
       ...(exact ? { exact: (x: number) => exact([x])[0] as number } : {}),
     }
   }
   if ('inline' in d) {
-    const row = (v: number | number[]) => (Array.isArray(v) ? (v[0] as number) : v)
-    const xs = d.inline.x.map(row)
-    const ys = xs.map((_, i) => row(d.inline.y[i] ?? Number.NaN))
-    return { points: pairs(xs, ys), source: 'inline', rows: xs.length }
+    const row = (v: number | number[] | undefined) => (Array.isArray(v) ? v : [v ?? Number.NaN])
+    const xs = d.inline.x.map((v) => row(v)[0] as number)
+    const ys = xs.flatMap((_, i) =>
+      Array.from({ length: outputs }, (_, j) => row(d.inline.y[i])[j] as number),
+    )
+    return { points: rowsOf(xs, ys, outputs), source: 'inline', rows: xs.length }
   }
   if ('file' in d) {
-    const fromFile = (ds: Dataset): DataPoints => ({ points: pairs(ds.x, ds.y), source: 'file', rows: ds.n })
+    const fromFile = (ds: Dataset): DataPoints => ({
+      points: rowsOf(ds.x, ds.y, ds.outputs),
+      source: 'file',
+      rows: ds.n,
+    })
     if (opts.dataset && dataHash(opts.dataset) === r.data.sha256) return fromFile(opts.dataset)
     for (const dir of opts.baseDirs ?? []) {
       try {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto'
-import type { ExperimentResult } from '@dualfit/core'
-import { footer, parityLines, type Summary, settingsRows, tableRows } from '@dualfit/report'
+import { type ExperimentResult, exactFunction } from '@dualfit/core'
+import { footer, parityLines, type Summary, settingsRows, tableRows, tallRows } from '@dualfit/report'
+import { textWidth } from './metrics.js'
 import type { SpecGroup } from './model.js'
-import { EXACT_FUNCTIONS, PAGE_SCRIPT } from './page.js'
+import { DATA_ID, type PageData } from './page/shared.js'
+import { pageScript } from './page.js'
 import type { ChartKind } from './specs.js'
 
 /** Text for HTML content and attribute values: & < > " ' escaped. */
@@ -67,6 +69,15 @@ export interface PageInput {
 
 const esc = escapeHtml
 
+/** Widths at which a wide summary table may show; a table wider than the last is shown tall only. */
+const WIDE_STEPS = Array.from({ length: 20 }, (_, i) => 500 + 100 * i)
+
+/** One rule per width step: below it, a wide table that needs that much gives way to its tall twin. */
+const SUMMARY_STYLE = WIDE_STEPS.map(
+  (w) =>
+    `@container summary (max-width: ${w - 0.02}px) { .summary.w${w} .wide { display: none; } .summary.w${w} .tall { display: block; } }`,
+).join('\n')
+
 const STYLE = `
 :root { color-scheme: light; --fg: #1d1d1f; --muted: #5b5b60; --line: #dcdce0; --bg2: #f6f6f8; --accent: #2f5f8f; }
 * { box-sizing: border-box; }
@@ -81,8 +92,14 @@ nav a { margin-right: 14px; }
 a { color: var(--accent); }
 .table-wrap { overflow-x: auto; margin: 12px 0 4px; }
 table { border-collapse: collapse; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: right; white-space: nowrap; vertical-align: top; }
-th { background: var(--bg2); font-weight: 600; white-space: normal; vertical-align: bottom; }
+th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: right; overflow-wrap: break-word; vertical-align: top; }
+table.text td { overflow-wrap: anywhere; }
+.wide td { white-space: nowrap; }
+.summary { container: summary / inline-size; }
+.summary .tall { display: none; }
+.summary .tall.only { display: block; }
+table.tall td:first-child { font-weight: 600; }
+th { background: var(--bg2); font-weight: 600; vertical-align: bottom; }
 td:first-child, th:first-child { text-align: left; }
 table.text td, table.text th, form.tryit td:last-child, form.tryit th:last-child { text-align: left; }
 tr.diff td { color: var(--muted); font-style: italic; background: #fbfbfc; }
@@ -103,6 +120,7 @@ summary { cursor: pointer; }
 dl.data { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 13px; margin: 8px 0; }
 dl.data dt { color: var(--muted); }
 dl.data dd { margin: 0; overflow-wrap: anywhere; }
+${SUMMARY_STYLE}
 `
 
 function table(
@@ -118,14 +136,37 @@ ${body.map((row, i) => `<tr${rowAttrs(i)}>${row.map((c) => `<td>${esc(c)}</td>`)
 </tbody></table></div>`
 }
 
-/** The summary table of a spec: the same head and cells as the terminal and Markdown tables. */
+/**
+ * The width the wide table needs at least, in CSS pixels: each column as wide as its longest cell
+ * (cells do not wrap) or its header's longest word (headers do), plus padding and border; DejaVu
+ * Sans widths, with a margin for a page font that runs wider.
+ */
+function wideWidth(head: string[], body: string[][]): number {
+  const cell = (text: string, bold: boolean) => textWidth(text, 13, bold) + 17
+  const columns = head.map((h, i) =>
+    Math.max(...h.split(' ').map((w) => cell(w, true)), ...body.map((row) => cell(row[i] ?? '', false))),
+  )
+  return columns.reduce((a, b) => a + b, 1) * 1.06
+}
+
+/**
+ * The summary table of a spec: the same head and cells as the terminal and Markdown tables, one
+ * row per backend where the page has room for that, else (as the terminal's tall layout) one row
+ * per measure, so that no column is ever scrolled out of sight.
+ */
 function summaryTable(summaries: Summary[]): string {
   const { head, body } = tableRows(summaries)
-  return table(head, body, (i) =>
+  const tall = tallRows(summaries)
+  const tallTable = (only: boolean) =>
+    `<div class="tall${only ? ' only' : ''}">${table(tall.head, tall.body, undefined, 'tall')}</div>`
+  const step = WIDE_STEPS.find((w) => w >= wideWidth(head, body))
+  if (step === undefined) return `<div class="summary">${tallTable(true)}</div>`
+  const wide = table(head, body, (i) =>
     i < summaries.length
       ? ` class="backend" data-backend="${esc(summaries[i]?.backend)}"`
       : ' class="diff" data-diff="true"',
   )
+  return `<div class="summary w${step}"><div class="wide">${wide}</div>${tallTable(false)}</div>`
 }
 
 /** Under init 'framework': each backend's own defaults (initializer, epsilon, order, ...). */
@@ -161,6 +202,14 @@ function chartFigure(c: PageChart): string {
   return `<figure class="chart" data-kind="${esc(c.kind)}">${c.svg}<figcaption>${esc(c.title)}${links}</figcaption></figure>`
 }
 
+/** The spec's built-in dataset when it has an exact function (core's EXACT_FUNCTIONS), with its formula. */
+function exactOf(r: ExperimentResult): { name: string; formula: string } | null {
+  if (!('builtin' in r.spec.dataset)) return null
+  const name = r.spec.dataset.builtin
+  const f = exactFunction(name)
+  return f ? { name, formula: f.formula } : null
+}
+
 function tryIt(s: PageSpec, ortError: string | null): string {
   const r = s.group.results[0] as ExperimentResult
   const inputs = r.data.columns.x.length
@@ -175,8 +224,7 @@ function tryIt(s: PageSpec, ortError: string | null): string {
       return `<label>${esc(name)}${unit ? ` (${esc(unit)})` : ''}<input type="text" inputmode="decimal" autocomplete="off" spellcheck="false" data-index="${i}" aria-label="${esc(name)}"${value}></label>`
     })
     .join('')
-  const builtin = 'builtin' in r.spec.dataset ? r.spec.dataset.builtin : null
-  const exact = builtin && EXACT_FUNCTIONS[builtin] ? EXACT_FUNCTIONS[builtin] : null
+  const exact = exactOf(r)
   const unitY = r.data.units.y.filter(Boolean).join(', ')
   const rows = s.models
     .map(
@@ -185,7 +233,7 @@ function tryIt(s: PageSpec, ortError: string | null): string {
     )
     .join('\n')
   const exactRow = exact
-    ? `<tr class="exact"><td>exact: ${esc(exact.label)}</td><td class="exact-value"></td><td></td><td></td></tr>`
+    ? `<tr class="exact"><td>exact: ${esc(exact.formula)}</td><td class="exact-value"></td><td></td><td></td></tr>`
     : ''
   return `<h3>Try it</h3>
 <form class="tryit" data-spec="${esc(s.id)}">
@@ -269,15 +317,14 @@ function scriptHash(code: string): string {
 export function renderHtml(input: PageInput): string {
   const results = input.specs.flatMap((s) => s.group.results)
   const backends = [...new Set(results.map((r) => r.backend.id))]
-  const config = {
+  const config: PageData = {
     specs: input.specs.map((s) => {
       const r = s.group.results[0] as ExperimentResult
-      const builtin = 'builtin' in r.spec.dataset ? r.spec.dataset.builtin : null
       return {
         id: s.id,
         inputs: r.data.columns.x.length,
         outputs: r.data.columns.y.length,
-        exact: builtin && EXACT_FUNCTIONS[builtin] ? builtin : null,
+        exact: exactOf(r)?.name ?? null,
         models: s.models.map((m) => ({ key: m.key, backend: m.backend })),
       }
     }),
@@ -286,9 +333,10 @@ export function renderHtml(input: PageInput): string {
   const scripts = hasModels
     ? [...input.ortScripts, ...input.specs.flatMap((s) => s.models.map((m) => m.script))]
     : []
+  const script = pageScript()
   const csp = [
     "default-src 'none'",
-    `script-src 'self' blob: 'wasm-unsafe-eval' ${scriptHash(PAGE_SCRIPT)}`,
+    `script-src 'self' blob: 'wasm-unsafe-eval' ${scriptHash(script)}`,
     "style-src 'unsafe-inline'",
     "img-src 'self' data:",
     "connect-src 'self' blob: data:",
@@ -315,9 +363,9 @@ export function renderHtml(input: PageInput): string {
 ${input.specs.map((s) => specSection(s, input.ortError ?? null)).join('\n')}
 ${environmentSection(results)}
 </main>
-<script type="application/json" id="dualfit-data">${scriptJson(config)}</script>
+<script type="application/json" id="${DATA_ID}">${scriptJson(config)}</script>
 ${scripts.map((src) => `<script src="${esc(src)}" defer></script>`).join('\n')}
-<script>${PAGE_SCRIPT}</script>
+<script>${script}</script>
 </body>
 </html>
 `

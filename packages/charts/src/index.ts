@@ -1,4 +1,4 @@
-export { ORT_GLOBAL, type OrtAssets, ortAssets } from './assets.js'
+export { type OrtAssets, ortAssets } from './assets.js'
 export { type DataPoints, dataPoints, MAX_POINTS } from './data.js'
 export {
   escapeHtml,
@@ -21,7 +21,8 @@ export {
   uniqueSlugs,
   usableWeights,
 } from './model.js'
-export { EXACT_FUNCTIONS, PAGE_SCRIPT } from './page.js'
+export { ORT_GLOBAL } from './page/shared.js'
+export { pageScript } from './page.js'
 export { pngSize, renderSvg, scopeSvgIds, svgToPng } from './render.js'
 export {
   buildReport,
@@ -30,7 +31,6 @@ export {
   type ReportOptions,
   type ReportSummary,
 } from './report.js'
-export { experimentsFromDocument, reviveResult } from './results.js'
 export {
   CHART_HEIGHT,
   CHART_WIDTH,

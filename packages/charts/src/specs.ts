@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite'
 import type { DataPoints } from './data.js'
-import type { SpecGroup } from './model.js'
+import { type SpecGroup, uniqueSlugs } from './model.js'
 import { gridChart } from './specs/grid.js'
 import { lossChart } from './specs/loss.js'
 import { predictionChart } from './specs/prediction.js'
@@ -20,24 +20,36 @@ export type ChartKind = 'loss' | 'quality' | 'grid' | 'predictions' | 'seeds'
 
 export interface Chart {
   kind: ChartKind
+  /** Its file name in the report, `<spec>-<name>.svg`: the kind, plus the output's slug when a spec has several. */
+  name: string
   /** Plain-text title (the spec's own title), for the HTML figure caption and alt text. */
   title: string
   spec: TopLevelSpec
 }
 
-/** Every chart that applies to a spec's results, in report order. */
+/** Every chart that applies to a spec's results, in report order: the predictions one per output. */
 export function chartsFor(group: SpecGroup, data: DataPoints): Chart[] {
-  const make: [ChartKind, () => TopLevelSpec | null][] = [
-    ['loss', () => lossChart(group)],
-    ['quality', () => qualityChart(group)],
-    ['grid', () => gridChart(group)],
-    ['predictions', () => predictionChart(group, data)],
-    ['seeds', () => seedChart(group)],
+  const outputs = group.results[0]?.data.columns.y ?? []
+  const outputNames = uniqueSlugs(outputs, 'output')
+  const predictions: [string, () => TopLevelSpec | null][] = outputs.map((_, j) => [
+    outputs.length > 1 ? `predictions-${outputNames[j]}` : 'predictions',
+    () => predictionChart(group, data, { output: j }),
+  ])
+  const make: [ChartKind, string, () => TopLevelSpec | null][] = [
+    ['loss', 'loss', () => lossChart(group)],
+    ['quality', 'quality', () => qualityChart(group)],
+    ['grid', 'grid', () => gridChart(group)],
+    ...predictions.map(([name, f]): [ChartKind, string, () => TopLevelSpec | null] => [
+      'predictions',
+      name,
+      f,
+    ]),
+    ['seeds', 'seeds', () => seedChart(group)],
   ]
   const charts: Chart[] = []
-  for (const [kind, f] of make) {
+  for (const [kind, name, f] of make) {
     const spec = f()
-    if (spec) charts.push({ kind, title: titleOf(spec), spec })
+    if (spec) charts.push({ kind, name, title: titleOf(spec), spec })
   }
   return charts
 }

@@ -1,58 +1,11 @@
 import { createHash } from 'node:crypto'
+import { Script } from 'node:vm'
 import { summarizeGroup } from '@dualfit/report'
 import { describe, expect, it } from 'vitest'
-import {
-  buildReport,
-  EXACT_FUNCTIONS,
-  escapeHtml,
-  experimentsFromDocument,
-  ORT_SCRIPTS,
-  PAGE_SCRIPT,
-  pngSize,
-  scriptJson,
-} from '../src/index.js'
+import { buildReport, escapeHtml, ORT_SCRIPTS, pageScript, pngSize, scriptJson } from '../src/index.js'
 import { result, trial } from './fixtures.js'
 
 const EVIL = '<script>alert(1)</script>'
-
-describe('results files', () => {
-  const doc = (o: object = {}) => ({
-    schemaVersion: 2,
-    kind: 'dualfit.compare',
-    results: [result('a')],
-    ...o,
-  })
-
-  it('takes compare output and single results, and revives non-finite numbers', () => {
-    const r = result('a', {
-      trials: [trial('refit', { finalLoss: 'Infinity' as never, history: { loss: [1, 'NaN' as never] } })],
-      spec: { name: 'NaN' },
-    })
-    const [back] = experimentsFromDocument(JSON.parse(JSON.stringify(doc({ results: [r] }))), 'f')
-    expect(back?.trials[0]?.finalLoss).toBe(Number.POSITIVE_INFINITY)
-    expect(back?.trials[0]?.history.loss[1]).toBeNaN()
-    expect(back?.spec.name).toBe('NaN')
-    expect(experimentsFromDocument(JSON.parse(JSON.stringify(result('b'))), 'f')[0]?.backend.id).toBe('b')
-  })
-
-  it('refuses other files, other versions and broken results in one line', () => {
-    expect(() => experimentsFromDocument({ a: 1 }, "results file 'x'")).toThrow(
-      /^results file 'x': not a dualfit results file/,
-    )
-    expect(() => experimentsFromDocument([], 'f')).toThrow(/not a dualfit results file/)
-    expect(() => experimentsFromDocument(doc({ schemaVersion: 3 }), 'f')).toThrow(
-      'f: schemaVersion 3 is not supported (this dualfit reads version 2)',
-    )
-    expect(() => experimentsFromDocument(doc({ results: [] }), 'f')).toThrow('f: no experiment results in it')
-    const broken = { ...result('a'), trials: 'no' }
-    expect(() => experimentsFromDocument(doc({ results: [broken] }), 'f')).toThrow(
-      'f: results[0].trials is missing or malformed',
-    )
-    expect(() =>
-      experimentsFromDocument(doc({ results: [{ ...result('a'), schemaVersion: 1 }] }), 'f'),
-    ).toThrow('f: results[0].schemaVersion 1 is not supported')
-  })
-})
 
 describe('the report folder', () => {
   it('holds the charts, the models, onnxruntime-web and report.html', async () => {
@@ -102,10 +55,10 @@ describe('the report folder', () => {
 
   it("allows only the page's own script by its hash", async () => {
     const html = (await buildReport([result('a')])).files['report.html'] as string
-    const hash = createHash('sha256').update(PAGE_SCRIPT).digest('base64')
+    const hash = createHash('sha256').update(pageScript()).digest('base64')
     // In the CSP meta tag, whose quotes are escaped as &#39;.
     expect(html).toContain(`&#39;sha256-${hash}&#39;`)
-    expect(html).toContain(`<script>${PAGE_SCRIPT}</script>`)
+    expect(html).toContain(`<script>${pageScript()}</script>`)
     // Nothing from the network (SVG namespaces aside, which nothing loads).
     expect(html).not.toMatch(/(src|href|action)="https?:|url\(\s*['"]?https?:|@import/)
   })
@@ -156,12 +109,11 @@ describe('html helpers', () => {
     expect(JSON.parse(scriptJson({ a: '</script>' }))).toEqual({ a: '</script>' })
   })
 
-  it('knows the exact function of every built-in dataset with one', () => {
-    expect(Object.keys(EXACT_FUNCTIONS).sort()).toEqual([
-      'celsius-fahrenheit',
-      'meters-feet',
-      'noisy-linear',
-      'sin',
-    ])
+  it('inlines the page script as one classic script that loads nothing', () => {
+    const text = pageScript()
+    expect(() => new Script(text)).not.toThrow()
+    expect(text).not.toMatch(/\bimport\s*[({'"]|\brequire\(|<\/script/i)
+    // core's exact functions are bundled in: the formula the try-it box labels comes with them.
+    expect(text).toContain('y = 3.28084 x')
   })
 })

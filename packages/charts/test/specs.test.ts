@@ -4,7 +4,6 @@ import {
   chartsFor,
   type DataPoints,
   dataPoints,
-  EXACT_FUNCTIONS,
   gridChart,
   groupBySpec,
   logTicks,
@@ -330,13 +329,5 @@ describe('helpers', () => {
     expect(slug('../../etc/passwd')).toBe('etc-passwd')
     expect(slug('')).toBe('spec')
     expect(uniqueSlugs(['a', 'A', 'a'])).toEqual(['a', 'A-2', 'a-3'])
-  })
-
-  it("the page's exact functions agree with core's built-in datasets", () => {
-    for (const [name, f] of Object.entries(EXACT_FUNCTIONS)) {
-      const exact = builtinDataset(name, name === 'sin' || name === 'noisy-linear' ? 10 : undefined).exact
-      const page = new Function('x', `return [${f.js}]`) as (x: number[]) => number[]
-      for (const x of [-3, 0, 1.5, 100]) expect(page([x])[0]).toBeCloseTo(exact?.([x])[0] as number, 12)
-    }
   })
 })

@@ -169,12 +169,3 @@ export async function writeFiles(
   }
   return staged.map((s) => s.path)
 }
-
-/** A JSON.stringify replacer that spells out non-finite numbers (JSON has no Infinity or NaN). */
-export const spellNonFinite = (_k: string, v: unknown) =>
-  typeof v === 'number' && !Number.isFinite(v) ? String(v) : v
-
-/** JSON with non-finite numbers spelled out. */
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, spellNonFinite, 2)}\n`
-}

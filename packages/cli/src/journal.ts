@@ -14,9 +14,9 @@ import {
   type StoredRun,
   type StoredTrial,
   type TrialStore,
+  toJsonLine,
   UserError,
 } from '@dualfit/core'
-import { spellNonFinite } from './io.js'
 
 export const JOURNAL = 'journal.jsonl'
 /** A rerun's journal while the finished run's result set and journal.jsonl still stand. */
@@ -143,7 +143,7 @@ export class JournalStore implements TrialStore {
   }
 
   private write(value: unknown): void {
-    writeSync(this.fd as number, `${JSON.stringify(value, spellNonFinite)}\n`)
+    writeSync(this.fd as number, toJsonLine(value))
     fsyncSync(this.fd as number)
   }
 

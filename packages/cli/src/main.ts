@@ -2,8 +2,7 @@ import { isUserError, UserError } from '@dualfit/core'
 import { plain } from '@dualfit/report'
 import yargs from 'yargs'
 import { backendsCommand } from './commands/backends.js'
-import { benchCommand } from './commands/bench.js'
-import { compareCommand } from './commands/compare.js'
+import { compareCommand, terminalWidth } from './commands/compare.js'
 import { datasetsCommand } from './commands/datasets.js'
 import { exportCommand } from './commands/export.js'
 import { mergeCommand } from './commands/merge.js'
@@ -12,6 +11,7 @@ import { predictCommand } from './commands/predict.js'
 import { reportCommand } from './commands/report.js'
 import { trainCommand } from './commands/train.js'
 import { attachDashValues, type Context } from './options.js'
+import { SCRIPT_NAME } from './script-name.js'
 
 class Interrupted extends Error {}
 
@@ -27,6 +27,17 @@ function repeatedOption(argv: Record<string, unknown>, arrays: string[]): string
   return null
 }
 
+/**
+ * yargs lists a one-letter option as `-x`; the docs, examples and messages write `--x`, which it
+ * takes too: the help says it that way, in the same column as the other long options.
+ */
+export function longSwitches(help: string): string {
+  return help.replace(
+    /^ {2}-([a-zA-Z])( {6,})/gm,
+    (_m, key: string, pad: string) => `      --${key}${pad.slice(5)}`,
+  )
+}
+
 const COMMANDS = [
   compareCommand,
   parityCommand,
@@ -36,7 +47,6 @@ const COMMANDS = [
   datasetsCommand,
   backendsCommand,
   mergeCommand,
-  benchCommand,
   reportCommand,
 ]
 
@@ -72,8 +82,9 @@ export async function main(
       checkFailed = true
     },
   }
-  let parser = yargs(attachDashValues(argv))
-    .scriptName('dualfit')
+  const args = attachDashValues(argv)
+  let parser = yargs(args)
+    .scriptName(SCRIPT_NAME)
     // Option values stay text: yargs would read 0x10 as 16 and 1e400 as Infinity. Numeric options
     // go through options.ts's strictNumber instead (the data files' rule).
     .parserConfiguration({ 'parse-numbers': false })
@@ -93,7 +104,7 @@ export async function main(
     .help()
     .alias('h', 'help')
     .version(false)
-    .wrap(Math.min(120, process.stdout.columns || 120))
+    .wrap(Math.min(120, terminalWidth()))
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs wraps errors from coerce(); usage errors arrive as multi-line text.
@@ -102,7 +113,10 @@ export async function main(
     })
   let code = 0
   try {
-    await parser.parseAsync()
+    // With a callback, yargs hands over the help text instead of printing it.
+    await parser.parseAsync(args, {}, (_e, _a, output) => {
+      if (output) io.out(`${longSwitches(output)}\n`)
+    })
     if (checkFailed) code = 1
   } catch (e) {
     if (e instanceof Interrupted || ac.signal.aborted) {

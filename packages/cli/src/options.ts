@@ -24,7 +24,7 @@ export interface Context {
   finish: (job: Promise<{ text: string; save: (() => Promise<unknown>) | null }>) => Promise<void>
   /** A one-line note on stderr (the plan, what an interruption kept). */
   note: (line: string) => void
-  /** A check failed (bench --check, parity): exit 1 once the output is printed. */
+  /** A check failed (parity): exit 1 once the output is printed. */
   failed: () => void
 }
 

@@ -8,8 +8,17 @@
 import { createHash } from 'node:crypto'
 import { lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
-import { alive, cleanDeadTemps, isTemp, MB, makeDirs, readBoundedText, UserError } from '@dualfit/core'
-import { checkOutputDir, toJson, writeFiles } from './io.js'
+import {
+  alive,
+  cleanDeadTemps,
+  isTemp,
+  MB,
+  makeDirs,
+  readBoundedText,
+  toJson,
+  UserError,
+} from '@dualfit/core'
+import { checkOutputDir, writeFiles } from './io.js'
 
 export const MANIFEST = '.dualfit-manifest.json'
 /** What a result set writes at the top of its folder, and the folders it fills (charts/ ...). */

@@ -7,7 +7,7 @@ import {
   type StudyRun,
   workloadOf,
 } from '@dualfit/core'
-import { type BackendChoice, choice, load } from './backends.js'
+import { type BackendChoice, choice, load } from './backend-choice.js'
 import type { ExperimentArgs } from './options.js'
 import { DATA_SPEC, DEFAULT_SPECS, loadSpec } from './spec.js'
 

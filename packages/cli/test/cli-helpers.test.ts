@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { choice, parseBackendList } from '../src/backends.js'
+import { choice, parseBackendList } from '../src/backend-choice.js'
 import { parseSet } from '../src/spec.js'
 
 describe('backend choice', () => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { DataError, formatFromPath, rangeProblem, readTable, TABLE_FORMATS } from '@dualfit/data'
 import type { DataSplit } from './backend.js'
 import { UserError } from './errors.js'
+import { type BuiltinName, EXACT_FUNCTIONS } from './exact.js'
 import { Rng } from './rng.js'
 import type { DatasetSpec } from './spec.js'
 
@@ -38,7 +39,7 @@ export interface DataInfo {
   yMeanSquare?: number
 }
 
-/** A one-input built-in: its points, the true function and how to label them. */
+/** A one-input built-in: its points and how to label them (its true function: exact.ts). */
 interface Builtin {
   description: string
   rows: number
@@ -46,7 +47,6 @@ interface Builtin {
   fixed?: boolean
   columns: [string, string]
   units: [string, string]
-  f: (x: number) => number
   make(rows: number, seed: number): { xs: ArrayLike<number>; ys?: ArrayLike<number> }
 }
 
@@ -55,14 +55,15 @@ function uniform(rows: number, seed: number, stream: string, lo: number, hi: num
   return Float64Array.from({ length: rows }, () => rng.uniform(lo, hi))
 }
 
-const BUILTIN: Record<string, Builtin> = {
+const formula = (name: BuiltinName) => EXACT_FUNCTIONS[name].formula
+
+const BUILTIN: Record<BuiltinName, Builtin> = {
   'meters-feet': {
-    description: "meters -> feet, the seed article's 7 points (y = 3.28084 x)",
+    description: `meters -> feet, the seed article's 7 points (${formula('meters-feet')})`,
     rows: 7,
     fixed: true,
     columns: ['meters', 'feet'],
     units: ['m', 'ft'],
-    f: (m) => m * 3.28084,
     // The seed's own feet values, as printed in the article.
     make: () => ({
       xs: [1, 8, 4, 5, 12, 10, 17],
@@ -70,32 +71,30 @@ const BUILTIN: Record<string, Builtin> = {
     }),
   },
   'celsius-fahrenheit': {
-    description: 'celsius -> fahrenheit, 7 points (y = 1.8 x + 32, has a bias)',
+    description: `celsius -> fahrenheit, 7 points (${formula('celsius-fahrenheit')}, has a bias)`,
     rows: 7,
     fixed: true,
     columns: ['celsius', 'fahrenheit'],
     units: ['°C', '°F'],
-    f: (c) => c * 1.8 + 32,
     make: () => ({ xs: [-40, -10, 0, 8, 15, 22, 38] }),
   },
   'noisy-linear': {
-    description: 'y = 2 x + 1 plus N(0, 1) noise, x uniform in [0, 10] (seeded)',
+    description: `${formula('noisy-linear')} plus N(0, 1) noise, x uniform in [0, 10] (seeded)`,
     rows: 200,
     columns: ['x', 'y'],
     units: ['', ''],
-    f: (x) => 2 * x + 1,
     make: (rows, seed) => {
       const xs = uniform(rows, seed, 'noisy-linear/x', 0, 10)
       const noise = new Rng(seed, 'dataset', 'noisy-linear/noise')
-      return { xs, ys: xs.map((x) => 2 * x + 1 + noise.normal()) }
+      const { f } = EXACT_FUNCTIONS['noisy-linear']
+      return { xs, ys: xs.map((x) => f(x) + noise.normal()) }
     },
   },
   sin: {
-    description: 'y = sin(x), x uniform in [-pi, pi] (seeded); needs a hidden layer',
+    description: `${formula('sin')}, x uniform in [-pi, pi] (seeded); needs a hidden layer`,
     rows: 256,
     columns: ['x', 'sin_x'],
     units: ['', ''],
-    f: Math.sin,
     make: (rows, seed) => ({ xs: uniform(rows, seed, 'sin/x', -Math.PI, Math.PI) }),
   },
 }
@@ -114,11 +113,12 @@ export function listBuiltinDatasets() {
 
 /** A built-in dataset; `rows` and `seed` only apply to the generated ones (noisy-linear, sin). */
 export function builtinDataset(name: string, rows?: number, seed = 0): Dataset {
-  const b = BUILTIN[name]
+  const b = builtinDatasets.includes(name) ? BUILTIN[name as BuiltinName] : undefined
   if (!b) throw new UserError(`dataset.builtin: expected one of ${builtinDatasets.join(', ')}, got "${name}"`)
   if (b.fixed && rows !== undefined && rows !== b.rows) {
     throw new UserError(`dataset.rows: '${name}' has a fixed ${b.rows} rows, got ${rows}`)
   }
+  const { f } = EXACT_FUNCTIONS[name as BuiltinName]
   const { xs, ys } = b.make(rows ?? b.rows, seed)
   const x = Float32Array.from(xs)
   return {
@@ -128,12 +128,12 @@ export function builtinDataset(name: string, rows?: number, seed = 0): Dataset {
     inputs: 1,
     outputs: 1,
     x,
-    y: ys ? Float32Array.from(ys) : x.map(b.f),
+    y: ys ? Float32Array.from(ys) : x.map(f),
     columns: { x: [b.columns[0]], y: [b.columns[1]] },
     inputUnits: [b.units[0]],
     outputUnits: [b.units[1]],
     dropped: 0,
-    exact: (row) => [b.f(row[0] as number)],
+    exact: (row) => [f(row[0] as number)],
   }
 }
 

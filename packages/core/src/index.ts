@@ -1,4 +1,5 @@
 export type * from './backend.js'
+export * from './codec.js'
 export {
   builtinDataset,
   builtinDatasets,
@@ -14,6 +15,7 @@ export { EarlyStopping, type EarlyStoppingRule, type StopDecision } from './earl
 export { type EngineChoice, listEngines, resolveEngine } from './engines.js'
 export { type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
 export { isUserError, UserError } from './errors.js'
+export { EXACT_FUNCTIONS, type ExactFunction, exactFunction } from './exact.js'
 export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
 export { type Fold, kFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
@@ -70,3 +72,4 @@ export {
 } from './store.js'
 export { runStudy, type StudyOptions, type StudyOutcome, type StudyRun } from './study.js'
 export { buildJob, runTrial, type TrialRun, timeToQuality } from './trial.js'
+export * from './trials.js'

@@ -9,6 +9,17 @@ export function mse(pred: ArrayLike<number>, target: ArrayLike<number>): number 
   return s / pred.length
 }
 
+/** Mean squared error of each column of row-major values with `columns` per row: one per output. */
+export function mseByColumn(pred: ArrayLike<number>, target: ArrayLike<number>, columns: number): number[] {
+  check(pred, target)
+  const sums = new Array<number>(columns).fill(0)
+  for (let i = 0; i < pred.length; i++) {
+    const d = (pred[i] as number) - (target[i] as number)
+    sums[i % columns] = (sums[i % columns] as number) + d * d
+  }
+  return sums.map((s) => (s * columns) / pred.length)
+}
+
 /** Mean absolute error over paired values. */
 export function mae(pred: ArrayLike<number>, target: ArrayLike<number>): number {
   check(pred, target)

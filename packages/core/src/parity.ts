@@ -4,8 +4,9 @@
  * applied (Backend.settings) name the likely cause when they do not agree.
  */
 import type { TrainSettings } from './backend.js'
-import { type ExperimentResult, paramsLabel, type TrialResult, type WeightsJson } from './results.js'
+import type { ExperimentResult, TrialResult, WeightsJson } from './results.js'
 import type { ExperimentSpec } from './spec.js'
+import { paramsLabel } from './trials.js'
 
 export const DEFAULT_PARITY_TOLERANCE = 1e-4
 

@@ -13,9 +13,9 @@ import {
 import { UserError } from './errors.js'
 import { formatBytes } from './files.js'
 import { parseSpec, setPath } from './parse-spec.js'
-import type { Params, Stage, Trial } from './results.js'
 import { Rng } from './rng.js'
 import type { ExperimentSpec } from './spec.js'
+import type { Params, Stage, Trial } from './trials.js'
 
 /** Fields that define the protocol itself; varying them per grid point would make scores incomparable. */
 const FIXED_FIELDS = new Set([

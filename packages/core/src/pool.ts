@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import type { Experiment } from './plan.js'
-import type { Trial } from './results.js'
 import type { TrialRun } from './trial.js'
 import type { TrialTask } from './trial-worker.js'
+import type { Trial } from './trials.js'
 
 /**
  * Trials spread over worker threads. Each worker rebuilds the experiment from its spec and loads

@@ -1,5 +1,5 @@
 import { createRequire, isBuiltin } from 'node:module'
-import { extname, join } from 'node:path'
+import { extname, isAbsolute, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Backend, BackendModule } from './backend.js'
 import { UserError } from './errors.js'
@@ -31,6 +31,15 @@ function candidates(name: string): string[] {
 }
 
 /**
+ * The entry file of an installed package that resolution could not find: a workspace package not
+ * built yet (its dist/ is missing). Null when the package itself is not there.
+ */
+function missingEntry(e: unknown): string | null {
+  const file = /^Cannot find module '([^']+)'/.exec((e as Error).message ?? '')?.[1]
+  return file && isAbsolute(file) ? file : null
+}
+
+/**
  * Resolves a backend by short name or package name and creates it. Packages are looked up from
  * each of `from` (file URLs or directories) in turn, then from the current directory, so plugins
  * installed in the user's project are found.
@@ -43,7 +52,12 @@ export async function loadBackend(name: string, from: string[] = []): Promise<Ba
       try {
         resolved = { pkg, path: createRequire(base).resolve(pkg) }
         break search
-      } catch {
+      } catch (e) {
+        const entry = missingEntry(e)
+        if (entry)
+          throw new UserError(
+            `backend '${name}': package '${pkg}' is installed but not built: ${entry} is missing (run pnpm build in its workspace)`,
+          )
         // not visible from this base; try the next
       }
     }

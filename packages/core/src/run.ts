@@ -4,10 +4,11 @@ import { cpus } from 'node:os'
 import type { Backend, EngineInfo } from './backend.js'
 import { resolveEngine } from './engines.js'
 import { type Experiment, finalTrials, searchTrials } from './plan.js'
-import type { ExperimentResult, PointScore, Stage, Trial, TrialResult } from './results.js'
+import type { ExperimentResult, PointScore, TrialResult } from './results.js'
 import { RESULTS_SCHEMA_VERSION } from './results.js'
 import { scorePoints, selectPoint } from './select.js'
 import { runTrial, type TrialRun } from './trial.js'
+import type { Stage, Trial } from './trials.js'
 
 const CORE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 

@@ -4,10 +4,11 @@
  * queue or a database; an adapter only moves records, and core checks every one it reads.
  */
 import type { TrainSettings } from './backend.js'
+import { parseSettings, parseTrialResult } from './codec.js'
 import { UserError } from './errors.js'
 import { type Experiment, finalTrials, searchTrials } from './plan.js'
-import type { Trial, TrialResult } from './results.js'
-import { parseSettings, parseTrialResult } from './results.js'
+import type { TrialResult } from './results.js'
+import type { Trial } from './trials.js'
 
 /** `--shard i/n`: trial k of the plan belongs to shard k % n. */
 export interface Shard {

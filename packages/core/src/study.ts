@@ -5,7 +5,7 @@
 import type { Backend, EngineInfo } from './backend.js'
 import { UserError } from './errors.js'
 import { type Experiment, shardTrials } from './plan.js'
-import type { ExperimentResult, Trial } from './results.js'
+import type { ExperimentResult } from './results.js'
 import { runExperiment } from './run.js'
 import {
   checkStored,
@@ -20,6 +20,7 @@ import {
   trialKey,
 } from './store.js'
 import { runTrial, type TrialRun } from './trial.js'
+import type { Trial } from './trials.js'
 
 /** One experiment on one backend and engine (`name` as the user named the backend). */
 export interface StudyRun {

@@ -1,8 +1,8 @@
 import type { Backend } from './backend.js'
 import { type Experiment, prepareExperiment } from './plan.js'
 import { loadBackend } from './registry.js'
-import type { Trial } from './results.js'
 import { runTrial, type TrialRun } from './trial.js'
+import type { Trial } from './trials.js'
 
 export interface TrialTask {
   raw: unknown

@@ -5,13 +5,14 @@ import { type EpochCallback, epochHooks, History, Quality, Stopping } from './ep
 import { UserError } from './errors.js'
 import { kFold } from './folds.js'
 import { initialWeights } from './init.js'
-import { mse } from './metrics.js'
+import { mse, mseByColumn } from './metrics.js'
 import { checkModel, forwardRow } from './model.js'
 import { batchOrder } from './order.js'
 import { batchRows, type Experiment, trialEpochs } from './plan.js'
-import type { Trial, TrialResult, WeightsJson } from './results.js'
+import type { TrialResult, WeightsJson } from './results.js'
 import { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 import type { ExperimentSpec } from './spec.js'
+import type { Trial } from './trials.js'
 
 function trialRows(
   exp: Experiment,
@@ -189,9 +190,13 @@ export async function runTrial(
   const model = unscaleModel(trained, scaler)
   const { rule } = stopping
   let testMse: number | null = null
+  let testMseByOutput: number[] | null = null
   if (test) {
     const pred = await backend.predict(model, test.x, engine)
     testMse = rule.diverged ? Number.POSITIVE_INFINITY : mse(pred, test.y)
+    testMseByOutput = rule.diverged
+      ? new Array<number>(test.outputs).fill(Number.POSITIVE_INFINITY)
+      : mseByColumn(pred, test.y, test.outputs)
   }
   const predictions = trial.stage !== 'search' ? await reportPredictions(exp, backend, model, engine) : []
   // Epoch times count from the first step, as trainMs does.
@@ -218,6 +223,7 @@ export async function runTrial(
       },
       finalLoss: rule.diverged ? Number.POSITIVE_INFINITY : last,
       testMse,
+      testMseByOutput,
       weights: weightsJson(model.weights),
       predictions,
       ...(reached !== undefined

@@ -1,10 +1,10 @@
-/** Bounded reads of a user's files, and the trial check the run journal shares with results files. */
+/** Bounded reads of a user's files. */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { formatBytes, MB, parseTrialResult, readBounded, readBoundedText } from '../src/index.js'
+import { formatBytes, MB, readBounded, readBoundedText } from '../src/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'dualfit-files-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -40,63 +40,5 @@ describe('readBounded', () => {
     expect(formatBytes(512)).toBe('512 bytes')
     expect(formatBytes(64 * MB)).toBe('64 MB')
     expect(formatBytes(3.1 * 1024 * MB)).toBe('3.1 GB')
-  })
-})
-
-describe('parseTrialResult', () => {
-  const layers = [{ units: 1 }]
-  const trial = (o: Record<string, unknown> = {}) => ({
-    id: 'refit/p0/s0',
-    stage: 'refit',
-    point: 0,
-    params: {},
-    fold: null,
-    seed: 0,
-    epochs: 3,
-    epochsRun: 3,
-    stoppedEpoch: null,
-    bestEpoch: null,
-    diverged: false,
-    steps: 6,
-    history: { loss: [3, 2, 1] },
-    finalLoss: 1,
-    testMse: 0.5,
-    weights: [{ inputs: 1, units: 1, kernel: [2], bias: [0] }],
-    predictions: [],
-    timings: { setupMs: 1, trainMs: 2, totalMs: 3, usPerStep: 1 },
-    ...o,
-  })
-  const w = (kernel: unknown, bias: unknown = [0]) => [{ inputs: 1, units: 1, kernel, bias }]
-
-  it('accepts a trial as the harness writes it, and a diverged one with non-finite numbers', () => {
-    expect(parseTrialResult(trial(), layers, 'j').weights[0]?.kernel).toEqual([2])
-    const diverged = parseTrialResult(
-      trial({
-        diverged: true,
-        weights: w(['NaN'], ['Infinity']),
-        finalLoss: 'Infinity',
-        testMse: 'Infinity',
-      }),
-      layers,
-      'j',
-    )
-    expect(diverged.weights[0]?.kernel[0]).toBeNaN()
-    expect(diverged.testMse).toBe(Number.POSITIVE_INFINITY)
-  })
-
-  it.each([
-    [{ weights: w('oops') }, 'j: weights[0].kernel: expected an array'],
-    [{ weights: w([[999]]) }, 'j: weights[0].kernel[0]: expected a number'],
-    [{ weights: w([1, 2]) }, 'j: weights[0]: expected a [1, 1] kernel (1 values)'],
-    [
-      { weights: w(['NaN']) },
-      'j: weights[0].kernel[0]: expected a finite number (the trial did not diverge)',
-    ],
-    [{ testMse: 'Infinity' }, 'j: testMse: expected a finite number >= 0 (the trial did not diverge)'],
-    [{ testMse: -1 }, 'j: testMse: expected a finite number >= 0'],
-    [{ fold: 'x' }, 'j: fold:'],
-    [{ history: undefined }, 'j: history:'],
-  ])('refuses %j in one line', (o, message) => {
-    expect(() => parseTrialResult(trial(o), layers, 'j')).toThrow(message)
   })
 })

@@ -5,19 +5,11 @@ import {
   parseResults,
   parseSpec,
   prepareExperiment,
-  type SpecInput,
   setPath,
   specPathProblem,
   UserError,
 } from '../src/index.js'
-
-const minimal: SpecInput = {
-  name: 't',
-  dataset: { builtin: 'meters-feet' },
-  model: { layers: [{ units: 1 }] },
-  optimizer: { lr: 0.1 },
-  epochs: 10,
-}
+import { minimal } from './fixtures.js'
 
 const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype).sort()
 

@@ -10,10 +10,10 @@ import {
   isUserError,
   parseResults,
   parseSpec,
-  type SpecInput,
   setPath,
   specPathProblem,
 } from '../src/index.js'
+import { minimal } from './fixtures.js'
 
 const RUNS = { seed: 42, numRuns: 200 }
 const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype).sort()
@@ -114,14 +114,6 @@ const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
       .map((kv) => `{${kv.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
   ),
 })).value
-
-const minimal: SpecInput = {
-  name: 't',
-  dataset: { builtin: 'meters-feet' },
-  model: { layers: [{ units: 1 }] },
-  optimizer: { lr: 0.1 },
-  epochs: 10,
-}
 
 /** A valid spec with some fields replaced by arbitrary JSON: gets past the top level into the fields. */
 const nearSpec = fc.array(fc.tuple(key, jsonText), { maxLength: 4 }).map((edits) => {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isUserError, parseSpec, prepareExperiment, type SpecInput, setPath } from '../src/index.js'
-
-const minimal: SpecInput = {
-  name: 't',
-  dataset: { builtin: 'meters-feet' },
-  model: { layers: [{ units: 1 }] },
-  optimizer: { lr: 0.1 },
-  epochs: 10,
-}
+import { isUserError, parseSpec, prepareExperiment, setPath } from '../src/index.js'
+import { minimal } from './fixtures.js'
 
 /** Every problem parseSpec finds in the minimal spec with `extra` over it. */
 function problems(extra: Record<string, unknown>): string[] {

@@ -1,17 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { isUserError, parseSpec, prepareExperiment, type SpecInput, setPath } from '../src/index.js'
+import { isUserError, parseSpec, prepareExperiment, setPath } from '../src/index.js'
+import { minimal } from './fixtures.js'
 
 const seed = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../experiments/${name}.json`, import.meta.url), 'utf8'))
-
-const minimal: SpecInput = {
-  name: 't',
-  dataset: { builtin: 'meters-feet' },
-  model: { layers: [{ units: 1 }] },
-  optimizer: { lr: 0.1 },
-  epochs: 10,
-}
 
 function problems(input: unknown): string[] {
   try {

@@ -1,9 +1,9 @@
 import Papa from 'papaparse'
 import { DataError, quote } from './errors.js'
 import { invalidCell, isBlank, mayNotFitFloat32, parseNumber, rangeProblem } from './numbers.js'
+import { columnNameProblem, MISSING_HINT, type ReaderOptions, resolveColumns } from './options.js'
 import type { Sink } from './sink.js'
 import { textChunks } from './source.js'
-import { columnNameProblem, MISSING_HINT, resolveColumns, type Spec } from './spec.js'
 
 /** A row (often: a quote left open) this long stops the read instead of buffering the whole file. */
 const MAX_ROW_CHARS = 64 * 1024 * 1024
@@ -18,10 +18,10 @@ const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', '\t': 'tab', ';'
 export async function readDelimited(
   path: string,
   delimiter: ',' | '\t',
-  spec: Spec,
+  options: ReaderOptions,
   sink: Sink,
 ): Promise<string[]> {
-  const { label } = spec
+  const { label } = options
   const kind = delimiter === ',' ? 'CSV' : 'TSV'
   let parser: Papa.Parser | null = null
   let lineChar = '\n'
@@ -58,8 +58,8 @@ export async function readDelimited(
       if (target !== null) storeRow(target, row, ++dataRows, rowLine)
       else {
         header = headerNames(row, label, rowLine)
-        const need = resolveColumns(spec, header, delimiterHint(header, delimiter))
-        target = { spec, sink, need, width: header.length, delimiter, lineChar }
+        const need = resolveColumns(options, header, delimiterHint(header, delimiter))
+        target = { options, sink, need, width: header.length, delimiter, lineChar }
       }
     }
     if (error && errorRow >= rows.length) throw syntaxError(label, error, pending, startLine, lineChar)
@@ -114,7 +114,7 @@ function headerNames(row: string[], label: string, rowLine: number): string[] {
 
 /** Where a data row's cells go, known once the header is read. */
 interface RowTarget {
-  spec: Spec
+  options: ReaderOptions
   sink: Sink
   /** The x then y columns' indices in a row. */
   need: number[]
@@ -129,9 +129,9 @@ interface RowTarget {
  * cell is blank under dropMissing; any other problem is a DataError naming the row and column.
  */
 function storeRow(t: RowTarget, row: string[], dataRow: number, rowLine: number): void {
-  const { spec, sink, need, lineChar } = t
+  const { options, sink, need, lineChar } = t
   if (row.length !== t.width) {
-    const where = `${spec.label}: row ${dataRow} (line ${rowLine})`
+    const where = `${options.label}: row ${dataRow} (line ${rowLine})`
     // Rows a stray line break joined or split read as a wrong field count: say what it is.
     if (mixedBreak(row, lineChar)) throw new DataError(`${where}: ${mixedMessage(lineChar)}`)
     const hint = row.length > t.width ? `; quote fields that contain ${DELIMITER_NAMES[t.delimiter]}s` : ''
@@ -141,7 +141,7 @@ function storeRow(t: RowTarget, row: string[], dataRow: number, rowLine: number)
   // Built only on a problem: this runs once per row.
   const cellError = (k: number, what: string) =>
     new DataError(
-      `${spec.label}: row ${dataRow} (line ${rowLine}), column "${k < nx ? spec.x[k] : spec.y[k - nx]}": ${what}`,
+      `${options.label}: row ${dataRow} (line ${rowLine}), column "${k < nx ? options.x[k] : options.y[k - nx]}": ${what}`,
     )
   sink.reserve()
   const base = sink.n
@@ -160,7 +160,7 @@ function storeRow(t: RowTarget, row: string[], dataRow: number, rowLine: number)
       else sink.y[base * ny + k - nx] = v
     } else if (!isBlank(s)) {
       throw cellError(k, mixedBreak([s], lineChar) ? mixedMessage(lineChar) : invalidCell(s, quote))
-    } else if (!spec.dropMissing) {
+    } else if (!options.dropMissing) {
       throw cellError(k, MISSING_HINT)
     } else if (missingAt < 0) missingAt = k
   }

@@ -2,9 +2,9 @@ import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { DataError, quote } from './errors.js'
 import { parseNumber, rangeProblem } from './numbers.js'
+import { columnNameProblem, MISSING_HINT, type ReaderOptions, resolveColumns } from './options.js'
 import type { Sink } from './sink.js'
 import { textChunks } from './source.js'
-import { columnNameProblem, MISSING_HINT, resolveColumns, type Spec } from './spec.js'
 
 const EMPTY = 'empty file, expected'
 
@@ -117,8 +117,8 @@ function addColumns(record: object, seen: Set<string>, columns: string[], where:
 }
 
 /** Reads a JSON array of objects (whole file) into `sink`; returns the union of keys, in first-seen order. */
-export async function readJson(path: string, spec: Spec, sink: Sink): Promise<string[]> {
-  const { label } = spec
+export async function readJson(path: string, options: ReaderOptions, sink: Sink): Promise<string[]> {
+  const { label } = options
   const parts: string[] = []
   for await (const text of textChunks(path, label, 'JSON')) parts.push(text)
   const text = parts.join('')
@@ -143,21 +143,21 @@ export async function readJson(path: string, spec: Spec, sink: Sink): Promise<st
   // Every item is an object by now, so the scan's item count is the record's index.
   const dup = duplicateKey(text)
   if (dup) throw new DataError(`${label}: record ${dup.item + 1}: ${twice(dup.key)}`)
-  resolveColumns(spec, columns)
-  const names = [...spec.x, ...spec.y]
+  resolveColumns(options, columns)
+  const names = [...options.x, ...options.y]
   for (const [i, record] of (data as Record<string, unknown>[]).entries()) {
     const missingAt = convert(record, names, sink, () => `${label}: record ${i + 1}`)
     if (missingAt < 0) sink.n++
-    else if (spec.dropMissing) sink.drop(i + 1)
+    else if (options.dropMissing) sink.drop(i + 1)
     else throw new DataError(`${label}: record ${i + 1}, column "${names[missingAt]}": ${MISSING_HINT}`)
   }
   return columns
 }
 
 /** Reads JSON Lines (one object per line, streamed, blank lines skipped) into `sink`; returns the union of keys. */
-export async function readJsonLines(path: string, spec: Spec, sink: Sink): Promise<string[]> {
-  const { label } = spec
-  const names = [...spec.x, ...spec.y]
+export async function readJsonLines(path: string, options: ReaderOptions, sink: Sink): Promise<string[]> {
+  const { label } = options
+  const names = [...options.x, ...options.y]
   const columns: string[] = []
   const seen = new Set<string>()
   // A key absent so far may be a misspelt column rather than a missing value: that is only known
@@ -192,7 +192,7 @@ export async function readJsonLines(path: string, spec: Spec, sink: Sink): Promi
       if (pendingMiss && seen.has(pendingKey)) throw pendingMiss
       const missingAt = convert(record as Record<string, unknown>, names, sink, () => where)
       if (missingAt < 0) sink.n++
-      else if (spec.dropMissing) sink.drop(row)
+      else if (options.dropMissing) sink.drop(row)
       else if (pendingMiss === null) {
         // Only the first missing value matters; report it now if its key is known to exist.
         const name = names[missingAt] as string
@@ -206,7 +206,7 @@ export async function readJsonLines(path: string, spec: Spec, sink: Sink): Promi
     lines.close()
   }
   if (row === 0) throw new DataError(`${label}: ${EMPTY} one JSON object per line`)
-  resolveColumns(spec, columns)
+  resolveColumns(options, columns)
   if (pendingMiss) throw pendingMiss
   return columns
 }

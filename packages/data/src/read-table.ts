@@ -2,9 +2,9 @@ import { readDelimited } from './csv.js'
 import { DataError } from './errors.js'
 import { formatFromPath, TABLE_FORMATS, type TableFormat } from './format.js'
 import { readJson, readJsonLines } from './json.js'
+import type { ReaderOptions } from './options.js'
 import { Sink } from './sink.js'
 import { checkReadable } from './source.js'
-import type { Spec } from './spec.js'
 
 export interface ReadTableOptions {
   /** Default: from the extension; unknown extension -> DataError naming the file and listing the formats. */
@@ -34,7 +34,7 @@ export interface Table {
   droppedRows: number[]
 }
 
-function checkSpec(label: string, opts: ReadTableOptions): Spec {
+function checkOptions(label: string, opts: ReadTableOptions): ReaderOptions {
   const names = (key: 'x' | 'y'): string[] => {
     const list: unknown = opts[key]
     if (!Array.isArray(list) || list.length === 0)
@@ -74,21 +74,21 @@ function chooseFormat(path: string, label: string, format: TableFormat | undefin
 /** Reads the x and y columns of a CSV, TSV, JSON or JSON Lines file into Float32Arrays. */
 export async function readTable(path: string, opts: ReadTableOptions): Promise<Table> {
   const label = opts.label ?? path
-  const spec = checkSpec(label, opts)
+  const options = checkOptions(label, opts)
   const format = chooseFormat(path, label, opts.format)
   await checkReadable(path, label)
-  const sink = new Sink(spec.x.length, spec.y.length)
+  const sink = new Sink(options.x.length, options.y.length)
   let columns: string[]
   switch (format) {
     case 'csv':
     case 'tsv':
-      columns = await readDelimited(path, format === 'csv' ? ',' : '\t', spec, sink)
+      columns = await readDelimited(path, format === 'csv' ? ',' : '\t', options, sink)
       break
     case 'json':
-      columns = await readJson(path, spec, sink)
+      columns = await readJson(path, options, sink)
       break
     case 'jsonl':
-      columns = await readJsonLines(path, spec, sink)
+      columns = await readJsonLines(path, options, sink)
       break
   }
   if (sink.n === 0)

@@ -28,36 +28,13 @@ function attr(node: NodeProto, name: string): { i: number; f: number } | undefin
  * Anything else is a UserError naming `source` and the offending node.
  */
 export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
-  let model: ModelProto
-  try {
-    model = onnx.ModelProto.decode(bytes)
-  } catch (e) {
-    throw new UserError(`${source}: not a valid ONNX file (${(e as Error).message})`)
-  }
-  const graph = model.graph
-  if (!graph?.node?.length) throw new UserError(`${source}: not a valid ONNX file (no graph nodes)`)
   const fail = (msg: string): never => {
     throw new UserError(`${source}: ${msg}`)
   }
-
-  // Decoded only when a layer uses them: other exporters' unused int64 constants must not fail the load.
-  const constants = new Map<string, TensorProto>()
-  for (const t of graph.initializer ?? []) constants.set(t.name ?? '', t)
-  // Older exporters also list initializers as graph inputs.
-  const inputs = (graph.input ?? []).filter((i) => !constants.has(i.name ?? ''))
-  const output = graph.output?.[0]
-  if (inputs.length !== 1 || graph.output?.length !== 1 || !output) {
-    fail(`expected one input and one output, got ${inputs.length} and ${graph.output?.length ?? 0}`)
-  }
-  const input = inputs[0] as ValueInfoProto
-  const dims = input.type?.tensorType?.shape?.dim ?? []
-  if (dims.length !== 2)
-    fail(`input '${input.name}': expected shape [batch, features], got rank ${dims.length}`)
-  const declared = dims[1]?.dimValue ? Number(dims[1].dimValue) : null
-
+  const { nodes, constants, input, output, declared } = openGraph(bytes, source, fail)
   const layers: { units: number; activation: Activation }[] = []
   const weights: LayerWeights[] = []
-  let current = input.name ?? ''
+  let current = input
   let width = declared
   /** A MatMul waiting for its Add. */
   let pendingMatMul: LayerWeights | null = null
@@ -72,7 +49,7 @@ export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
     pendingMatMul = null
   }
 
-  for (const node of graph.node) {
+  for (const node of nodes) {
     const op = node.opType ?? ''
     const where = `node '${node.name || op}' (${op})`
     const ins = node.input ?? []
@@ -85,42 +62,33 @@ export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
     }
     if (!ins.includes(current))
       fail(`${where}: does not read the previous layer's output; only chains are supported`)
-    const other = (i: number, what: string) => {
-      const t = constants.get(ins[i] ?? '')
-      return t ? readTensor(t, source) : fail(`${where}: ${what} '${ins[i]}' must be a constant initializer`)
+    const n: NodeRead = {
+      node,
+      where,
+      ins,
+      current,
+      width,
+      fail,
+      constant: (i, what) => {
+        const t = constants.get(ins[i] ?? '')
+        return t
+          ? readTensor(t, source)
+          : fail(`${where}: ${what} '${ins[i]}' must be a constant initializer`)
+      },
     }
     if (op === 'Gemm') {
       flush()
-      if (ins[0] !== current || attr(node, 'transA')?.i)
-        fail(`${where}: the data must be input A, not transposed`)
-      const b = other(1, 'weight')
-      if (b.dims.length !== 2) fail(`${where}: weight must be 2-D, got [${b.dims.join(', ')}]`)
-      const transB = attr(node, 'transB')?.i === 1
-      const [inputs, units] = (transB ? [b.dims[1], b.dims[0]] : b.dims) as [number, number]
-      if (width !== null && inputs !== width)
-        fail(`${where}: weight expects ${inputs} feature(s), got ${width}`)
-      const alpha = attr(node, 'alpha')?.f ?? 1
-      const beta = attr(node, 'beta')?.f ?? 1
-      const kernel = new Float32Array(inputs * units)
-      for (let i = 0; i < inputs; i++) {
-        for (let u = 0; u < units; u++)
-          kernel[i * units + u] = alpha * (b.data[transB ? u * inputs + i : i * units + u] as number)
-      }
-      const bias = ins[2] ? biasOf(other(2, 'bias'), units, where, fail) : new Float32Array(units)
-      addDense({ inputs, units, kernel, bias: bias.map((v) => beta * v) })
+      addDense(gemmWeights(n))
     } else if (op === 'MatMul') {
       flush()
       if (ins[0] !== current) fail(`${where}: the data must be the first input`)
-      const b = other(1, 'weight')
-      if (b.dims.length !== 2) fail(`${where}: weight must be 2-D, got [${b.dims.join(', ')}]`)
-      const [inputs, units] = b.dims as [number, number]
-      if (width !== null && inputs !== width)
-        fail(`${where}: weight expects ${inputs} feature(s), got ${width}`)
+      const b = n.constant(1, 'weight')
+      const [inputs, units] = weightShape(b, false, n)
       pendingMatMul = { inputs, units, kernel: b.data.slice(), bias: new Float32Array(units) }
     } else if (op === 'Add') {
       if (!pendingMatMul) fail(`${where}: only an Add of a bias right after MatMul is supported`)
       const m = pendingMatMul as LayerWeights
-      m.bias = biasOf(other(ins[0] === current ? 1 : 0, 'bias'), m.units, where, fail)
+      m.bias = biasOf(n.constant(ins[0] === current ? 1 : 0, 'bias'), m.units, where, fail)
       flush()
     } else if (ACTIVATION_OF.has(op)) {
       flush()
@@ -135,9 +103,76 @@ export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
     current = out
   }
   flush()
-  if (current !== output?.name) fail(`output '${output?.name}' is not the end of the layer chain`)
+  if (current !== output) fail(`output '${output}' is not the end of the layer chain`)
   if (layers.length === 0) fail('no dense layer (Gemm or MatMul) found')
   return { inputs: (weights[0] as LayerWeights).inputs, layers, weights }
+}
+
+/** The decoded graph's nodes and constants, and its one input (with its declared width) and output. */
+function openGraph(bytes: Uint8Array, source: string, fail: (m: string) => never) {
+  let model: ModelProto
+  try {
+    model = onnx.ModelProto.decode(bytes)
+  } catch (e) {
+    throw new UserError(`${source}: not a valid ONNX file (${(e as Error).message})`)
+  }
+  const graph = model.graph
+  if (!graph?.node?.length) throw new UserError(`${source}: not a valid ONNX file (no graph nodes)`)
+  // Decoded only when a layer uses them: other exporters' unused int64 constants must not fail the load.
+  const constants = new Map<string, TensorProto>()
+  for (const t of graph.initializer ?? []) constants.set(t.name ?? '', t)
+  // Older exporters also list initializers as graph inputs.
+  const inputs = (graph.input ?? []).filter((i) => !constants.has(i.name ?? ''))
+  const output = graph.output?.[0]
+  if (inputs.length !== 1 || graph.output?.length !== 1 || !output) {
+    fail(`expected one input and one output, got ${inputs.length} and ${graph.output?.length ?? 0}`)
+  }
+  const input = inputs[0] as ValueInfoProto
+  const dims = input.type?.tensorType?.shape?.dim ?? []
+  if (dims.length !== 2)
+    fail(`input '${input.name}': expected shape [batch, features], got rank ${dims.length}`)
+  const declared = dims[1]?.dimValue ? Number(dims[1].dimValue) : null
+  return { nodes: graph.node, constants, input: input.name ?? '', output: output?.name, declared }
+}
+
+/** A node of the chain as the layer readers see it. */
+interface NodeRead {
+  node: NodeProto
+  where: string
+  ins: string[]
+  /** The previous layer's output, and its width when known. */
+  current: string
+  width: number | null
+  fail: (m: string) => never
+  /** Input i's constant tensor; a computed one is refused. */
+  constant: (i: number, what: string) => Tensor
+}
+
+/** [inputs, units] of a 2-D weight (transposed: [units, inputs]) that fits the previous layer. */
+function weightShape(b: Tensor, transposed: boolean, n: NodeRead): [number, number] {
+  if (b.dims.length !== 2) n.fail(`${n.where}: weight must be 2-D, got [${b.dims.join(', ')}]`)
+  const [inputs, units] = (transposed ? [b.dims[1], b.dims[0]] : b.dims) as [number, number]
+  if (n.width !== null && inputs !== n.width)
+    n.fail(`${n.where}: weight expects ${inputs} feature(s), got ${n.width}`)
+  return [inputs, units]
+}
+
+/** Gemm's Y = alpha * A B + beta * C as a dense layer (B maybe transposed, C broadcast). */
+function gemmWeights(n: NodeRead): LayerWeights {
+  if (n.ins[0] !== n.current || attr(n.node, 'transA')?.i)
+    n.fail(`${n.where}: the data must be input A, not transposed`)
+  const b = n.constant(1, 'weight')
+  const transB = attr(n.node, 'transB')?.i === 1
+  const [inputs, units] = weightShape(b, transB, n)
+  const alpha = attr(n.node, 'alpha')?.f ?? 1
+  const beta = attr(n.node, 'beta')?.f ?? 1
+  const kernel = new Float32Array(inputs * units)
+  for (let i = 0; i < inputs; i++) {
+    for (let u = 0; u < units; u++)
+      kernel[i * units + u] = alpha * (b.data[transB ? u * inputs + i : i * units + u] as number)
+  }
+  const bias = n.ins[2] ? biasOf(n.constant(2, 'bias'), units, n.where, n.fail) : new Float32Array(units)
+  return { inputs, units, kernel, bias: bias.map((v) => beta * v) }
 }
 
 function biasOf(t: Tensor, units: number, where: string, fail: (m: string) => never): Float32Array {

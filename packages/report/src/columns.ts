@@ -3,7 +3,7 @@
  * terminal and Markdown tables and its fields in the CSV, in the order both show them.
  */
 import { duration, meanSd, micros, num, stat } from './format.js'
-import { paramsLabel, type Summary } from './summary.js'
+import { type PredictionStat, paramsLabel, type Stat, type Summary } from './summary.js'
 
 export interface Column {
   header: (first: Summary) => string
@@ -17,21 +17,23 @@ export interface Column {
 }
 
 /**
- * CSV fields by name, with their raw values: text (neutralised as formulas), a number, or a list
- * of numbers (written joined by spaces).
+ * CSV fields by name, with their raw values: text (neutralised as formulas), a number, a list of
+ * numbers (written joined by spaces), or a list of such lists (one per report input, joined by ';').
  */
 type CsvFields = Record<string, (s: Summary) => unknown>
 
 interface Measure {
-  /** Its column in the tables; absent: the CSV only. */
-  table?: Column
+  /** Its column in the tables, or one per output or report input of this group; absent: the CSV only. */
+  table?: Column | ((rows: Summary[]) => Column[])
   /** Its fields in the CSV; absent: the tables only. */
   csv?: CsvFields
 }
 
-const unit = (s: Summary) => s.prediction?.unitY ?? ''
-/** The tolerance with its unit, e.g. '0.01 ft'. */
-const within = (s: Summary) => `${num(s.tolerance, 3)}${unit(s) ? ` ${unit(s)}` : ''}`
+/** The tolerance with the output's unit, e.g. '0.01 ft'. */
+const within = (s: Summary) => {
+  const unit = s.data.units.y.length === 1 ? s.data.units.y[0] : ''
+  return `${num(s.tolerance, 3)}${unit ? ` ${unit}` : ''}`
+}
 /** Time-to-quality cells say how many runs got there when some did not. */
 const reached = (s: Summary, cell: string) => {
   const q = s.toQuality
@@ -58,6 +60,55 @@ function toQualityMeasure(unit: 'epochs' | 'steps' | 'ms', digits: number): Meas
   }
 }
 
+/** One test MSE column, or one per output: a sum over outputs would add mpg² to lbs². */
+function testMseColumns(rows: Summary[]): Column[] {
+  const outputs = rows.find((r) => r.testMseByOutput)?.data.columns.y
+  if (!outputs)
+    return [{ header: () => 'test MSE', cell: (s) => stat(s.testMse, 3), value: (s) => s.testMse?.median }]
+  const at = (s: Summary, j: number): Stat | null => s.testMseByOutput?.[j] ?? null
+  return outputs.map((name, j) => ({
+    header: () => `test MSE ${name}`,
+    cell: (s) => stat(at(s, j), 3),
+    value: (s) => at(s, j)?.median,
+  }))
+}
+
+/** A prediction and its error per report input and output, e.g. 'pred @ 100 m', 'pred mpg @ 130, 3500'. */
+function predictionColumns(rows: Summary[]): Column[] {
+  const list = rows.reduce<PredictionStat[]>(
+    (a, r) => (r.predictions.length > a.length ? r.predictions : a),
+    [],
+  )
+  const outputs = new Set(list.map((p) => p.output)).size
+  const at = (s: Summary, i: number) => s.predictions[i]
+  return list.flatMap((p, i) => {
+    const where = `@ ${p.x.map((v) => num(v, 6)).join(', ')} ${p.unitX}`.trim()
+    const label = outputs > 1 ? `pred ${p.output} ${where}` : `pred ${where}`
+    return [
+      {
+        header: () => label,
+        cell: (s) => stat(at(s, i)?.y ?? null, 6, at(s, i)?.unitY),
+        value: (s) => at(s, i)?.y.median,
+      },
+      {
+        // One error column reads as before; several say which prediction they are the error of.
+        header: () => (list.length > 1 ? `|error| ${label.slice('pred '.length)}` : '|error|'),
+        cell: (s) => stat(at(s, i)?.absError ?? null, 3, at(s, i)?.unitY),
+        value: (s) => at(s, i)?.absError?.median,
+      },
+    ]
+  })
+}
+
+/** A field per report input: f of each output's prediction, j the output (the CSV writes 'a b;c d'). */
+function perInput(s: Summary, f: (p: PredictionStat, j: number) => number[]): number[][] | undefined {
+  const outputs = Math.max(1, s.data.columns.y.length)
+  const rows: number[][] = []
+  for (let i = 0; i < s.predictions.length; i += outputs)
+    rows.push(s.predictions.slice(i, i + outputs).flatMap((p, j) => f(p, j)))
+  return rows.some((r) => r.length > 0) ? rows : undefined
+}
+
 const MEASURES: Measure[] = [
   { csv: { spec: (s) => s.spec, spec_hash: (s) => s.specHash } },
   {
@@ -74,20 +125,18 @@ const MEASURES: Measure[] = [
   },
   {
     table: {
-      header: (f) => (f.scoreKind === 'cv_mse' ? 'CV MSE (mean ± sd)' : 'grid score (final loss)'),
+      header: (f) => (f.scoreKind === 'cv_mse' ? 'CV MSE (mean ± sd)' : 'grid score (final loss, mean ± sd)'),
       cell: (s) => meanSd(s.score, 3),
       value: (s) => s.score?.mean,
     },
     csv: { score_kind: (s) => s.scoreKind, score_mean: (s) => s.score?.mean, score_sd: (s) => s.score?.sd },
   },
   {
-    table: {
-      header: () => 'test MSE',
-      cell: (s) => stat(s.testMse, 3),
-      value: (s) => s.testMse?.median,
-      show: (rows) => rows.some((r) => r.testMse !== null),
+    table: testMseColumns,
+    csv: {
+      test_mse: (s) => s.testMse?.mean,
+      test_mse_by_output: (s) => s.testMseByOutput?.map((m) => m.mean),
     },
-    csv: { test_mse: (s) => s.testMse?.mean },
   },
   {
     csv: {
@@ -145,28 +194,13 @@ const MEASURES: Measure[] = [
     csv: { bias: (s) => s.bias?.mean },
   },
   {
-    table: {
-      header: (f) =>
-        f.prediction
-          ? `pred @ ${f.prediction.x.map((v) => num(v, 6)).join(', ')} ${f.prediction.unitX}`.trim()
-          : 'prediction',
-      cell: (s) => stat(s.prediction?.y ?? null, 6, unit(s)),
-      value: (s) => s.prediction?.y.median,
-    },
+    table: predictionColumns,
     csv: {
-      predict_x: (s) => s.prediction?.x,
-      prediction: (s) => s.prediction?.y.mean,
-      exact: (s) => s.prediction?.exact,
+      predict_x: (s) => perInput(s, (p, j) => (j === 0 ? p.x : [])),
+      prediction: (s) => perInput(s, (p) => [p.y.mean]),
+      exact: (s) => perInput(s, (p) => (p.exact === null ? [] : [p.exact])),
+      abs_error: (s) => perInput(s, (p) => (p.absError ? [p.absError.mean] : [])),
     },
-  },
-  {
-    table: {
-      header: () => '|error|',
-      cell: (s) => stat(s.prediction?.absError ?? null, 3, unit(s)),
-      value: (s) => s.prediction?.absError?.median,
-      show: (rows) => rows.some((r) => r.prediction?.absError),
-    },
-    csv: { abs_error: (s) => s.prediction?.absError?.mean },
   },
   {
     table: {
@@ -225,9 +259,11 @@ const MEASURES: Measure[] = [
   },
 ]
 
-/** Columns that carry information for this set of runs. */
+/** Columns that carry information for this set of runs: none whose every cell is '—'. */
 export function columnsFor(rows: Summary[]): Column[] {
-  return MEASURES.flatMap((m) => (m.table && (m.table.show?.(rows) ?? true) ? [m.table] : []))
+  return MEASURES.flatMap((m) =>
+    typeof m.table === 'function' ? m.table(rows) : m.table ? [m.table] : [],
+  ).filter((c) => (c.show?.(rows) ?? true) && rows.some((r) => c.cell(r) !== '—'))
 }
 
 /** Every CSV field, in order: (name, raw value). */

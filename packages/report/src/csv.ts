@@ -5,14 +5,15 @@ import type { Summary } from './summary.js'
 
 /**
  * Numbers as JavaScript writes them (a negative one stays -0.5); a list of numbers joined by
- * spaces, as it is unless it holds more than number characters; text through csvText.
+ * spaces, and a list of lists (one per report input) joined by ';', as they are unless they hold
+ * more than number characters; text through csvText.
  */
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return ''
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-  const numbers = Array.isArray(v)
-  const s = numbers ? v.join(' ') : String(v)
-  return numbers && /^[-+0-9.eE a-zA-Z]*$/.test(s) ? s : csvText(s)
+  if (!Array.isArray(v)) return csvText(String(v))
+  const s = v.map((x) => (Array.isArray(x) ? x.join(' ') : String(x))).join(v.some(Array.isArray) ? ';' : ' ')
+  return /^[-+0-9.eE a-zA-Z;]*$/.test(s) ? s : csvText(s)
 }
 
 /** One row per (spec, backend), raw numbers. */

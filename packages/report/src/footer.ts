@@ -1,7 +1,7 @@
 /** The lines under a table: where backends part, and what was compared. */
 import type { DataInfo } from '@dualfit/core'
 import { duration, plain } from './format.js'
-import type { Summary } from './summary.js'
+import { rowNames, type Summary } from './summary.js'
 
 /** Folds ` · `-separated parts into lines of at most `width` characters (a long part breaks at spaces). */
 export function fold(parts: string[], width: number): string {
@@ -25,18 +25,18 @@ export function fold(parts: string[], width: number): string {
 
 /** Where a backend's curves part from the first backend's, and the likely cause: one line each. */
 export function parityLines(rows: Summary[]): string[] {
-  return rows.flatMap((r) => {
+  const names = rowNames(rows)
+  return rows.flatMap((r, i) => {
     const p = r.parity
     if (!p || p.ok) return []
     const part = p.curves.part
     const where = part ? `the loss curves part at epoch ${part.epoch} of ${part.trial}` : 'the runs differ'
-    return [
-      plain(
-        `parity ✗ ${p.backends[1]} vs ${p.backends[0]}: ${where}; likely cause: ${p.cause} (dualfit parity)`,
-      ),
-    ]
+    return [plain(`parity ✗ ${names[i]} vs ${names[0]}: ${where}; likely cause: ${p.cause} (dualfit parity)`)]
   })
 }
+
+/** Selection ranks points by the mean score, so its cell is the mean, not a median. */
+const SCORE_CELL = 'scores mean ± sd (as selection ranks them)'
 
 /** The lines under each table: what was compared. */
 export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): string {
@@ -44,14 +44,16 @@ export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): strin
   const engines = rows.map(
     (r) => `${r.backend} on ${r.engine}${r.engineChosen ? ` (${r.engineChosen})` : ''}`,
   )
-  const walls = rows.map((r) => `${r.backend} ${duration(r.wallMs)}`).join(', ')
+  const names = rowNames(rows)
+  const walls = rows.map((r, i) => `${names[i]} ${duration(r.wallMs)}`).join(', ')
   // User text (spec and file names, plugin ids) reaches the terminal: plain() strips its controls.
   return fold(
     [
       first.spec,
       `spec ${first.specHash.slice(0, 12)}`,
       dataLine(first.data),
-      `seeds ${first.seeds.join(',')}${first.seeds.length > 1 ? ' (cells: median [min–max] over seeds)' : ''}`,
+      `seeds ${first.seeds.join(',')}`,
+      ...(first.seeds.length > 1 ? [`cells: median [min–max] over seeds, ${SCORE_CELL}`] : []),
       ...engines,
       `wall: ${walls}`,
       ...(first.workers > 1 ? [`${first.workers} worker threads`] : []),

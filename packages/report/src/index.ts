@@ -14,5 +14,13 @@ export {
 } from './format.js'
 export { renderMarkdown } from './markdown.js'
 export { settingsRows, tableRows, tallRows } from './rows.js'
-export { paramsLabel, type Stat, type Summary, summarize, summarizeGroup } from './summary.js'
-export { curves, type Layout, renderTable, sparkline, textTable } from './terminal.js'
+export {
+  type PredictionStat,
+  paramsLabel,
+  rowNames,
+  type Stat,
+  type Summary,
+  summarize,
+  summarizeGroup,
+} from './summary.js'
+export { curves, type Layout, renderTable, sparkline, textTable, wrapLine } from './terminal.js'

@@ -1,7 +1,7 @@
 /** Tables as a header and rows of cell text, for any format to lay out. */
 import { type Column, columnsFor } from './columns.js'
 import { duration, micros, num, signed } from './format.js'
-import type { Summary } from './summary.js'
+import { rowNames, type Summary } from './summary.js'
 
 function diffCell(c: Column, a: Summary, b: Summary): string {
   const va = c.value?.(a)
@@ -17,11 +17,10 @@ function diffCell(c: Column, a: Summary, b: Summary): string {
 export function tableRows(rows: Summary[]): { head: string[]; body: string[][] } {
   const cols = columnsFor(rows)
   const first = rows[0] as Summary
+  const names = rowNames(rows)
   const body = rows.map((r) => cols.map((c) => c.cell(r)))
-  for (const other of rows.slice(1)) {
-    body.push(
-      cols.map((c, i) => (i === 0 ? `Δ ${first.backend} − ${other.backend}` : diffCell(c, first, other))),
-    )
+  for (const [k, other] of rows.slice(1).entries()) {
+    body.push(cols.map((c, i) => (i === 0 ? `Δ ${names[0]} − ${names[k + 1]}` : diffCell(c, first, other))))
   }
   return { head: cols.map((c) => c.header(first)), body }
 }

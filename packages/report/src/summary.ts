@@ -37,6 +37,19 @@ function statOf(xs: number[]): Stat | null {
   }
 }
 
+/** One report input's prediction of one output, over the final runs. */
+export interface PredictionStat {
+  /** The report input (report.predict's row) and, for a single input, its unit. */
+  x: number[]
+  unitX: string
+  /** The output's column and unit. */
+  output: string
+  unitY: string
+  y: Stat
+  exact: number | null
+  absError: Stat | null
+}
+
 /** The numbers of one (spec, backend) run that the tables show. */
 export interface Summary {
   spec: string
@@ -55,6 +68,8 @@ export interface Summary {
   score: Stat | null
   /** MSE of the final model on the spec's held-out test rows, over seeds. */
   testMse: Stat | null
+  /** The same per output, in the data's columns order; null without test rows or with one output. */
+  testMseByOutput: Stat[] | null
   data: DataInfo
   /** Training losses are in standardized units (spec standardize.y), unlike the MSEs. */
   scaledLoss: boolean
@@ -80,14 +95,8 @@ export interface Summary {
   parity: ParityReport | null
   /** What the backend applied to the final model's job; null in results from an older dualfit. */
   settings: TrainSettings | null
-  prediction: {
-    x: number[]
-    unitX: string
-    unitY: string
-    y: Stat
-    exact: number | null
-    absError: Stat | null
-  } | null
+  /** Every report input x every output, input by input. */
+  predictions: PredictionStat[]
   steps: number
   wallMs: number
   workers: number
@@ -102,8 +111,6 @@ export function summarize(r: ExperimentResult): Summary {
   const finalStage = refit.length > 0 ? 'refit' : es.length > 0 ? 'early-stopping' : null
   const sel = r.selection.scores[r.selection.selected]
   const single = r.spec.model.layers.length === 1 && final[0]?.weights[0]?.kernel.length === 1
-  const firstPred = final[0]?.predictions[0]
-  const predStats = final.map((t) => t.predictions[0]).filter((p) => p !== undefined)
   const steps = r.totals.steps
   return {
     spec: r.spec.name,
@@ -118,6 +125,7 @@ export function summarize(r: ExperimentResult): Summary {
     ties: r.selection.scores.filter((s) => s.tie && s.point !== r.selection.selected).length,
     score: sel ? statOf(sel.values) : null,
     testMse: statOf(final.flatMap((t) => (t.testMse === null ? [] : [t.testMse]))),
+    testMseByOutput: byOutput(final, r.data.columns.y.length),
     data: r.data,
     scaledLoss: r.spec.standardize.y,
     finalStage,
@@ -142,21 +150,42 @@ export function summarize(r: ExperimentResult): Summary {
     toQuality: qualityOf(final),
     parity: null,
     settings: r.backend.settings ?? null,
-    prediction: firstPred
-      ? {
-          x: firstPred.x,
-          unitX: r.data.units.x[0] ?? '',
-          unitY: r.data.units.y[0] ?? '',
-          y: statOf(predStats.map((p) => p.y[0] as number)) as Stat,
-          exact: firstPred.exact?.[0] ?? null,
-          absError: firstPred.absError ? statOf(predStats.map((p) => p.absError?.[0] as number)) : null,
-        }
-      : null,
+    predictions: predictionsOf(final, r.data),
     steps,
     wallMs: r.totals.wallMs,
     workers: r.environment.workers ?? 1,
     usPerStep: steps > 0 ? (r.totals.trainMs * 1000) / steps : 0,
   }
+}
+
+/** Each output's test MSE over the final runs; null for one output (testMse is it) or none. */
+function byOutput(final: TrialResult[], outputs: number): Stat[] | null {
+  const runs = final.flatMap((t) => (t.testMseByOutput ? [t.testMseByOutput] : []))
+  if (outputs < 2 || runs.length === 0) return null
+  return Array.from({ length: outputs }, (_, j) => statOf(runs.map((m) => m[j] as number)) as Stat)
+}
+
+/** Each report input's prediction of each output over the final runs, as the first run lists them. */
+function predictionsOf(final: TrialResult[], data: DataInfo): PredictionStat[] {
+  return (final[0]?.predictions ?? []).flatMap((p, i) => {
+    const at = final.flatMap((t) => t.predictions[i] ?? [])
+    return p.y.map((_, j) => ({
+      x: p.x,
+      unitX: p.x.length === 1 ? (data.units.x[0] ?? '') : '',
+      output: data.columns.y[j] ?? '',
+      unitY: data.units.y[j] ?? '',
+      y: statOf(at.map((q) => q.y[j] as number)) as Stat,
+      exact: p.exact?.[j] ?? null,
+      absError: p.absError ? statOf(at.map((q) => q.absError?.[j] as number)) : null,
+    }))
+  })
+}
+
+/** Row names: the backend, or backend:engine where two rows share a backend (its engines side by side). */
+export function rowNames(rows: Summary[]): string[] {
+  return rows.map((r) =>
+    rows.filter((o) => o.backend === r.backend).length > 1 ? `${r.backend}:${r.engine}` : r.backend,
+  )
 }
 
 /** A final run succeeds when its error is within tolerance at every report input and output. */

@@ -3,7 +3,7 @@ import Table from 'cli-table3'
 import { fold, footer, parityLines } from './footer.js'
 import { num, plain } from './format.js'
 import { settingsRows, tableRows, turn } from './rows.js'
-import type { Summary } from './summary.js'
+import { rowNames, type Summary } from './summary.js'
 
 const BLOCKS = '▁▂▃▄▅▆▇█'
 
@@ -34,15 +34,16 @@ export function sparkline(values: number[], width: number): string {
 
 /** One sparkline per backend: the final model's loss per epoch, log scale. */
 export function curves(rows: Summary[], width: number): string {
-  const label = Math.max(...rows.map((r) => plain(r.backend).length))
+  const names = rowNames(rows).map(plain)
+  const label = Math.max(...names.map((n) => n.length))
   const lines = rows
-    .filter((r) => r.curve.length > 1)
-    .map((r) => {
+    .flatMap((r, i) => (r.curve.length > 1 ? [{ r, name: names[i] as string }] : []))
+    .map(({ r, name }) => {
       const first = r.curve[0]
       const last = r.curve[r.curve.length - 1]
       const tail = ` ${num(first, 3)} → ${num(last, 3)}, ${r.curve.length} epochs`
       const room = Math.max(10, Math.min(60, width - label - tail.length - 2))
-      return `${plain(r.backend).padEnd(label)}  ${sparkline(r.curve, room)}${tail}`
+      return `${name.padEnd(label)}  ${sparkline(r.curve, room)}${tail}`
     })
   return lines.length > 0 ? `loss per epoch (log scale), final model:\n${lines.join('\n')}` : ''
 }
@@ -99,7 +100,33 @@ export function textTable(rawHead: string[], rawRows: string[][], width = Number
     if ((colWidths[widest] as number) <= 8) break
     colWidths[widest] = (colWidths[widest] as number) - 1
   }
-  const t = new Table({ head, style, colWidths, wordWrap: true })
-  t.push(...rows)
+  // cli-table3 cuts a word longer than its column with '…': split it so that all of it shows.
+  const fit = (r: string[]) => r.map((c, i) => breakWords(c, (colWidths[i] as number) - 2))
+  const t = new Table({ head: fit(head), style, colWidths, wordWrap: true })
+  t.push(...rows.map(fit))
   return t.toString()
+}
+
+/** Words longer than `max` split into pieces of `max` characters, each then on a line of its own. */
+function breakWords(text: string, max: number): string {
+  return text.replace(new RegExp(`\\S{${max + 1},}`, 'g'), (w) =>
+    (w.match(new RegExp(`.{1,${max}}`, 'g')) ?? []).join(' '),
+  )
+}
+
+/**
+ * A line of text within `width` characters: broken at spaces, continued on lines indented by
+ * `indent` spaces; a word longer than a line is split.
+ */
+export function wrapLine(line: string, width: number, indent = 0): string {
+  if (line.length <= width) return line
+  const pad = ' '.repeat(Math.min(indent, Math.floor(width / 2)))
+  const room = width - pad.length
+  const lines: string[] = []
+  for (const token of breakWords(line, room).match(/\s*\S+/g) ?? []) {
+    const last = lines.length - 1
+    if (last >= 0 && `${lines[last]}${token}`.length <= width) lines[last] += token
+    else lines.push(last < 0 ? token : pad + token.trimStart())
+  }
+  return lines.join('\n')
 }

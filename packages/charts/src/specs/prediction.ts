@@ -14,17 +14,25 @@ const DATA = 'data'
 const axisTitle = (column: string | undefined, unit: string | undefined) =>
   `${column ?? ''}${unit ? ` (${unit})` : ''}`
 
+/** The report inputs each model predicted, at output `j`, in the backends' colours. */
+function reportPoints(models: Model[], j: number): { series: string; x: number; y: number }[] {
+  return models.flatMap(({ r, run }) =>
+    run.predictions
+      .map((p) => ({ series: r.backend.id, x: p.x[0] as number, y: p.y[j] as number }))
+      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)),
+  )
+}
+
 /**
- * The x range to draw, a little wider than the data's, or (without data) than the inputs the
- * spec predicts, with a note saying so; null when neither is known.
+ * The x range to draw, a little wider than the data's and the inputs the spec predicts (so that
+ * every prediction is on the chart), with a note when there are no data; null when neither is known.
  */
-function inputRange(data: DataPoints, models: Model[]): { lo: number; hi: number; rangeNote: string } | null {
-  let xs = data.points.map((p) => p[0])
-  let rangeNote = ''
-  if (xs.length === 0) {
-    xs = models.flatMap((m) => m.run.predictions.map((p) => p.x[0] as number)).filter(Number.isFinite)
-    rangeNote = 'around the inputs the spec predicts'
-  }
+function inputRange(
+  data: DataPoints,
+  predicted: number[],
+): { lo: number; hi: number; rangeNote: string } | null {
+  const xs = [...data.points.map((p) => p[0]), ...predicted]
+  const rangeNote = data.points.length === 0 ? 'around the inputs the spec predicts' : ''
   if (xs.length === 0) return null
   let lo = Math.min(...xs)
   let hi = Math.max(...xs)
@@ -39,29 +47,33 @@ function inputRange(data: DataPoints, models: Model[]): { lo: number; hi: number
   return { lo, hi, rangeNote }
 }
 
-/** Each model's forward pass at the `grid` inputs, then the exact function's. */
+/** Each model's forward pass at the `grid` inputs (output `j`), then the exact function's. */
 function modelCurves(
   models: Model[],
-  data: DataPoints,
+  exact: ((x: number) => number) | undefined,
   grid: number[],
+  j: number,
 ): { series: string; x: number; y: number }[] {
   const curves: { series: string; x: number; y: number }[] = []
   for (const { r, run } of models) {
     for (const x of grid) {
-      const y = forwardRow({ layers: r.spec.model.layers, weights: run.weights }, [x])[0] as number
+      const y = forwardRow({ layers: r.spec.model.layers, weights: run.weights }, [x])[j] as number
       if (Number.isFinite(y)) curves.push({ series: r.backend.id, x, y })
     }
   }
-  if (data.exact) {
-    for (const x of grid) curves.push({ series: EXACT, x, y: data.exact(x) })
+  if (exact) {
+    for (const x of grid) curves.push({ series: EXACT, x, y: exact(x) })
   }
   return curves
 }
 
-/** The data points, when there are any, under the curves. */
+type XY = { series: string; x: number; y: number }
+
+/** The data points (output `j`), when there are any, under the curves; the predictions over them. */
 function predictionLayers(
   data: DataPoints,
-  curves: { series: string; x: number; y: number }[],
+  j: number,
+  lines: { curves: XY[]; predicted: XY[] },
   x: Record<string, unknown>,
   y: Record<string, unknown>,
   enc: SeriesEncoding,
@@ -69,7 +81,7 @@ function predictionLayers(
   const layer: unknown[] = []
   if (data.points.length > 0) {
     layer.push({
-      data: { values: data.points.map(([px, py]) => ({ series: DATA, x: px, y: py })) },
+      data: { values: data.points.map((p) => ({ series: DATA, x: p[0], y: p[j + 1] })) },
       mark: {
         type: 'point',
         filled: true,
@@ -80,14 +92,28 @@ function predictionLayers(
     })
   }
   layer.push({
-    data: { values: curves },
+    data: { values: lines.curves },
     mark: { type: 'line', strokeWidth: 2, clip: true },
     encoding: { x, y, ...enc },
   })
+  if (lines.predicted.length > 0)
+    layer.push({
+      data: { values: lines.predicted },
+      mark: {
+        type: 'point',
+        shape: 'diamond',
+        filled: true,
+        size: 110,
+        opacity: 1,
+        stroke: '#fff',
+        strokeWidth: 0.8,
+      },
+      encoding: { x, y, color: enc.color },
+    })
   return layer
 }
 
-/** Where the points come from, which run each curve is, and the backends with no usable model. */
+/** Where the points come from, which run each curve is, the predictions, and the backends with no usable model. */
 function predictionSubtitle(
   group: SpecGroup,
   data: DataPoints,
@@ -105,44 +131,57 @@ function predictionSubtitle(
         ? `data file not at hand: model curves only, ${rangeNote || 'over the data range'}`
         : `model curves ${rangeNote}`
   const subtitle = [`${source} · model: ${runs || 'none usable'}`]
+  const inputs = [...new Set(models.flatMap((m) => m.run.predictions.map((p) => p.x[0] as number)))]
+  if (inputs.length > 0) {
+    const unit = first.data.units.x[0]
+    subtitle.push(
+      `◆ prediction at ${inputs.map((v) => Number(v.toPrecision(6))).join(', ')}${unit ? ` ${unit}` : ''}`,
+    )
+  }
   const missing = group.results.filter((r) => !models.some((m) => m.r === r)).map((r) => r.backend.id)
   if (missing.length > 0) subtitle.push(`no usable model (diverged or none): ${missing.join(', ')}`)
   return subtitle
 }
 
 /**
- * The data points, each backend's final model as a curve over the input range (a float64
- * forward pass of the saved weights) and the dataset's exact function when it has one. Only for
- * one input and one output; null otherwise, or when no range is known (a data file not at hand
- * and no inputs to predict).
+ * The data points of output `output` (default the first), each backend's final model as a curve
+ * over the input range (a float64 forward pass of the saved weights), its predictions at the
+ * report inputs, and the dataset's exact function when it has one. Only for one input; null
+ * otherwise, for an output the data do not have, or when no range is known (a data file not at
+ * hand and no inputs to predict).
  */
 export function predictionChart(
   group: SpecGroup,
   data: DataPoints,
-  opts: { samples?: number } = {},
+  opts: { samples?: number; output?: number } = {},
 ): TopLevelSpec | null {
   const first = group.results[0] as ExperimentResult
-  if (first.data.columns.x.length !== 1 || first.data.columns.y.length !== 1) return null
+  const j = opts.output ?? 0
+  const outputs = first.data.columns.y
+  if (first.data.columns.x.length !== 1 || j >= outputs.length) return null
   const models = group.results
     .map((r) => ({ r, run: finalRun(r) }))
     .filter((m): m is Model => usableWeights(m.r, m.run))
   if (models.length === 0 && data.points.length === 0) return null
-  const range = inputRange(data, models)
+  const predicted = reportPoints(models, j)
+  const range = inputRange(
+    data,
+    predicted.map((p) => p.x),
+  )
   if (!range) return null
   const { lo, hi } = range
   const n = opts.samples ?? 200
   const grid = Array.from({ length: n + 1 }, (_, i) => lo + ((hi - lo) * i) / n)
+  // A built-in dataset's exact function has one output.
+  const exact = outputs.length === 1 ? data.exact : undefined
   const backends = backendsOf(group.results)
-  const series = [...backends, ...(data.exact ? [EXACT] : []), ...(data.points.length > 0 ? [DATA] : [])]
+  const hasData = data.points.length > 0
+  const series = [...backends, ...(exact ? [EXACT] : []), ...(hasData ? [DATA] : [])]
   const { colors, dashes } = backendStyles(backends)
-  const colorRange = [
-    ...colors,
-    ...(data.exact ? ['#222222'] : []),
-    ...(data.points.length > 0 ? ['#8a8a8a'] : []),
-  ]
-  const dashRange = [...dashes, ...(data.exact ? [[2, 3]] : []), ...(data.points.length > 0 ? [[1, 0]] : [])]
-  const curves = modelCurves(models, data, grid)
-  const enc = seriesEncoding(series, colorRange, dashRange, null, data.points.length > 0 ? [DATA] : [])
+  const colorRange = [...colors, ...(exact ? ['#222222'] : []), ...(hasData ? ['#8a8a8a'] : [])]
+  const dashRange = [...dashes, ...(exact ? [[2, 3]] : []), ...(hasData ? [[1, 0]] : [])]
+  const curves = modelCurves(models, exact, grid, j)
+  const enc = seriesEncoding(series, colorRange, dashRange, null, hasData ? [DATA] : [])
   const x = {
     field: 'x',
     type: 'quantitative' as const,
@@ -152,11 +191,12 @@ export function predictionChart(
   const y = {
     field: 'y',
     type: 'quantitative' as const,
-    title: axisTitle(first.data.columns.y[0], first.data.units.y[0]),
+    title: axisTitle(outputs[j], first.data.units.y[j]),
     scale: { zero: false },
   }
+  const what = outputs.length > 1 ? `model vs data, ${outputs[j]}` : 'model vs data'
   return {
-    ...frame(`${group.name}: model vs data`, predictionSubtitle(group, data, models, range.rangeNote)),
-    layer: predictionLayers(data, curves, x, y, enc),
+    ...frame(`${group.name}: ${what}`, predictionSubtitle(group, data, models, range.rangeNote)),
+    layer: predictionLayers(data, j, { curves, predicted }, x, y, enc),
   } as TopLevelSpec
 }

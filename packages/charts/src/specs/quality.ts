@@ -1,6 +1,6 @@
 /** The time-to-quality chart. */
 import type { ExperimentResult } from '@dualfit/core'
-import { duration } from '@dualfit/report'
+import { duration, num } from '@dualfit/report'
 import type { TopLevelSpec } from 'vega-lite'
 import { thinIndexes } from '../data.js'
 import { backendsOf, finalRun, type SpecGroup } from '../model.js'
@@ -35,6 +35,28 @@ function qualitySeries(results: ExperimentResult[]): QualitySeries {
     if (q && typeof ms === 'number') s.times.push(`${r.backend.id} ${duration(ms)}`)
   }
   return s
+}
+
+/**
+ * Each backend's final |error| at every report input and output, e.g. '100 m: 8.08 ft, 200 m:
+ * 17.3 ft': the line is only their largest (results keep one error per epoch).
+ */
+function finalErrors(results: ExperimentResult[]): string {
+  return perBackend(
+    results.flatMap((r) => {
+      const run = finalRun(r)
+      if (!run || run.predictions.length === 0) return []
+      const { columns, units } = r.data
+      const parts = run.predictions.flatMap((p) => {
+        const at = `${p.x.map((v) => num(v, 6)).join(', ')}${p.x.length === 1 && units.x[0] ? ` ${units.x[0]}` : ''}`
+        return (p.absError ?? []).map((e, j) => {
+          const out = columns.y.length > 1 ? `${columns.y[j]} ` : ''
+          return `${out}${at}: ${num(e, 3)}${units.y[j] ? ` ${units.y[j]}` : ''}`
+        })
+      })
+      return parts.length > 0 ? [{ backend: r.backend.id, text: parts.join(', ') }] : []
+    }),
+  )
 }
 
 /**
@@ -91,10 +113,13 @@ export function qualityChart(group: SpecGroup): TopLevelSpec | null {
       mark: { type: 'point', filled: true, size: 90, opacity: 1 },
       encoding: { x, y, color: enc.color },
     })
-  return {
-    ...frame(`${group.name}: error at the report input per epoch`, [
-      `● within ${within} for good (time to quality): ${perBackend(when)}${times.length > 0 ? ` (${times.join(', ')})` : ''}`,
-    ]),
-    layer,
-  } as TopLevelSpec
+  const several = first.spec.report.predict.length > 1 || first.data.columns.y.length > 1
+  const subtitle = [
+    `● within ${within} for good (time to quality): ${perBackend(when)}${times.length > 0 ? ` (${times.join(', ')})` : ''}`,
+  ]
+  // The line is the largest error: name each input's, so that none is hidden behind another.
+  const errors = several ? finalErrors(group.results) : ''
+  if (errors) subtitle.push(`the line is the largest of these; final |error| at each: ${errors}`)
+  const where = several ? 'largest error at the report inputs' : 'error at the report input'
+  return { ...frame(`${group.name}: ${where} per epoch`, subtitle), layer } as TopLevelSpec
 }

@@ -1,4 +1,5 @@
 /** The look every chart shares: its size, fonts, colours and dashes, and the legend of its series. */
+import { textWidth } from '../metrics.js'
 
 /** Every chart is this many CSS pixels, legend and titles included (Vega's autosize "fit"). */
 export const CHART_WIDTH = 720
@@ -67,7 +68,40 @@ const CONFIG = {
 
 const cycle = <T>(list: T[], i: number): T => list[i % list.length] as T
 
+/** Room for a title line: the chart's width less its padding. */
+const TITLE_ROOM = CHART_WIDTH - 30
+
+/**
+ * `text` in lines of at most `room` pixels (DejaVu widths, as Vega measures them), broken at
+ * spaces, a longer word split: Vega cuts a line that is too long with '…' instead of wrapping it.
+ */
+export function wrapText(text: string, room: number, fontSize: number, bold = false): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    const joined = line ? `${line} ${word}` : word
+    if (textWidth(joined, fontSize, bold) <= room) {
+      line = joined
+      continue
+    }
+    if (line) lines.push(line)
+    line = ''
+    for (const ch of word) {
+      if (line && textWidth(line + ch, fontSize, bold) > room) {
+        lines.push(line)
+        line = ''
+      }
+      line += ch
+    }
+  }
+  lines.push(line)
+  return lines
+}
+
 export function frame(title: string, subtitle: string[]): Record<string, unknown> {
+  const { fontSize, subtitleFontSize } = CONFIG.title
+  const sub = subtitle.flatMap((l) => wrapText(l, TITLE_ROOM, subtitleFontSize))
+  const lines = wrapText(title, TITLE_ROOM, fontSize, true)
   return {
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
@@ -75,10 +109,10 @@ export function frame(title: string, subtitle: string[]): Record<string, unknown
     padding: { left: 10, right: 16, top: 16, bottom: 8 },
     background: 'white',
     title: {
-      text: title,
-      ...(subtitle.length > 0 ? { subtitle } : {}),
-      limit: CHART_WIDTH - 30,
-      subtitleLimit: CHART_WIDTH - 30,
+      text: lines.length === 1 ? lines[0] : lines,
+      ...(sub.length > 0 ? { subtitle: sub } : {}),
+      limit: TITLE_ROOM,
+      subtitleLimit: TITLE_ROOM,
     } as never,
     config: CONFIG,
   }

@@ -6,6 +6,7 @@ import {
   runStudy,
   type StoredTrial,
   type StudyOutcome,
+  toJson,
   UserError,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
@@ -19,8 +20,8 @@ import {
 } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import type { Argv } from 'yargs'
-import { parseBackendList } from '../backends.js'
-import { pathOption, toJson } from '../io.js'
+import { parseBackendList } from '../backend-choice.js'
+import { pathOption } from '../io.js'
 import { JournalStore } from '../journal.js'
 import {
   type Command,
@@ -39,6 +40,7 @@ import {
 } from '../options.js'
 import { prepareOut, writeResultSet } from '../outdir.js'
 import { planRuns, planTotals, type Run } from '../runs.js'
+import { SCRIPT_NAME } from '../script-name.js'
 
 export interface CompareArgs extends ExperimentArgs, ExecuteArgs {}
 
@@ -144,9 +146,11 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
         `${store.count} finished trial(s) kept in ${store.path}; ${a.again ?? '--resume continues the run'}`,
       )
   }
+  if (a.resume === true && store && !a.shard)
+    a.note(`resumed: ${outcome.reused} of ${outcome.reused + outcome.fresh} trial(s) from ${store.path}`)
   if (a.shard) {
     const reused = outcome.reused > 0 ? `, ${outcome.reused} from the journal` : ''
-    const text = `shard ${a.shard.index}/${a.shard.count}: ${outcome.fresh} trial(s) run${reused}, journaled in ${store?.path}; combine the shards with dualfit merge\n`
+    const text = `shard ${a.shard.index}/${a.shard.count}: ${outcome.fresh} trial(s) run${reused}, journaled in ${store?.path}; combine the shards with ${SCRIPT_NAME} merge\n`
     return { text, save: null }
   }
   return resultSet(runs, outcome.rows, a, store)
@@ -225,8 +229,7 @@ export const compareCommand: Command = {
           })
           .option('shard', {
             coerce: parseShard,
-            describe:
-              'i/n: run only the i-th of n deterministic slices of the trials (0-based); see dualfit merge',
+            describe: `i/n: run only the i-th of n deterministic slices of the trials (0-based); see ${SCRIPT_NAME} merge`,
           })
           .example('$0 compare', "the seed's two protocols on both backends")
           .example(

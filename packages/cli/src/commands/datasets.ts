@@ -1,8 +1,8 @@
-import { listBuiltinDatasets } from '@dualfit/core'
-import { textTable } from '@dualfit/report'
+import { listBuiltinDatasets, toJson } from '@dualfit/core'
+import { textTable, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { toJson } from '../io.js'
 import type { Command, Context } from '../options.js'
+import { terminalWidth } from './compare.js'
 
 export function listDatasets(format: 'table' | 'json'): string {
   const list = listBuiltinDatasets()
@@ -13,7 +13,10 @@ export function listDatasets(format: 'table' | 'json'): string {
     `${d.columns.x.join(', ')} -> ${d.columns.y.join(', ')}`,
     d.description,
   ])
-  return `${textTable(['dataset', 'rows', 'columns', 'description'], body)}\nUse one with {"dataset": {"builtin": NAME}} in a spec; your own file with --data FILE --x COLS --y COLS.\n`
+  const width = terminalWidth()
+  const use =
+    'Use one with {"dataset": {"builtin": NAME}} in a spec; your own file with --data FILE --x COLS --y COLS.'
+  return `${textTable(['dataset', 'rows', 'columns', 'description'], body, width)}\n${wrapLine(use, width)}\n`
 }
 
 export const datasetsCommand: Command = {

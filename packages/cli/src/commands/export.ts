@@ -10,10 +10,11 @@ import {
 import { exportOnnx } from '@dualfit/onnx'
 import { plain } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { load } from '../backends.js'
+import { load } from '../backend-choice.js'
 import { checkNewFile, checkOutputDir, existing, FORCE, pathOption, writeFiles } from '../io.js'
 import type { Command, Context } from '../options.js'
 import { readResults } from '../results.js'
+import { SCRIPT_NAME } from '../script-name.js'
 
 export interface ExportArgs {
   results: string
@@ -116,8 +117,7 @@ export const exportCommand: Command = {
           .option('to', {
             type: 'string',
             default: 'onnx',
-            describe:
-              'onnx, or a format a backend saves (see `dualfit backends`): tfjs (keras-style), pt (pytorch)',
+            describe: `onnx, or a format a backend saves (see \`${SCRIPT_NAME} backends\`): tfjs (keras-style), pt (pytorch)`,
           })
           .option('backend', { type: 'string', describe: "which backend's result (default: the first)" })
           .option('spec', { type: 'string', describe: 'which spec name (default: the first)' })

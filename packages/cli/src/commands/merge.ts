@@ -1,11 +1,12 @@
 import { join, resolve } from 'node:path'
 import { mergeShards, UserError } from '@dualfit/core'
 import type { Argv } from 'yargs'
-import { load } from '../backends.js'
+import { load } from '../backend-choice.js'
 import { pathOption } from '../io.js'
 import { JOURNAL, readJournal } from '../journal.js'
 import { type Command, type Context, type ExecuteFlags, executeArgs, executeOptions } from '../options.js'
 import { prepareOut } from '../outdir.js'
+import { SCRIPT_NAME } from '../script-name.js'
 import { type CompareResult, execute } from './compare.js'
 
 export interface MergeArgs extends ExecuteFlags {
@@ -23,7 +24,9 @@ export async function merge(a: MergeArgs): Promise<CompareResult> {
   const shards = a.dirs.map((dir) => {
     const stored = readJournal(join(dir, JOURNAL))
     if (!stored?.identity)
-      throw new UserError(`merge: '${dir}' holds no ${JOURNAL} (the --out of a dualfit compare --shard run)`)
+      throw new UserError(
+        `merge: '${dir}' holds no ${JOURNAL} (the --out of a ${SCRIPT_NAME} compare --shard run)`,
+      )
     return { name: dir, stored: { ...stored, identity: stored.identity } }
   })
   const { rows, backends, known, missing } = await mergeShards(shards, load)
@@ -36,7 +39,7 @@ export async function merge(a: MergeArgs): Promise<CompareResult> {
       ...a,
       resume: 'if-any',
       known,
-      again: 'run the same dualfit merge again to continue',
+      again: `run the same ${SCRIPT_NAME} merge again to continue`,
       shard: null,
     })
   } finally {
@@ -57,6 +60,8 @@ export const mergeCommand: Command = {
               type: 'string',
               array: true,
               demandOption: true,
+              // yargs gives a variadic positional a default of []: none to show for a required one.
+              default: undefined,
               describe:
                 'shard folders; trials of shards not named run here (a note says which), and running the same merge again continues an interrupted one',
             })

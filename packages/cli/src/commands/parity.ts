@@ -5,12 +5,12 @@ import {
   paramsLabel,
   parity,
   runExperiment,
+  toJson,
   UserError,
 } from '@dualfit/core'
-import { num, plain } from '@dualfit/report'
+import { num, plain, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { parseBackendList } from '../backends.js'
-import { toJson } from '../io.js'
+import { parseBackendList } from '../backend-choice.js'
 import {
   type Command,
   type Context,
@@ -23,6 +23,7 @@ import {
   strictNumber,
 } from '../options.js'
 import { planRuns, planTotals } from '../runs.js'
+import { terminalWidth } from './compare.js'
 
 export interface ParityArgs extends ExperimentArgs {
   tolerance: number
@@ -34,8 +35,12 @@ export interface ParityArgs extends ExperimentArgs {
 
 const sci = (x: number) => num(x, 2)
 
-/** One protocol's verdict, for reading: where the curves part, how far, and why. */
-export function renderParity(p: ParityReport, results: [ExperimentResult, ExperimentResult]): string {
+/** One protocol's verdict, for reading: where the curves part, how far, and why; lines within `width`. */
+export function renderParity(
+  p: ParityReport,
+  results: [ExperimentResult, ExperimentResult],
+  width = Number.POSITIVE_INFINITY,
+): string {
   const [na, nb] = p.backends.map(plain)
   const verdict =
     p.verdict === 'diverged'
@@ -65,7 +70,8 @@ export function renderParity(p: ParityReport, results: [ExperimentResult, Experi
   if (p.differences.length === 0) lines.push('  settings         the same on both sides')
   else for (const d of p.differences) lines.push(`  setting differs  ${plain(d)}`)
   if (p.cause) lines.push(`  likely cause     ${plain(p.cause)}`)
-  return lines.join('\n')
+  // A long line continues under its text, past the labels' column.
+  return lines.map((l, i) => wrapLine(l, width, i === 0 ? 2 : 19)).join('\n')
 }
 
 /** Runs each spec on both backends from identical starts and compares them; ok when all agree. */
@@ -91,7 +97,7 @@ export async function parityCheck(a: ParityArgs): Promise<{ text: string; ok: bo
     const text =
       a.format === 'json'
         ? toJson({ kind: 'dualfit.parity', ok, reports: reports.map((r) => r.report) })
-        : `${reports.map((r) => renderParity(r.report, r.results)).join('\n\n')}\n`
+        : `${reports.map((r) => renderParity(r.report, r.results, terminalWidth())).join('\n\n')}\n`
     return { text, ok }
   } finally {
     for (const b of backends) await b.dispose()

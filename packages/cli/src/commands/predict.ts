@@ -1,9 +1,8 @@
-import { UserError } from '@dualfit/core'
+import { toJson, UserError } from '@dualfit/core'
 import { isBlank, parseNumber, rangeProblem } from '@dualfit/data'
 import { predictOnnx, readOnnxFile } from '@dualfit/onnx'
 import { num, textTable } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { toJson } from '../io.js'
 import type { Command, Context } from '../options.js'
 
 export interface PredictArgs {

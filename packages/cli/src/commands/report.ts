@@ -1,10 +1,11 @@
 import { dirname, join, resolve } from 'node:path'
-import { buildReport, experimentsFromDocument } from '@dualfit/charts'
+import { buildReport } from '@dualfit/charts'
 import { plain } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { pathOption, readJson } from '../io.js'
+import { pathOption } from '../io.js'
 import type { Command, Context } from '../options.js'
 import { prepareOut, REPORT_FILES, writeResultSet } from '../outdir.js'
+import { readResults } from '../results.js'
 
 export interface ReportArgs {
   results: string
@@ -13,8 +14,7 @@ export interface ReportArgs {
 
 /** `dualfit report RESULTS --out DIR`: the charts and the HTML report again, from a saved results file. */
 export async function report(a: ReportArgs): Promise<string> {
-  const label = `results file '${a.results}'`
-  const results = experimentsFromDocument(readJson(a.results, 'results file'), label)
+  const results = readResults(a.results, { for: 'report' })
   prepareOut(a.out, '--out', REPORT_FILES, false)
   // A file dataset is looked for next to the results, then here, to draw its rows.
   const r = await buildReport(results, { baseDirs: [dirname(resolve(a.results)), process.cwd()] })

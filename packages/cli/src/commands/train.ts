@@ -1,19 +1,22 @@
 import { basename, dirname } from 'node:path'
 import {
   type Device,
+  type ExperimentResult,
   resolveEngine,
   runSingle,
   singleSteps,
+  type TrialResult,
+  toJson,
   trainedModelOf,
   UserError,
   weightsProblem,
   workloadOf,
 } from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
-import { duration, num, plain, textTable } from '@dualfit/report'
+import { duration, num, plain, textTable, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { choice, load } from '../backends.js'
-import { checkNewFile, pathOption, toJson, writeFiles } from '../io.js'
+import { choice, load } from '../backend-choice.js'
+import { checkNewFile, pathOption, writeFiles } from '../io.js'
 import {
   type Command,
   type Context,
@@ -24,7 +27,9 @@ import {
   LIMITS,
   nonNegativeInt,
 } from '../options.js'
+import { SCRIPT_NAME } from '../script-name.js'
 import { DATA_SPEC, type DataArgs, loadSpec } from '../spec.js'
+import { terminalWidth } from './compare.js'
 
 export interface TrainArgs extends DataArgs {
   /** Without one, --data runs the linear template. */
@@ -50,6 +55,57 @@ function sampleEpochs(n: number, rows = 12): number[] {
   if (n <= rows) return Array.from({ length: n }, (_, i) => i)
   const step = (n - 1) / (rows - 1)
   return [...new Set(Array.from({ length: rows }, (_, i) => Math.round(i * step)))]
+}
+
+/** The run for reading: its loss per epoch, weights, predictions and scores, lines within the terminal. */
+function trainText(r: ExperimentResult, trial: TrialResult, a: TrainArgs, heldOut: number): string {
+  // With an exact function, the error at the report inputs per epoch shows the way to quality.
+  const error = trial.history.error
+  const epochs = sampleEpochs(trial.history.loss.length).map((e) => [
+    String(e + 1),
+    num(trial.history.loss[e], 6),
+    ...(error ? [num(error[e], 3)] : []),
+  ])
+  const unit = r.data.units.y[0] ? ` ${r.data.units.y[0]}` : ''
+  const within = `${num(r.spec.report.tolerance, 3)}${unit}`
+  const quality =
+    trial.toQuality === undefined
+      ? []
+      : trial.toQuality
+        ? [
+            `within ${within} at every report input from epoch ${trial.toQuality.epochs} on (step ${trial.toQuality.steps}, ${duration(trial.timings.toQualityMs ?? Number.NaN)} of training)`,
+          ]
+        : [`not within ${within} at the end of training`]
+  // Several outputs: each one's MSE too, in its own units.
+  const byOutput =
+    trial.testMseByOutput && trial.testMseByOutput.length > 1
+      ? ` (${trial.testMseByOutput.map((m, j) => `${plain(r.data.columns.y[j] ?? '')} ${num(m, 6)}`).join(', ')})`
+      : ''
+  const width = terminalWidth()
+  const table = textTable(
+    ['epoch', 'loss', ...(error ? ['max |error| at report inputs'] : [])],
+    epochs,
+    width,
+  )
+  const lines = [
+    `${plain(r.spec.name)} on ${plain(r.backend.id)} (${plain(r.backend.engine.id)}), seed ${a.seed}: ${trial.epochsRun} of ${trial.epochs} epochs, ${trial.steps} steps in ${duration(trial.timings.trainMs)}${trial.stoppedEpoch !== null ? (trial.diverged ? ' — diverged' : ' — stopped early') : ''}`,
+    table,
+    ...trial.weights.map(
+      (w, i) =>
+        `layer ${i}: kernel [${w.kernel.map((v) => num(v, 7)).join(', ')}] bias [${w.bias.map((v) => num(v, 7)).join(', ')}]`,
+    ),
+    ...trial.predictions.map(
+      (p) =>
+        `predict ${p.x.join(', ')} -> ${p.y.map((v) => num(v, 7)).join(', ')}${p.exact ? ` (exact ${p.exact.map((v) => num(v, 7)).join(', ')}, error ${p.absError?.map((v) => num(v, 3)).join(', ')})` : ''}`,
+    ),
+    ...quality,
+    ...(trial.testMse !== null
+      ? [`test MSE on ${heldOut} held-out rows: ${num(trial.testMse, 6)}${byOutput}`]
+      : []),
+    ...(a.save ? [`saved ${a.save}`] : []),
+  ]
+  // A layer's weights can be thousands of numbers: wrapped, as every line, to the terminal.
+  return `${lines.map((l) => (l === table ? l : wrapLine(l, width, 2))).join('\n')}\n`
 }
 
 /** One configuration on one backend: the spec's own values, grid and CV ignored. */
@@ -91,42 +147,7 @@ export async function train(a: TrainArgs): Promise<string> {
       }
       await writeFiles(dirname(a.save), { [basename(a.save)]: exportOnnx(trainedModelOf(r, trial)) })
     }
-    if (a.format === 'json') return toJson(r)
-    // With an exact function, the error at the report inputs per epoch shows the way to quality.
-    const error = trial.history.error
-    const epochs = sampleEpochs(trial.history.loss.length).map((e) => [
-      String(e + 1),
-      num(trial.history.loss[e], 6),
-      ...(error ? [num(error[e], 3)] : []),
-    ])
-    const unit = r.data.units.y[0] ? ` ${r.data.units.y[0]}` : ''
-    const within = `${num(exp.spec.report.tolerance, 3)}${unit}`
-    const quality =
-      trial.toQuality === undefined
-        ? []
-        : trial.toQuality
-          ? [
-              `within ${within} at every report input from epoch ${trial.toQuality.epochs} on (step ${trial.toQuality.steps}, ${duration(trial.timings.toQualityMs ?? Number.NaN)} of training)`,
-            ]
-          : [`not within ${within} at the end of training`]
-    const lines = [
-      `${plain(exp.spec.name)} on ${plain(backend.id)} (${plain(engine.id)}), seed ${a.seed}: ${trial.epochsRun} of ${trial.epochs} epochs, ${trial.steps} steps in ${duration(trial.timings.trainMs)}${trial.stoppedEpoch !== null ? (trial.diverged ? ' — diverged' : ' — stopped early') : ''}`,
-      textTable(['epoch', 'loss', ...(error ? ['max |error| at report inputs'] : [])], epochs),
-      ...trial.weights.map(
-        (w, i) =>
-          `layer ${i}: kernel [${w.kernel.map((v) => num(v, 7)).join(', ')}] bias [${w.bias.map((v) => num(v, 7)).join(', ')}]`,
-      ),
-      ...trial.predictions.map(
-        (p) =>
-          `predict ${p.x.join(', ')} -> ${p.y.map((v) => num(v, 7)).join(', ')}${p.exact ? ` (exact ${p.exact.map((v) => num(v, 7)).join(', ')}, error ${p.absError?.map((v) => num(v, 3)).join(', ')})` : ''}`,
-      ),
-      ...quality,
-      ...(trial.testMse !== null
-        ? [`test MSE on ${exp.holdout?.n} held-out rows: ${num(trial.testMse, 6)}`]
-        : []),
-      ...(a.save ? [`saved ${a.save}`] : []),
-    ]
-    return `${lines.join('\n')}\n`
+    return a.format === 'json' ? toJson(r) : trainText(r, trial, a, exp.holdout?.n ?? 0)
   } finally {
     await backend.dispose()
   }
@@ -145,9 +166,19 @@ export const trainCommand: Command = {
             describe: 'experiment spec file (JSON); --data alone trains a linear model',
           })
           .option('backend', { type: 'string', default: 'torch-style', describe: 'backend name or package' })
-          .option('device', { choices: DEVICES })
-          .option('engine', { type: 'string', describe: "a backend's engine id (see `dualfit backends`)" })
-          .option('seed', { coerce: nonNegativeInt('seed'), default: 0 })
+          .option('device', {
+            choices: DEVICES,
+            describe: "run on the backend's preferred engine for this device (--engine names one)",
+          })
+          .option('engine', {
+            type: 'string',
+            describe: `a backend's engine id (see \`${SCRIPT_NAME} backends\`)`,
+          })
+          .option('seed', {
+            coerce: nonNegativeInt('seed'),
+            default: 0,
+            describe: "the run's seed (initial weights, batch order), instead of the spec's seeds",
+          })
           .option('set', {
             type: 'string',
             array: true,

@@ -1,7 +1,7 @@
 import { DataError, listColumns, quote } from './errors.js'
 
 /** What a reader needs from the options, checked. */
-export interface Spec {
+export interface ReaderOptions {
   label: string
   x: string[]
   y: string[]
@@ -14,10 +14,10 @@ export const MISSING_HINT = 'missing value (drop such rows with dropMissing / --
  * Indices of the x then y columns in `columns`, or a DataError for the first one that is absent.
  * `extra` is appended to that message (e.g. a delimiter suggestion).
  */
-export function resolveColumns(spec: Spec, columns: readonly string[], extra = ''): number[] {
+export function resolveColumns(options: ReaderOptions, columns: readonly string[], extra = ''): number[] {
   const index = new Map<string, number>()
   for (const [i, name] of columns.entries()) if (!index.has(name)) index.set(name, i)
-  return [...spec.x, ...spec.y].map((name) => {
+  return [...options.x, ...options.y].map((name) => {
     const i = index.get(name)
     if (i !== undefined) return i
     const near = columns.find((c) => c.trim().toLowerCase() === name.trim().toLowerCase())
@@ -34,7 +34,7 @@ export function resolveColumns(spec: Spec, columns: readonly string[], extra = '
           ? ` (a column is named "${split}": --x and --y split on commas, so write it ${split.replaceAll(',', '\\,')})`
           : ''
     throw new DataError(
-      `${spec.label}: no column "${name}"${didYouMean} (columns: ${listColumns(columns)})${extra}`,
+      `${options.label}: no column "${name}"${didYouMean} (columns: ${listColumns(columns)})${extra}`,
     )
   })
 }
