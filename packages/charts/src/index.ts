@@ -47,5 +47,6 @@ export {
   predictionChart,
   qualityChart,
   seedChart,
+  seedCharts,
   titleOf,
 } from './specs.js'

@@ -10,24 +10,30 @@ import { gridChart } from './specs/grid.js'
 import { lossChart } from './specs/loss.js'
 import { predictionChart } from './specs/prediction.js'
 import { qualityChart } from './specs/quality.js'
-import { seedChart } from './specs/seeds.js'
+import { seedChart, seedCharts } from './specs/seeds.js'
 
 export { logTicks } from './specs/scales.js'
 export { CHART_HEIGHT, CHART_WIDTH, DASHES, FONT_FAMILY, PALETTE, PNG_SCALE } from './specs/style.js'
-export { gridChart, lossChart, predictionChart, qualityChart, seedChart }
+export { gridChart, lossChart, predictionChart, qualityChart, seedChart, seedCharts }
 
 export type ChartKind = 'loss' | 'quality' | 'grid' | 'predictions' | 'seeds'
 
 export interface Chart {
   kind: ChartKind
-  /** Its file name in the report, `<spec>-<name>.svg`: the kind, plus the output's slug when a spec has several. */
+  /**
+   * Its file name in the report, `<spec>-<name>.svg`: the kind, plus the output's slug when a spec
+   * has several (and, for seeds, `at-<input>` when it predicts several inputs).
+   */
   name: string
   /** Plain-text title (the spec's own title), for the HTML figure caption and alt text. */
   title: string
   spec: TopLevelSpec
 }
 
-/** Every chart that applies to a spec's results, in report order: the predictions one per output. */
+/**
+ * Every chart that applies to a spec's results, in report order: the predictions one per output,
+ * the seeds one per output and report input.
+ */
 export function chartsFor(group: SpecGroup, data: DataPoints): Chart[] {
   const outputs = group.results[0]?.data.columns.y ?? []
   const outputNames = uniqueSlugs(outputs, 'output')
@@ -44,8 +50,13 @@ export function chartsFor(group: SpecGroup, data: DataPoints): Chart[] {
       name,
       f,
     ]),
-    ['seeds', 'seeds', () => seedChart(group)],
   ]
+  const seeds = seedCharts(group).map(({ name, spec }): [ChartKind, string, () => TopLevelSpec | null] => [
+    'seeds',
+    name,
+    () => spec,
+  ])
+  make.push(...seeds)
   const charts: Chart[] = []
   for (const [kind, name, f] of make) {
     const spec = f()

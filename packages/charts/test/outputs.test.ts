@@ -219,3 +219,72 @@ describe('the summary table on the page', () => {
     for (const x of predict) expect(html).toContain(`<td>pred @ ${x} m</td>`)
   })
 })
+
+describe('the seeds charts with two outputs and two report inputs', () => {
+  /** `twoOutputs`, run with seeds 0 and 1: seed s predicts y + s at each input. */
+  function seeded(backend: string) {
+    const r = twoOutputs(backend)
+    const base = r.trials[0] as Json
+    return {
+      ...r,
+      spec: { ...r.spec, seeds: [0, 1] },
+      trials: [0, 1].map((seed) => ({
+        ...base,
+        id: `refit/p0/s${seed}`,
+        seed,
+        predictions: base.predictions.map((p: Json) => ({ x: p.x, y: p.y.map((v: number) => v + seed) })),
+      })),
+    }
+  }
+
+  it('draws one per output and input, each with every seed of every backend there', async () => {
+    const g = group(seeded('keras-style'), seeded('torch-style'))
+    const charts = chartsFor(g, await dataPoints(g.results[0] as Json)).filter((c) => c.kind === 'seeds')
+    expect(charts.map((c) => c.name)).toEqual([
+      'seeds-mpg-at-100',
+      'seeds-mpg-at-200',
+      'seeds-weight-lbs-at-100',
+      'seeds-weight-lbs-at-200',
+    ])
+    expect(charts.map((c) => c.title)).toEqual([
+      'cars: spread over 2 seeds, mpg at 100',
+      'cars: spread over 2 seeds, mpg at 200',
+      'cars: spread over 2 seeds, weight lbs at 100',
+      'cars: spread over 2 seeds, weight lbs at 200',
+    ])
+    const exact = (j: number, x: number) => (j === 0 ? 40 - 0.1 * x : 1500 + 15 * x)
+    for (const [k, c] of charts.entries()) {
+      const [j, x] = [Math.floor(k / 2), k % 2 === 0 ? 100 : 200]
+      const spec = c.spec as Json
+      expect(spec.data.values).toEqual(
+        ['keras-style', 'torch-style'].flatMap((series) =>
+          [0, 1].map((seed) => ({ series, seed, value: exact(j, x) + seed })),
+        ),
+      )
+      expect(spec.layer[1].encoding.y.title).toBe(
+        j === 0 ? `prediction of mpg at ${x}` : `prediction of weight lbs at ${x} (lbs)`,
+      )
+    }
+  })
+
+  it('writes each to its own file', async () => {
+    const r = await buildReport([seeded('keras-style'), seeded('torch-style')])
+    expect(r.failed).toEqual([])
+    const names = Object.keys(r.files).filter((f) => f.startsWith('charts/cars-seeds') && f.endsWith('.svg'))
+    expect(names.sort()).toEqual([
+      'charts/cars-seeds-mpg-at-100.svg',
+      'charts/cars-seeds-mpg-at-200.svg',
+      'charts/cars-seeds-weight-lbs-at-100.svg',
+      'charts/cars-seeds-weight-lbs-at-200.svg',
+    ])
+  })
+
+  it('keeps the one name `seeds` for one output and one input', async () => {
+    const trials = [0, 1].map((seed) =>
+      trial('refit', { seed, predictions: [{ x: [100], y: [320 + seed], exact: [328.084] }] }),
+    )
+    const g = group(result('a', { spec: { seeds: [0, 1] }, trials }))
+    const seeds = chartsFor(g, await dataPoints(g.results[0] as Json)).filter((c) => c.kind === 'seeds')
+    expect(seeds.map((c) => [c.name, c.title])).toEqual([['seeds', 'mini: spread over 2 seeds']])
+  })
+})
