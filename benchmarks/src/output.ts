@@ -2,7 +2,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { cleanDeadTemps, makeDirs, tempName } from '@dualfit/core'
-import { textTable, wrapLine } from '@dualfit/report'
+import { longest, textTable, wrapLine } from '@dualfit/report'
 import { formatRatio, formatValue, ratioCell } from './ratio.js'
 import { type BenchDocument, footerLine } from './schema.js'
 import { formatTarget } from './targets.js'
@@ -87,7 +87,6 @@ function columnsOf(suite: SuiteName, rows: readonly BenchRow[]): Column[] {
   ]
 }
 
-const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
 const tableOf = (cols: Column[], rows: readonly BenchRow[], width?: number) =>
   textTable(
     cols.map(([h]) => h),
@@ -113,12 +112,6 @@ function suiteTable(suite: SuiteName, rows: readonly BenchRow[], width: number):
     return [wrapLine(c, width, 2), tableOf(narrow, of, width), ...notes].join('\n')
   })
   return [title, ...parts].join('\n')
-}
-
-/** stdout's columns on a terminal, else COLUMNS, else 100 (as compare reads them). */
-export function terminalWidth(): number {
-  const env = Number(process.env.COLUMNS)
-  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : env > 0 ? env : 100
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type ExperimentResult, exactFunction } from '@dualfit/core'
-import { footer, parityLines, type Summary, settingsRows, tableRows, tallRows } from '@dualfit/report'
+import { footer, parityLines, type Summary, settingsRows, tableRows, turn } from '@dualfit/report'
 import { textWidth } from './metrics.js'
 import type { SpecGroup } from './model.js'
 import { DATA_ID, type PageData } from './page/shared.js'
@@ -156,7 +156,7 @@ function wideWidth(head: string[], body: string[][]): number {
  */
 function summaryTable(summaries: Summary[]): string {
   const { head, body } = tableRows(summaries)
-  const tall = tallRows(summaries)
+  const tall = turn({ head, body })
   const tallTable = (only: boolean) =>
     `<div class="tall${only ? ' only' : ''}">${table(tall.head, tall.body, undefined, 'tall')}</div>`
   const step = WIDE_STEPS.find((w) => w >= wideWidth(head, body))

@@ -12,7 +12,7 @@ import {
 } from '@dualfit/core'
 
 /** The most a results file may hold: far above any real run's, well below what fills the memory. */
-export const RESULTS_LIMIT = 256 * MB
+const RESULTS_LIMIT = 256 * MB
 
 /**
  * Reads and parses a JSON file (a leading BOM ignored), read only from a regular file of at most
@@ -35,7 +35,7 @@ export function checkOutputDir(dir: string, option: string): void {
 }
 
 /** Fails early, before any training, when `path` is a folder or cannot be written. */
-export function checkOutputFile(path: string, option: string): void {
+function checkOutputFile(path: string, option: string): void {
   if (isFolder(path)) throw new UserError(`${option} '${path}': is a folder, expected a file name`)
   const problem = outputProblem(dirname(path), false)
   if (problem) throw new UserError(`${option} '${path}': ${problem}`)
@@ -57,7 +57,7 @@ export const pathOption = (option: string) => (v: unknown) => {
   return String(v)
 }
 
-function isFolder(path: string): boolean {
+export function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory()
   } catch {

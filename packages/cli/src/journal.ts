@@ -7,10 +7,10 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  isObject,
   MB,
   type RunIdentity,
   readBounded,
-  readBoundedText,
   type StoredRun,
   type StoredTrial,
   type TrialStore,
@@ -27,9 +27,6 @@ const VERSION = 3
 const JOURNAL_LIMIT = 512 * MB
 /** How every header line starts (JSON.stringify keeps the key order written). */
 const HEADER_START = '{"kind":"dualfit.journal",'
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
 
 function checkHeader(v: unknown, path: string): RunIdentity {
   if (!isObject(v) || v.kind !== 'dualfit.journal')
@@ -56,19 +53,22 @@ function checkHeader(v: unknown, path: string): RunIdentity {
 
 /**
  * The journal at `path`; null when there is none. A journal with no complete header line (a run
- * killed as it started) holds no finished trial: its identity is null.
+ * killed as it started) holds no finished trial: its identity is null. `end`: the bytes of its
+ * complete lines, where appending goes on.
  */
-export function readJournal(path: string): StoredRun | null {
+export function readJournal(path: string): (StoredRun & { end: number }) | null {
   if (!existsSync(path)) return null
   const label = `'${path}'`
-  const text = readBoundedText(path, `journal '${path}'`, JOURNAL_LIMIT, 'a journal')
+  const bytes = readBounded(path, `journal '${path}'`, JOURNAL_LIMIT, 'a journal')
+  const end = bytes.lastIndexOf(0x0a) + 1
+  const text = bytes.toString('utf8')
   const lines = text.split('\n')
   // A run killed mid-write leaves at most one incomplete last line: it is not a finished trial.
   lines.pop()
   if (lines.length === 0) {
     // Only what a header being written looks like: any other text is a user's file, not to replace.
     if (text.startsWith(HEADER_START) || HEADER_START.startsWith(text))
-      return { identity: null, records: [], label }
+      return { identity: null, records: [], label, end }
     throw new UserError(`${path}: not a dualfit journal; name another folder`)
   }
   const parsed = lines.map((l, i) => {
@@ -95,7 +95,7 @@ export function readJournal(path: string): StoredRun | null {
       where: `${path}: line ${i + 1}`,
     })
   })
-  return { identity, records, label }
+  return { identity, records, label, end }
 }
 
 /**
@@ -110,6 +110,8 @@ export class JournalStore implements TrialStore {
   /** Finished trials in the file: those read, then those appended. */
   count = 0
   private fd: number | null = null
+  /** The bytes of the complete lines read: a killed write's partial line is cut there. */
+  private end = 0
   constructor(
     private readonly out: string,
     resume: boolean | 'if-any',
@@ -123,6 +125,7 @@ export class JournalStore implements TrialStore {
   async read(): Promise<StoredRun | null> {
     const found = readJournal(this.path)
     this.count = found?.records.length ?? 0
+    this.end = found?.end ?? 0
     return found
   }
 
@@ -133,9 +136,8 @@ export class JournalStore implements TrialStore {
 
   async append(t: StoredTrial): Promise<void> {
     if (this.fd === null) {
-      // Continuing: first cut an incomplete last line (a killed write).
-      const bytes = readBounded(this.path, `journal '${this.path}'`, JOURNAL_LIMIT, 'a journal')
-      truncateSync(this.path, bytes.lastIndexOf(0x0a) + 1)
+      // Continuing what read() found: first cut an incomplete last line (a killed write).
+      truncateSync(this.path, this.end)
       this.fd = openSync(this.path, 'a')
     }
     this.write(t)

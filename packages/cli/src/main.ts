@@ -1,8 +1,8 @@
 import { isUserError, UserError } from '@dualfit/core'
-import { plain } from '@dualfit/report'
+import { plain, terminalWidth } from '@dualfit/report'
 import yargs from 'yargs'
 import { backendsCommand } from './commands/backends.js'
-import { compareCommand, terminalWidth } from './commands/compare.js'
+import { compareCommand } from './commands/compare.js'
 import { datasetsCommand } from './commands/datasets.js'
 import { exportCommand } from './commands/export.js'
 import { mergeCommand } from './commands/merge.js'
@@ -31,7 +31,7 @@ function repeatedOption(argv: Record<string, unknown>, arrays: string[]): string
  * yargs lists a one-letter option as `-x`; the docs, examples and messages write `--x`, which it
  * takes too: the help says it that way, in the same column as the other long options.
  */
-export function longSwitches(help: string): string {
+function longSwitches(help: string): string {
   return help.replace(
     /^ {2}-([a-zA-Z])( {6,})/gm,
     (_m, key: string, pad: string) => `      --${key}${pad.slice(5)}`,

@@ -18,11 +18,11 @@ import {
   toJson,
   UserError,
 } from '@dualfit/core'
-import { checkOutputDir, writeFiles } from './io.js'
+import { checkOutputDir, isFolder, writeFiles } from './io.js'
 
-export const MANIFEST = '.dualfit-manifest.json'
+const MANIFEST = '.dualfit-manifest.json'
 /** What a result set writes at the top of its folder, and the folders it fills (charts/ ...). */
-export const RESULT_FILES = ['results.json', 'results.md', 'results.csv', 'report.html']
+const RESULT_FILES = ['results.json', 'results.md', 'results.csv', 'report.html']
 export const REPORT_FILES = ['report.html']
 const FOLDERS = ['charts', 'models', 'ort']
 
@@ -103,14 +103,6 @@ function claimed(dir: string, names: string[]): string[] {
     for (const e of entries) if (!isTemp(basename(e)) && !isFolder(join(at, e))) found.push(join(folder, e))
   }
   return found
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory()
-  } catch {
-    return false
-  }
 }
 
 /** Temp files of runs since killed: in the folder, and the old whole-folder temp (`.DIR.tmp-PID`) beside it. */

@@ -8,7 +8,7 @@ import { z } from 'zod'
 import type { TrainSettings } from './backend.js'
 import { UserError } from './errors.js'
 import { type ExperimentResult, RESULTS_SCHEMA_VERSION, type TrialResult } from './results.js'
-import { ACTIVATIONS, describeValue, formatPath, issueLines } from './spec.js'
+import { ACTIVATIONS, describeValue, formatPath, isObject, issueLines } from './spec.js'
 
 /** The results schema versions this dualfit reads (see docs/results.md). */
 export const READABLE_RESULTS_VERSIONS: readonly number[] = [RESULTS_SCHEMA_VERSION]
@@ -272,9 +272,6 @@ export function parseSettings(value: unknown, label: string): TrainSettings {
   if (!r.success) throw refusal(r.error.issues, value, label)
   return r.data as TrainSettings
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
 
 function versionProblem(v: unknown, label: string, at: (string | number)[]): string | null {
   if (typeof v === 'number' && READABLE_RESULTS_VERSIONS.includes(v)) return null

@@ -11,9 +11,9 @@ export {
   subset,
 } from './datasets.js'
 export { alive, cleanDeadTemps, isTemp, makeDirs, outputProblem, tempName } from './dirs.js'
-export { EarlyStopping, type EarlyStoppingRule, type StopDecision } from './early-stopping.js'
+export { EarlyStopping, type EarlyStoppingRule } from './early-stopping.js'
 export { type EngineChoice, listEngines, resolveEngine } from './engines.js'
-export { type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
+export { epochHooks, History, Stopping } from './epochs.js'
 export { isUserError, UserError } from './errors.js'
 export { EXACT_FUNCTIONS, type ExactFunction, exactFunction } from './exact.js'
 export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
@@ -56,19 +56,13 @@ export { type RunOptions, runExperiment, runSingle } from './run.js'
 export { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 export { scorePoints, selectPoint } from './select.js'
 export * from './spec.js'
-export {
-  changedInput,
-  checkStored,
-  difference,
-  identityOf,
-  type RunIdentity,
-  type RunPart,
-  type Shard,
-  type StoredRun,
-  type StoredTrial,
-  sameRuns,
-  type TrialStore,
-  trialKey,
+export type {
+  RunIdentity,
+  RunPart,
+  Shard,
+  StoredRun,
+  StoredTrial,
+  TrialStore,
 } from './store.js'
 export { runStudy, type StudyOptions, type StudyOutcome, type StudyRun } from './study.js'
 export { buildJob, runTrial, type TrialRun, timeToQuality } from './trial.js'

@@ -4,9 +4,9 @@ import { resolveEngine } from './engines.js'
 import { UserError } from './errors.js'
 import { prepareExperiment, shardTrials } from './plan.js'
 import {
+  bothRuns,
   changedInput,
   checkStored,
-  difference,
   type RunIdentity,
   type StoredRun,
   type StoredTrial,
@@ -31,7 +31,7 @@ function checkShards(shards: ShardRead[]): RunIdentity {
       const change = changedInput(identity, stored.identity)
       const why = change
         ? `${change.what} changed between '${first.name}' and '${name}' (sha256 ${change.a}, then ${change.b})`
-        : difference(stored, identity).replace(/^.* is another run's journal: /, '')
+        : bothRuns(stored.identity, identity)
       throw new UserError(`merge: '${name}' is a shard of another run: ${why}`)
     }
     const shard = stored.identity.shard

@@ -43,9 +43,12 @@ export function weightsProblem(
 ): string | null {
   let past: number | null = null
   for (const w of weights) {
-    for (const v of [...Array.from(w.kernel), ...Array.from(w.bias)]) {
-      if (!Number.isFinite(v)) return 'NaN or Infinity'
-      if (!Number.isFinite(Math.fround(v))) past ??= v
+    for (const values of [w.kernel, w.bias]) {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i] as number
+        if (!Number.isFinite(v)) return 'NaN or Infinity'
+        if (!Number.isFinite(Math.fround(v))) past ??= v
+      }
     }
   }
   return past === null ? null : `${past}, past float32's range (3.4e38)`

@@ -4,6 +4,7 @@ import {
   bare,
   type ExperimentSpec,
   formatKey,
+  isObject,
   issueLines,
   specSchema,
   unsafeKeyPath,
@@ -100,9 +101,6 @@ export function specPathProblem(path: string): string | null {
   return null
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
-
 /**
  * A field set by name where the spec holds a name (`loss.delta` on `"loss": "mse"`): replacing
  * the name by an object would silently drop it, so the message shows the whole value to write.
@@ -125,7 +123,7 @@ export function setPath<T>(obj: T, path: string, value: unknown): T {
   if (problem) throw new UserError(`${formatKey(path)}: ${problem}`)
   const unsafe = unsafeKeyPath(value)
   if (unsafe) throw new UserError(unsafeKeyProblem([...path.split('.'), ...unsafe]))
-  if (!isRecord(obj)) throw new UserError(`${formatKey(path)}: expected a spec object to set it in`)
+  if (!isObject(obj)) throw new UserError(`${formatKey(path)}: expected a spec object to set it in`)
   const copy = structuredClone(obj) as Record<string, unknown>
   const keys = path.split('.')
   let cur: Record<string, unknown> | unknown[] = copy
@@ -154,7 +152,7 @@ export function setPath<T>(obj: T, path: string, value: unknown): T {
     const next: Record<string, unknown> | unknown[] =
       wantList && Array.isArray(existing)
         ? existing
-        : !wantList && isRecord(existing)
+        : !wantList && isObject(existing)
           ? existing
           : wantList
             ? []

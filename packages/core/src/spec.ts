@@ -328,7 +328,8 @@ function explain(issue: z.core.$ZodIssue, input: unknown, prefix: PropertyKey[] 
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+/** A plain JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**

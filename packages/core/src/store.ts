@@ -118,14 +118,19 @@ export function changedInput(a: RunIdentity, b: RunIdentity): { what: string; a:
   return null
 }
 
-/** Why `found` cannot continue as `wanted`, in one line: the input that changed, else both runs. */
-export function difference(found: StoredRun & { identity: RunIdentity }, wanted: RunIdentity): string {
-  const change = changedInput(found.identity, wanted)
+const show = (i: RunIdentity) =>
+  i.runs.map((r) => `${r.name} (spec ${r.specHash.slice(0, 12)}) on ${r.backend}:${r.engine}`).join(', ')
+
+/** Both runs, side by side: 'it holds ..., this run is ...'. */
+export const bothRuns = (held: RunIdentity, wanted: RunIdentity) =>
+  `it holds ${show(held)}, this run is ${show(wanted)}`
+
+/** Why the run `label` holds cannot continue as `wanted`, in one line: the input that changed, else both runs. */
+export function difference(label: string, held: RunIdentity, wanted: RunIdentity): string {
+  const change = changedInput(held, wanted)
   if (change)
     return `${change.what} changed since the journal was written (sha256 ${change.a}, now ${change.b})`
-  const show = (i: RunIdentity) =>
-    i.runs.map((r) => `${r.name} (spec ${r.specHash.slice(0, 12)}) on ${r.backend}:${r.engine}`).join(', ')
-  return `${found.label} is another run's journal: it holds ${show(found.identity)}, this run is ${show(wanted)}`
+  return `${label} is another run's journal: ${bothRuns(held, wanted)}`
 }
 
 /** Every trial a run of `exp` may store: the search, and the final runs of any grid point. */

@@ -72,7 +72,7 @@ async function open(store: TrialStore, identity: RunIdentity, runs: StudyRun[], 
       JSON.stringify(found.identity.shard) !== JSON.stringify(identity.shard)
     ) {
       const option = o.resume === true ? '--resume' : store.label
-      throw new UserError(`${option}: ${difference({ ...found, identity: found.identity }, identity)}`)
+      throw new UserError(`${option}: ${difference(found.label, found.identity, identity)}`)
     }
     return checkStored(found, runs)
   } else if (o.resume === true) throw new UserError(`--resume: ${store.label} holds no journal to continue`)

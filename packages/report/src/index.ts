@@ -13,7 +13,7 @@ export {
   stat,
 } from './format.js'
 export { renderMarkdown } from './markdown.js'
-export { settingsRows, tableRows, tallRows } from './rows.js'
+export { settingsRows, tableRows, tallRows, turn } from './rows.js'
 export {
   type PredictionStat,
   paramsLabel,
@@ -23,4 +23,13 @@ export {
   summarize,
   summarizeGroup,
 } from './summary.js'
-export { curves, type Layout, renderTable, sparkline, textTable, wrapLine } from './terminal.js'
+export {
+  curves,
+  type Layout,
+  longest,
+  renderTable,
+  sparkline,
+  terminalWidth,
+  textTable,
+  wrapLine,
+} from './terminal.js'

@@ -77,7 +77,8 @@ export function renderTable(rows: Summary[], o: { width?: number; layout?: Layou
   ].join('\n')
 }
 
-const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
+/** The widest line of a block of text, in characters. */
+export const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length))
 
 /**
  * A plain terminal table, no colours (output is often piped or captured). With a `width`, columns
@@ -129,4 +130,10 @@ export function wrapLine(line: string, width: number, indent = 0): string {
     else lines.push(last < 0 ? token : pad + token.trimStart())
   }
   return lines.join('\n')
+}
+
+/** stdout's columns on a terminal, else COLUMNS, else 100. */
+export function terminalWidth(): number {
+  const env = Number(process.env.COLUMNS)
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : env > 0 ? env : 100
 }

@@ -2,11 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BUILTIN_BACKENDS, isUserError, listEngines, toJson, type Workload } from '@dualfit/core'
-import { textTable, wrapLine } from '@dualfit/report'
+import { terminalWidth, textTable, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { load, parseBackendList } from '../backend-choice.js'
 import type { Command, Context } from '../options.js'
-import { terminalWidth } from './compare.js'
 
 /** Workloads that show how a backend that picks its engine per workload decides. */
 const EXAMPLES: { what: string; work: Workload }[] = [
@@ -51,7 +50,7 @@ function runsConformance(dir: string): boolean {
  * directory, and their parents' node_modules): the built-in ones, every `dualfit-backend-<name>`
  * and every `@dualfit/<name>` that runs the conformance suite, by short name, built-ins first.
  */
-export function installedBackends(): string[] {
+function installedBackends(): string[] {
   const found = new Set(BUILTIN_BACKENDS)
   for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
     for (let dir = start; ; dir = dirname(dir)) {

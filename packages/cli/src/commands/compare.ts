@@ -17,6 +17,7 @@ import {
   renderTable,
   type Summary,
   summarizeGroup,
+  terminalWidth,
 } from '@dualfit/report'
 import { SingleBar } from 'cli-progress'
 import type { Argv } from 'yargs'
@@ -49,12 +50,6 @@ export interface CompareOutput {
   kind: 'dualfit.compare'
   results: ExperimentResult[]
   summaries: Summary[]
-}
-
-/** stdout's columns on a terminal, else COLUMNS, else 100. */
-export function terminalWidth(): number {
-  const env = Number(process.env.COLUMNS)
-  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : env > 0 ? env : 100
 }
 
 function render(format: Format, groups: Summary[][], output: CompareOutput, layout: Layout = 'auto'): string {

@@ -1,8 +1,7 @@
 import { listBuiltinDatasets, toJson } from '@dualfit/core'
-import { textTable, wrapLine } from '@dualfit/report'
+import { terminalWidth, textTable, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import type { Command, Context } from '../options.js'
-import { terminalWidth } from './compare.js'
 
 export function listDatasets(format: 'table' | 'json'): string {
   const list = listBuiltinDatasets()

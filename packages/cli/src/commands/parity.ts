@@ -8,7 +8,7 @@ import {
   toJson,
   UserError,
 } from '@dualfit/core'
-import { num, plain, wrapLine } from '@dualfit/report'
+import { num, plain, terminalWidth, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { parseBackendList } from '../backend-choice.js'
 import {
@@ -23,7 +23,6 @@ import {
   strictNumber,
 } from '../options.js'
 import { planRuns, planTotals } from '../runs.js'
-import { terminalWidth } from './compare.js'
 
 export interface ParityArgs extends ExperimentArgs {
   tolerance: number

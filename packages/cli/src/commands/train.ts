@@ -13,7 +13,7 @@ import {
   workloadOf,
 } from '@dualfit/core'
 import { exportOnnx } from '@dualfit/onnx'
-import { duration, num, plain, textTable, wrapLine } from '@dualfit/report'
+import { duration, num, plain, terminalWidth, textTable, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import { choice, load } from '../backend-choice.js'
 import { checkNewFile, pathOption, writeFiles } from '../io.js'
@@ -29,7 +29,6 @@ import {
 } from '../options.js'
 import { SCRIPT_NAME } from '../script-name.js'
 import { DATA_SPEC, type DataArgs, loadSpec } from '../spec.js'
-import { terminalWidth } from './compare.js'
 
 export interface TrainArgs extends DataArgs {
   /** Without one, --data runs the linear template. */
