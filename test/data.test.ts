@@ -219,6 +219,9 @@ describe('train --data, --workers and datasets', () => {
       'celsius-fahrenheit:7',
       'noisy-linear:200',
       'sin:256',
+      'iris:150',
+      'moons:200',
+      'spirals:400',
     ])
     expect(dualfit(['datasets']).stdout).toContain('x -> sin_x')
   })

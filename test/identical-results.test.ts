@@ -41,8 +41,10 @@ import { dualfit, fixture, type Run, tempDir } from './cli.js'
 
 const EXPERIMENTS = fileURLToPath(new URL('../experiments/', import.meta.url))
 const GOLDEN = fixture('identical-results.json')
+/** Classification (#20) came after the reference commit, which cannot run them: classification.test.ts does. */
+const NEWER = new Set(['classify.json', 'iris.json', 'moons.json'])
 const SPECS = readdirSync(EXPERIMENTS)
-  .filter((f) => f.endsWith('.json') && f !== 'package.json')
+  .filter((f) => f.endsWith('.json') && f !== 'package.json' && !NEWER.has(f))
   .sort()
 
 /**

@@ -9,16 +9,21 @@ TASK is one of
     protocols  the seed's two protocols as plain loops
                params: {"kerasEpochs": 500, "torchEpochs": 100}
     scaling    per-epoch times of one workload
-               params: {"n": 100000, "batch": 32 | "full", "hidden": [64, 64], "epochs": 3, "data": "x.f32"}
-               where data holds n float32 x values, then n float32 y values
+               params: {"n": 100000, "batch": 32 | "full", "inputs": 1, "hidden": [64, 64],
+                        "classes": null | 10, "epochs": 3, "data": "x.f32"}
+               where data holds n rows of `inputs` float32 x values, then n float32 y values (class
+               indices when classes is set: CrossEntropyLoss on the logits; else MSE)
     startup    imports torch, runs one optimizer step, exits (the runner times the whole process)
 
 and prints one JSON object on its last stdout line, always with "maxRssKb" (getrusage ru_maxrss).
 Raw samples come back unreduced: the runner computes every statistic with the same code it uses for
-dualfit's rows. One thread (torch.set_num_threads(1)), as dualfit's engines run.
+dualfit's rows. One thread (torch.set_num_threads(1)), as dualfit's engines run. With
+DUALFIT_TORCH_DEVICE=cuda (`pnpm bench --device gpu`) models and data live on the GPU where torch
+sees one; `probe` says which device ran and, on the CPU, why.
 (Debian: apt-get install -y python3-torch)
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -32,6 +37,20 @@ try:
 except RuntimeError:  # already set (or parallel work already started)
     pass
 
+
+def pick_device():
+    """CUDA when asked and torch sees a device; otherwise the CPU and why."""
+    if os.environ.get("DUALFIT_TORCH_DEVICE") != "cuda":
+        return torch.device("cpu"), None
+    if torch.version.cuda is None:
+        return torch.device("cpu"), f"torch {torch.__version__} is built without CUDA"
+    if not torch.cuda.is_available():
+        return torch.device("cpu"), "torch sees no CUDA device (torch.cuda.is_available() is False)"
+    return torch.device("cuda"), None
+
+
+DEVICE, DEVICE_WHY = pick_device()
+
 # The seed article's 7 points (meters -> feet), as in @dualfit/core's meters-feet.
 SEED_X = [1.0, 8.0, 4.0, 5.0, 12.0, 10.0, 17.0]
 SEED_Y = [3.28084, 26.24672, 13.12336, 16.4042, 39.37008, 32.8084, 55.77428]
@@ -42,7 +61,7 @@ def now_ms():
 
 
 def seed_data():
-    return torch.tensor(SEED_X).reshape(-1, 1), torch.tensor(SEED_Y).reshape(-1, 1)
+    return torch.tensor(SEED_X, device=DEVICE).reshape(-1, 1), torch.tensor(SEED_Y, device=DEVICE).reshape(-1, 1)
 
 
 def step_task(p):
@@ -51,7 +70,7 @@ def step_task(p):
     cases = []
     for batch in (7, 1):
         torch.manual_seed(0)
-        model = nn.Linear(1, 1)
+        model = nn.Linear(1, 1).to(DEVICE)
         criterion = nn.MSELoss()
         opt = torch.optim.Adam(model.parameters(), lr=0.01)
         # The seed data cut into batches, visited in turn (batch 1 cycles through the 7 rows).
@@ -98,7 +117,7 @@ class Stopper:
 def fit(x, y, lr, eps, epochs, batch, shuffle, seed, stopper=None):
     """A plain training loop; returns (model, last epoch loss, steps)."""
     torch.manual_seed(seed)
-    model = nn.Linear(1, 1)
+    model = nn.Linear(1, 1).to(DEVICE)
     criterion = nn.MSELoss()
     opt = torch.optim.Adam(model.parameters(), lr=lr, eps=eps)
     n = len(x)
@@ -106,7 +125,7 @@ def fit(x, y, lr, eps, epochs, batch, shuffle, seed, stopper=None):
     gen = torch.Generator().manual_seed(seed)
     steps, epoch_loss = 0, float("nan")
     for _ in range(epochs):
-        order = torch.randperm(n, generator=gen) if shuffle else None
+        order = torch.randperm(n, generator=gen).to(DEVICE) if shuffle else None
         total = 0.0
         for i in range(0, n, batch):
             if order is None:
@@ -190,18 +209,22 @@ def scaling_task(p):
     import numpy as np
 
     n, batch, hidden, epochs = p["n"], p["batch"], p.get("hidden", []), p["epochs"]
+    inputs, classes = p.get("inputs", 1), p.get("classes")
     raw = torch.from_numpy(np.fromfile(p["data"], dtype=np.float32))
-    if raw.numel() != 2 * n:
-        raise SystemExit(f"{p['data']}: expected {2 * n} float32 values, got {raw.numel()}")
-    x, y = raw[:n].reshape(-1, 1), raw[n:].reshape(-1, 1)
+    if raw.numel() != (inputs + 1) * n:
+        raise SystemExit(f"{p['data']}: expected {(inputs + 1) * n} float32 values, got {raw.numel()}")
+    x = raw[: n * inputs].reshape(n, inputs)
+    # Class indices as int64, CrossEntropyLoss's targets; converted once, outside the timings.
+    y = raw[n * inputs :].long() if classes else raw[n * inputs :].reshape(-1, 1)
+    x, y = x.to(DEVICE), y.to(DEVICE)
     torch.manual_seed(0)
     t = now_ms()
-    layers, width = [], 1
+    layers, width = [], inputs
     for h in hidden:
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
-    model = nn.Sequential(*layers, nn.Linear(width, 1))
-    criterion = nn.MSELoss()
+    model = nn.Sequential(*layers, nn.Linear(width, classes or 1)).to(DEVICE)
+    criterion = nn.CrossEntropyLoss() if classes else nn.MSELoss()
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     setup_ms = now_ms() - t
     size = n if batch == "full" else batch
@@ -217,7 +240,7 @@ def scaling_task(p):
                 idx, xb, yb = range(n), x, y
             else:
                 if i == 0:
-                    order = torch.randperm(n, generator=gen)  # shuffle=True, as dualfit's spec
+                    order = torch.randperm(n, generator=gen).to(DEVICE)  # shuffle=True, as dualfit's spec
                 idx = order[i : i + size]
                 xb, yb = x[idx], y[idx]
             opt.zero_grad()
@@ -233,7 +256,7 @@ def scaling_task(p):
 
 def startup_task(_p):
     x, y = seed_data()
-    model = nn.Linear(1, 1)
+    model = nn.Linear(1, 1).to(DEVICE)
     opt = torch.optim.Adam(model.parameters(), lr=0.1)
     opt.zero_grad()
     loss = nn.MSELoss()(model(x), y)
@@ -243,7 +266,14 @@ def startup_task(_p):
 
 
 def probe_task(_p):
-    return {"torch": torch.__version__, "python": sys.version.split()[0], "threads": torch.get_num_threads()}
+    device = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else "cpu"
+    return {
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "threads": torch.get_num_threads(),
+        "device": device,
+        **({"deviceWhy": DEVICE_WHY} if DEVICE_WHY else {}),
+    }
 
 
 TASKS = {

@@ -3,8 +3,8 @@
  * time per epoch is judged against. keras-style's engine is TF.js, so its bare loop is
  * `model.fit` on tensors; torch-style's is ONNX Runtime, so its bare loop is `session.run` of the
  * very training graph torch-style builds, fed batch after batch, with the Adam update written out.
- * Same data (the raw float32 file), model, initial weights, optimizer, batch size, row order and
- * epochs as the dualfit run of the same workload.
+ * Same data (the raw float32 file), model, loss, initial weights, optimizer, batch size, row order
+ * and epochs as the dualfit run of the same workload.
  */
 import { readFileSync } from 'node:fs'
 import {
@@ -13,6 +13,7 @@ import {
   initialWeights,
   type LayerSpec,
   type LayerWeights,
+  resolveOptimizer,
   transpose,
 } from '@dualfit/core'
 // Module code only: ONNX Runtime itself loads on loadEngine, so the keras-style loop never holds it.
@@ -27,35 +28,37 @@ import {
   type OrtTensor,
 } from '@dualfit/onnx'
 import type { Job, ScalingResult } from './jobs.js'
-import type { Workload } from './workloads.js'
+import { workloadLayers, workloadLoss } from './workloads.js'
 
 /** Seed and stream of core's refit trial (seed 0, all rows): the same weights and order as dualfit's run. */
 const SEED = 0
 const STREAM = 'all'
 
-function layersOf(w: Workload): LayerSpec[] {
-  return [
-    ...w.hidden.map((units) => ({ units, activation: 'relu' as const })),
-    { units: 1, activation: 'linear' as const },
-  ]
+interface Data {
+  /** [n, inputs] row-major. */
+  x: Float32Array
+  /** n targets, or class indices. */
+  y: Float32Array
+  n: number
+  inputs: number
 }
 
-/** The raw float32 file the runner writes for PyTorch: x then y, n values each. */
-function readData(path: string): { x: Float32Array; y: Float32Array; n: number } {
+/** The raw float32 file the runner writes for PyTorch: x (n rows of `inputs`), then y (n values). */
+function readData(path: string, inputs: number): Data {
   const bytes = readFileSync(path)
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
-  const n = all.length / 2
-  return { x: all.subarray(0, n), y: all.subarray(n), n }
+  const n = all.length / (inputs + 1)
+  return { x: all.subarray(0, n * inputs), y: all.subarray(n * inputs), n, inputs }
 }
 
 type BareJob = Extract<Job, { kind: 'bare' }>
 
 export async function bareScaling(job: BareJob): Promise<ScalingResult> {
   const t = performance.now()
-  const data = readData(job.f32)
+  const data = readData(job.f32, job.workload.inputs)
   const loadMs = performance.now() - t
-  const layers = layersOf(job.workload)
-  const weights = initialWeights('torch', 1, layers, SEED, STREAM)
+  const layers = workloadLayers(job.workload)
+  const weights = initialWeights('torch', data.inputs, layers, SEED, STREAM)
   const batch = job.workload.batch === 'full' ? data.n : job.workload.batch
   const run = job.backend === 'keras-style' ? kerasFit : ortLoop
   return { ...(await run(job, data, layers, weights, batch)), loadMs }
@@ -63,13 +66,17 @@ export async function bareScaling(job: BareJob): Promise<ScalingResult> {
 
 type Loop = (
   job: BareJob,
-  data: { x: Float32Array; y: Float32Array; n: number },
+  data: Data,
   layers: LayerSpec[],
   weights: LayerWeights[],
   batch: number,
 ) => Promise<Omit<ScalingResult, 'loadMs'>>
 
-/** TF.js alone: a compiled tf.sequential and model.fit on the data tensors (fit shuffles when batches are smaller than the data). */
+/**
+ * TF.js alone: a compiled tf.sequential and model.fit on the data tensors (fit shuffles when batches
+ * are smaller than the data). Classification: tf.losses.softmaxCrossEntropy on the logits against
+ * one-hot rows made once, as keras-style does.
+ */
 const kerasFit: Loop = async (job, data, layers, weights, batch) => {
   const setupStart = performance.now()
   const tf = await import('@tensorflow/tfjs-core')
@@ -80,13 +87,16 @@ const kerasFit: Loop = async (job, data, layers, weights, batch) => {
   await backend.train(
     {
       engine: job.engine,
-      model: { inputs: 1, layers },
+      model: { inputs: 1, layers: [{ units: 1, activation: 'linear' }] },
       loss: { name: 'mse', delta: 1 },
-      optimizer: { name: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 },
+      optimizer: resolveOptimizer(
+        { name: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 },
+        'framework',
+      ),
       epochs: 1,
       batchSize: 1,
-      data: { n: 1, inputs: 1, outputs: 1, x: data.x.slice(0, 1), y: data.y.slice(0, 1) },
-      initialWeights: weights,
+      data: { n: 1, inputs: 1, outputs: 1, x: Float32Array.of(1), y: Float32Array.of(1) },
+      initialWeights: null,
       order: null,
       seed: SEED,
     },
@@ -95,16 +105,26 @@ const kerasFit: Loop = async (job, data, layers, weights, batch) => {
   if (!tf.engine().backendName) throw new Error("benchmarks' @tensorflow/tfjs-core is not keras-style's")
   const model = tl.sequential()
   for (const [i, l] of layers.entries()) {
-    const first = i === 0 ? { inputShape: [1] } : {}
+    const first = i === 0 ? { inputShape: [data.inputs] } : {}
     model.add(tl.layers.dense({ units: l.units, activation: l.activation, ...first }))
   }
   const values = weights.flatMap((w) => [tf.tensor2d(w.kernel, [w.inputs, w.units]), tf.tensor1d(w.bias)])
   model.setWeights(values)
   tf.dispose(values)
   const optimizer = tf.train.adam(0.01, 0.9, 0.999)
-  model.compile({ loss: 'meanSquaredError', optimizer })
-  const x = tf.tensor2d(data.x, [data.n, 1])
-  const y = tf.tensor2d(data.y, [data.n, 1])
+  const { classes } = job.workload
+  model.compile({
+    loss:
+      classes === null
+        ? 'meanSquaredError'
+        : (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, 0, tf.Reduction.MEAN),
+    optimizer,
+  })
+  const x = tf.tensor2d(data.x, [data.n, data.inputs])
+  const y =
+    classes === null
+      ? tf.tensor2d(data.y, [data.n, 1])
+      : tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(data.y), 'int32'), classes), 'float32'))
   const setupMs = performance.now() - setupStart
   try {
     const t = performance.now()
@@ -160,9 +180,10 @@ function adam(params: Param[], grads: Record<string, { data: unknown }>, t: numb
 /** ONNX Runtime alone: torch-style's training graph in one session, run once per batch. */
 const ortLoop: Loop = async (job, data, layers, weights, batch) => {
   const setupStart = performance.now()
-  const net = netOf(1, layers)
+  const net = netOf(data.inputs, layers)
   const ort = await loadEngine(job.engine as OrtEngineId)
-  const session = await ort.session(buildTrainingGraph(net, { name: 'mse', delta: 1 }))
+  const session = await ort.session(buildTrainingGraph(net, workloadLoss(job.workload)))
+  const k = data.inputs
   const params: Param[] = linears(net).flatMap((l, k) => {
     const w = weights[k] as LayerWeights
     return [
@@ -180,14 +201,14 @@ const ortLoop: Loop = async (job, data, layers, weights, batch) => {
   const bufferOf = (size: number) => {
     let b = buffers.get(size)
     if (!b) {
-      const [xb, yb] = [new Float32Array(size), new Float32Array(size)]
-      b = { x: ort.tensor(xb, [size, 1]), y: ort.tensor(yb, [size, 1]), xb, yb }
+      const [xb, yb] = [new Float32Array(size * k), new Float32Array(size)]
+      b = { x: ort.tensor(xb, [size, k]), y: ort.tensor(yb, [size, 1]), xb, yb }
       buffers.set(size, b)
     }
     return b
   }
   if (whole) {
-    feeds.x = ort.tensor(data.x, [data.n, 1])
+    feeds.x = ort.tensor(data.x, [data.n, k])
     feeds.y = ort.tensor(data.y, [data.n, 1])
   }
   const order = batchOrder(data.n, !whole, SEED, STREAM)
@@ -202,8 +223,10 @@ const ortLoop: Loop = async (job, data, layers, weights, batch) => {
         if (!whole) {
           const b = bufferOf(rows.length)
           for (let r = 0; r < rows.length; r++) {
-            b.xb[r] = data.x[rows[r] as number] as number
-            b.yb[r] = data.y[rows[r] as number] as number
+            const row = rows[r] as number
+            if (k === 1) b.xb[r] = data.x[row] as number
+            else b.xb.set(data.x.subarray(row * k, (row + 1) * k), r * k)
+            b.yb[r] = data.y[row] as number
           }
           feeds.x = b.x
           feeds.y = b.y

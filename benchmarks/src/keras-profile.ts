@@ -13,6 +13,7 @@ import {
   type DataSplit,
   initialWeights,
   type LayerSpec,
+  resolveOptimizer,
   subset,
   type TrainJob,
 } from '@dualfit/core'
@@ -46,7 +47,10 @@ function seedJob(engine: string, batchSize: number, epochs: number): TrainJob {
     engine,
     model: { inputs: 1, layers: LAYERS },
     loss: { name: 'mse', delta: 1 },
-    optimizer: { name: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7, momentum: 0 },
+    optimizer: resolveOptimizer(
+      { name: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7, momentum: 0 },
+      'tfjs',
+    ),
     epochs,
     batchSize,
     data,

@@ -120,9 +120,9 @@ describe('evaluateTargets', () => {
 })
 
 describe('the target list', () => {
-  it("holds the targets: four scaling workloads and memory per style on dualfit's overhead, and parallel", () => {
+  it("holds the targets: five scaling workloads and memory per style on dualfit's overhead, and parallel", () => {
     const ids = TARGETS.map((t) => t.id)
-    expect(ids).toHaveLength(8 + 2 + 2)
+    expect(ids).toHaveLength(10 + 2 + 2)
     expect(new Set(ids).size).toBe(ids.length)
     for (const t of TARGETS.filter((x) => x.suite !== 'parallel'))
       expect(t).toMatchObject({ on: 'overhead', op: '<=', limit: 1.15 })

@@ -1,6 +1,7 @@
 /**
- * scaling: time per epoch of four workloads (N = 1e5 batch 32 and N = 1e6 full batch; Linear(1,1) and
- * an MLP 1-64-64-1 ReLU) through core's prepareExperiment + runSingle, each workload x engine in its own
+ * scaling: time per epoch of five workloads (N = 1e5 batch 32 and N = 1e6 full batch; Linear(1,1) and
+ * an MLP 1-64-64-1 ReLU; a 10-class MLP 64-128-10 under cross_entropy, batch 128) through core's
+ * prepareExperiment + runSingle, each workload x engine in its own
  * process, next to the engine's bare loop on the same work (bare.ts, a process of its own too) and
  * PyTorch's loop on the same data. Each process's peak RSS feeds the memory suite.
  */
@@ -15,7 +16,7 @@ import { type Outcome, runJob } from '../spawn.js'
 import { mean } from '../stats.js'
 import { OVERHEAD_LIMIT } from '../targets.js'
 import type { BenchRow } from '../types.js'
-import { EPOCHS, rowsFor, WORKLOADS, type Workload, workloadLabel } from '../workloads.js'
+import { EPOCHS, rowsFor, WORKLOADS, type Workload, workloadLabel, workloadLayers } from '../workloads.js'
 import { type EngineRun, memoryRecord, pytorchMissing, type SuiteContext } from './context.js'
 
 /** keras-style picks its engine per workload (as `dualfit compare` does): the targets judge that one. */
@@ -24,11 +25,8 @@ const chooser = kerasStyle().chooseEngine
 function judged(e: EngineRun, w: Workload, n: number, engines: EngineRun[]): boolean {
   const work: CoreWorkload = {
     batchSize: w.batch === 'full' ? n : w.batch,
-    inputs: 1,
-    layers: [
-      ...w.hidden.map((units) => ({ units, activation: 'relu' as const })),
-      { units: 1, activation: 'linear' as const },
-    ],
+    inputs: w.inputs,
+    layers: workloadLayers(w),
   }
   const pick = e.backend === 'keras-style' ? chooser?.(work).engine : undefined
   const offered = pick !== undefined && engines.some((x) => x.backend === e.backend && x.engine === pick)
@@ -48,7 +46,7 @@ async function pytorchEpoch(ctx: SuiteContext, w: Workload, n: number, epochs: n
     ? await runPytorch<PyScaling>(
         ctx.pytorch.python,
         'scaling',
-        { n, batch: w.batch, hidden: w.hidden, epochs, data: f32 },
+        { n, batch: w.batch, inputs: w.inputs, hidden: w.hidden, classes: w.classes, epochs, data: f32 },
         ctx.signal,
       )
     : null
@@ -149,14 +147,15 @@ function scalingRow(
 
 export async function scalingSuite(ctx: SuiteContext): Promise<BenchRow[]> {
   const epochs = EPOCHS[ctx.opts.quick ? 'quick' : 'full']
-  const files = new Map<number, { csv: string; f32: string }>()
+  const files = new Map<string, { csv: string; f32: string }>()
   const rows: BenchRow[] = []
   for (const w of WORKLOADS) {
     const n = rowsFor(w, ctx.opts.quick)
-    let data = files.get(n)
+    const shape = `${n}-${w.inputs}-${w.classes}`
+    let data = files.get(shape)
     if (!data) {
-      data = writeData(ctx.tmp, n)
-      files.set(n, data)
+      data = writeData(ctx.tmp, n, w)
+      files.set(shape, data)
     }
     const label = workloadLabel(w, n)
     // PyTorch first, then every engine (dualfit, then its bare loop): the rows of one workload are

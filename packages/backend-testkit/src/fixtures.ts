@@ -5,11 +5,11 @@ import type {
   LayerSpec,
   LayerWeights,
   LossSpec,
-  OptimizerSpec,
   TrainHooks,
   TrainJob,
+  TrainOptimizer,
 } from '@dualfit/core'
-import { batchOrder, initialWeights } from '@dualfit/core'
+import { batchOrder, initialWeights, resolveOptimizer } from '@dualfit/core'
 
 function split(x: number[][], y: number[][]): DataSplit {
   return {
@@ -42,6 +42,35 @@ export const VALIDATION = split(
   [[1.5], [0], [-0.25]],
 )
 
+/** DATA's x with class labels: 3 classes for cross_entropy, 0/1 for binary_cross_entropy. */
+export const CLASSES = { ...DATA, y: Float32Array.of(0, 2, 1, 2, 0) }
+export const BINARY = { ...DATA, y: Float32Array.of(0, 1, 1, 0, 1) }
+
+/**
+ * 3 rows for the clip check: with SATURATED_WEIGHTS, row 0's label gets probability about 2e-9, far
+ * below a 1e-7 clip (its gradient vanishes under the clip, is about 1 without it); rows 1 and 2 stay
+ * inside [1e-7, 1 - 1e-7].
+ */
+export const SATURATED = split(
+  [
+    [1, 0],
+    [0, 1],
+    [0.5, -0.5],
+  ],
+  [[1], [2], [0]],
+)
+export const SATURATED_BINARY = { ...SATURATED, y: Float32Array.of(1, 0, 0) }
+/** Logits: row 0 (20, 0, 0) for label 1, or -20 for label 1. */
+export const SATURATED_WEIGHTS = {
+  cross_entropy: {
+    inputs: 2,
+    units: 3,
+    kernel: Float32Array.of(20, 0, 0, 0, 1, -1),
+    bias: new Float32Array(3),
+  },
+  binary_cross_entropy: { inputs: 2, units: 1, kernel: Float32Array.of(-20, 1), bias: new Float32Array(1) },
+}
+
 /** One row at x = 0 for a net starting at bias 0: the bias's gradient, -2^-23, is small enough that Adam's eps sets the step. */
 export const TINY = split([[0, 0]], [[2 ** -24]])
 
@@ -66,20 +95,46 @@ export const MAE: LossSpec = { name: 'mae', delta: 1 }
 /** delta 0.5: some residuals fall in the quadratic part, some in the linear part. */
 export const HUBER: LossSpec = { name: 'huber', delta: 0.5 }
 
+export const CROSS_ENTROPY: LossSpec = { name: 'cross_entropy', delta: 1, fromLogits: true }
+export const BINARY_CROSS_ENTROPY: LossSpec = { name: 'binary_cross_entropy', delta: 1, fromLogits: true }
+
+/** A classification loss, the data it trains on and a 2-4 tanh net ending as the spec requires. */
+export interface ClassificationCase {
+  label: string
+  loss: LossSpec
+  data: DataSplit
+  layers: LayerSpec[]
+}
+
+/** The four classification losses: cross_entropy and binary_cross_entropy, from logits or not. */
+export const CLASSIFICATION_CASES: ClassificationCase[] = [CROSS_ENTROPY, BINARY_CROSS_ENTROPY].flatMap(
+  (loss) =>
+    [true, false].map((fromLogits) => {
+      const binary = loss.name === 'binary_cross_entropy'
+      const last = fromLogits ? 'linear' : binary ? 'sigmoid' : 'softmax'
+      const units = binary ? 1 : 3
+      return {
+        label: `2-4 tanh-${units} ${last}, ${loss.name} fromLogits ${fromLogits}`,
+        loss: { ...loss, fromLogits },
+        data: binary ? BINARY : CLASSES,
+        layers: [
+          { units: 4, activation: 'tanh' },
+          { units, activation: last },
+        ],
+      }
+    }),
+)
+
 /*
  * Adam's first step is about lr * sign(g), whatever eps form the framework uses (Keras puts eps
  * outside the bias correction, ~30x larger in effect); the fixtures keep every |g| far above it.
  */
-export const ADAM: OptimizerSpec = {
-  name: 'adam',
-  lr: 0.01,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  momentum: 0,
-}
-export const SGD_MOMENTUM: OptimizerSpec = { ...ADAM, name: 'sgd', lr: 0.05, momentum: 0.9 }
-export const SGD: OptimizerSpec = { ...ADAM, name: 'sgd', lr: 0.1, momentum: 0 }
+export const ADAM: TrainOptimizer = resolveOptimizer(
+  { name: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0 },
+  'torch',
+)
+export const SGD_MOMENTUM: TrainOptimizer = { ...ADAM, name: 'sgd', lr: 0.05, momentum: 0.9 }
+export const SGD: TrainOptimizer = { ...ADAM, name: 'sgd', lr: 0.1, momentum: 0 }
 
 export const SEED = 4
 

@@ -1,10 +1,11 @@
 /**
- * A float64 reference of what every backend computes: Dense forward, the three losses, their
- * gradients, Adam (PyTorch's or Keras' epsilon placement) and PyTorch-form SGD. Small and direct
- * on purpose, so that it is easy to trust; backends compare their float32 results with it.
+ * A float64 reference of what every backend computes: Dense forward, the regression and
+ * classification losses, their gradients, Adam (PyTorch's or Keras' epsilon placement) and
+ * PyTorch-form SGD. Small and direct on purpose, so that it is easy to trust; backends compare
+ * their float32 results with it.
  */
-import type { EpsilonPlacement, LayerSpec, LossSpec, OptimizerSpec, TrainJob } from '@dualfit/core'
-import { batches } from '@dualfit/core'
+import type { EpsilonPlacement, LayerSpec, LossSpec, TrainJob, TrainOptimizer } from '@dualfit/core'
+import { batches, classificationLoss, PROBABILITY_CLIP } from '@dualfit/core'
 
 /** Anything with Keras-layout weights: kernel [inputs, units] row-major. TrainedModel fits. */
 export interface ReferenceModel {
@@ -30,9 +31,25 @@ export interface OptimizerState {
   v: Weights64[]
 }
 
+/**
+ * A loss as the reference computes it. `clip` overrides the probability clip the design gives the
+ * loss (classification only): [1e-7, 1 - 1e-7] with fromLogits false, none with fromLogits true; the
+ * settings check uses it to tell a backend that clips from one that does not.
+ */
+export type ReferenceLoss = LossSpec & { clip?: readonly [number, number] | null }
+
 /** Framework defaults for `eps: null`; the testkit itself always passes a number. */
 const DEFAULT_EPS = 1e-8
 
+/** exp(z - max) / sum: the same values as exp(z) / sum, without overflow. */
+function softmax(z: ArrayLike<number>): Float64Array {
+  const max = Math.max(...Array.from(z))
+  const e = Float64Array.from(z, (v) => Math.exp(v - max))
+  const sum = e.reduce((a, b) => a + b, 0)
+  return e.map((v) => v / sum)
+}
+
+/** Elementwise; softmax, which takes the whole row, is applied by activations() after it. */
 function activate(name: LayerSpec['activation'], z: number): number {
   switch (name) {
     case 'relu':
@@ -92,13 +109,15 @@ function activations(model: ReferenceModel, x: ArrayLike<number>): Float64Array[
     const h = outs[k] as Float64Array
     const a = new Float64Array(n * w.units)
     const act = (model.layers[k] as LayerSpec).activation
-    for (let r = 0; r < n; r++)
+    for (let r = 0; r < n; r++) {
       for (let u = 0; u < w.units; u++) {
         let z = w.bias[u] as number
         for (let i = 0; i < w.inputs; i++)
           z += (h[r * w.inputs + i] as number) * (w.kernel[i * w.units + u] as number)
         a[r * w.units + u] = activate(act, z)
       }
+      if (act === 'softmax') a.set(softmax(a.subarray(r * w.units, (r + 1) * w.units)), r * w.units)
+    }
     outs.push(a)
   })
   return outs
@@ -110,8 +129,13 @@ export function referenceForward(model: ReferenceModel, x: ArrayLike<number>): F
   return outs[outs.length - 1] as Float64Array
 }
 
-/** Mean over all elements (PyTorch reduction='mean'; Keras' mean over outputs, then rows). */
-export function referenceLoss(loss: LossSpec, pred: ArrayLike<number>, y: ArrayLike<number>): number {
+/**
+ * Mean over all elements (PyTorch reduction='mean'; Keras' mean over outputs, then rows); under a
+ * classification loss the mean over rows, pred holding each row's logits or probabilities and y
+ * one class index per row.
+ */
+export function referenceLoss(loss: ReferenceLoss, pred: ArrayLike<number>, y: ArrayLike<number>): number {
+  if (classificationLoss(loss.name)) return classify(loss, pred, y).loss
   let s = 0
   for (let i = 0; i < pred.length; i++) {
     const d = (pred[i] as number) - (y[i] as number)
@@ -129,10 +153,84 @@ function lossSlope(loss: LossSpec, d: number, count: number): number {
   return (Math.abs(d) <= loss.delta ? d : loss.delta * Math.sign(d)) / count
 }
 
+/**
+ * A classification loss over rows and its gradient with respect to the last layer's
+ * pre-activation z (the logits), as common to every backend:
+ *  cross_entropy, logits:        logsumexp(z) - z[y]                  (PyTorch CrossEntropyLoss)
+ *  binary_cross_entropy, logits: max(z, 0) - z t + log(1 + exp(-|z|)) (BCEWithLogitsLoss)
+ *  with a clip [lo, hi] (Keras' from_logits=False, tfjs-layers losses.ts): p / sum(p) for softmax,
+ *  -log(clip(p of the row's label)), clip's gradient 0 outside [lo, hi] (bounds included).
+ * Either way dz = (p - onehot(y)) / rows where the label's p is inside the clip, else 0: the
+ * softmax (sigmoid) Jacobian times d(-log p_y)/dp, whether the softmax sits in the model or the loss.
+ */
+function classify(
+  loss: ReferenceLoss,
+  out: ArrayLike<number>,
+  y: ArrayLike<number>,
+): { loss: number; dz: Float64Array } {
+  const n = y.length
+  const k = out.length / n
+  const binary = loss.name === 'binary_cross_entropy'
+  const logits = loss.fromLogits !== false
+  const clip =
+    loss.clip === undefined ? (logits ? null : [PROBABILITY_CLIP, 1 - PROBABILITY_CLIP]) : loss.clip
+  const dz = new Float64Array(out.length)
+  let sum = 0
+  for (let r = 0; r < n; r++) {
+    const row = Array.from({ length: k }, (_, j) => out[r * k + j] as number)
+    const label = y[r] as number
+    let p: number[]
+    if (binary) p = [logits ? 1 / (1 + Math.exp(-(row[0] as number))) : (row[0] as number)]
+    else if (logits) p = Array.from(softmax(row))
+    else {
+      const total = row.reduce((a, b) => a + b, 0)
+      p = row.map((v) => v / total)
+    }
+    const target = (j: number) => (binary ? label : j === label ? 1 : 0)
+    const pLabel = binary ? (label === 1 ? (p[0] as number) : 1 - (p[0] as number)) : (p[label] as number)
+    if (clip) {
+      sum -= Math.log(Math.min(Math.max(pLabel, clip[0]), clip[1]))
+      if (pLabel < clip[0] || pLabel > clip[1]) continue
+    } else if (!logits) sum -= Math.log(pLabel)
+    else if (binary) {
+      const z = row[0] as number
+      sum += Math.max(z, 0) - z * label + Math.log1p(Math.exp(-Math.abs(z)))
+    } else {
+      const max = Math.max(...row)
+      sum += max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0)) - (row[label] as number)
+    }
+    p.forEach((pj, j) => {
+      dz[r * k + j] = (pj - target(j)) / n
+    })
+  }
+  return { loss: sum / n, dz }
+}
+
+/** The last layer's dL/dz: the loss's slope through the activation, or classify's closed form. */
+function outputDelta(
+  loss: ReferenceLoss,
+  act: LayerSpec['activation'],
+  pred: Float64Array,
+  y: ArrayLike<number>,
+) {
+  if (classificationLoss(loss.name)) {
+    const want =
+      loss.fromLogits === false ? (loss.name === 'cross_entropy' ? 'softmax' : 'sigmoid') : 'linear'
+    if (act !== want)
+      throw new Error(
+        `reference: ${loss.name} with fromLogits ${loss.fromLogits !== false} needs a '${want}' last layer, got '${act}'`,
+      )
+    return classify(loss, pred, y).dz
+  }
+  if (act === 'softmax')
+    throw new Error(`reference: softmax is the last layer of cross_entropy only, not ${loss.name}`)
+  return pred.map((p, i) => lossSlope(loss, p - (y[i] as number), pred.length) * slope(act, p))
+}
+
 /** The loss over rows x, y and its gradient with respect to every weight (backpropagation). */
 export function referenceGradients(
   model: ReferenceModel,
-  loss: LossSpec,
+  loss: ReferenceLoss,
   x: ArrayLike<number>,
   y: ArrayLike<number>,
 ): { loss: number; grads: Weights64[] } {
@@ -141,14 +239,16 @@ export function referenceGradients(
   const pred = outs[outs.length - 1] as Float64Array
   const n = x.length / model.inputs
   const grads = zerosLike(ws)
-  let delta: Float64Array = pred.map((p, i) => lossSlope(loss, p - (y[i] as number), pred.length))
-  for (let k = ws.length - 1; k >= 0; k--) {
+  const last = ws.length - 1
+  let delta = outputDelta(loss, (model.layers[last] as LayerSpec).activation, pred, y)
+  for (let k = last; k >= 0; k--) {
     const w = ws[k] as Weights64
     const g = grads[k] as Weights64
     const a = outs[k + 1] as Float64Array
     const h = outs[k] as Float64Array
     const act = (model.layers[k] as LayerSpec).activation
-    const dz = delta.map((d, i) => d * slope(act, a[i] as number))
+    // delta is dL/dz for the last layer, dL/da for the hidden ones.
+    const dz = k === last ? delta : delta.map((d, i) => d * slope(act, a[i] as number))
     const dh = new Float64Array(n * w.inputs)
     for (let r = 0; r < n; r++)
       for (let u = 0; u < w.units; u++) {
@@ -174,8 +274,8 @@ export function referenceGradients(
  */
 export function referenceStep(
   model: ReferenceModel,
-  loss: LossSpec,
-  optimizer: OptimizerSpec,
+  loss: ReferenceLoss,
+  optimizer: TrainOptimizer,
   x: ArrayLike<number>,
   y: ArrayLike<number>,
   state?: OptimizerState,
@@ -228,7 +328,8 @@ export function gather(data: ArrayLike<number>, width: number, idx: ArrayLike<nu
 
 /** What referenceTrain needs of a TrainJob; initial weights and order must be given. */
 export interface ReferenceJob
-  extends Pick<TrainJob, 'loss' | 'optimizer' | 'epochs' | 'batchSize' | 'data' | 'validation'> {
+  extends Pick<TrainJob, 'optimizer' | 'epochs' | 'batchSize' | 'data' | 'validation'> {
+  loss: ReferenceLoss
   model: { inputs: number; layers: readonly LayerSpec[] }
   initialWeights: readonly { kernel: ArrayLike<number>; bias: ArrayLike<number> }[]
   order: (epoch: number) => ArrayLike<number>

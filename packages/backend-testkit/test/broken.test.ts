@@ -112,6 +112,24 @@ describe('the testkit fails a backend that breaks the contract, and says how', (
     )
   })
 
+  it('clips probabilities from logits although it declares no clip', async () => {
+    await expect(checks.declaresSettings(broken({ clipsLogits: true }), 'js', opts)).rejects.toThrow(
+      /^settings \(cross_entropy, fromLogits true\): declares probabilities.clip 'none' but the steps follow '\[1e-7, 0.9999999\]' \(1 SGD step with a row whose label's probability is 2e-9: layer 0 (kernel|bias)\[\d\] is .+\)$/,
+    )
+  })
+
+  it('declares the Keras clip but never clips', async () => {
+    await expect(checks.declaresSettings(broken({ neverClips: true }), 'js', opts)).rejects.toThrow(
+      /^settings \(cross_entropy, fromLogits false\): declares probabilities.clip '\[1e-7, 0.9999999\]' but the steps follow 'none'/,
+    )
+  })
+
+  it('a classification gradient with the wrong sign fails the classification steps', async () => {
+    await expect(checks.classificationSteps(broken({ flipGradient: true }), 'js', opts)).rejects.toThrow(
+      /^SGD steps \(2-4 tanh-3 linear, cross_entropy fromLogits true\): epoch 0 loss is/,
+    )
+  })
+
   it('passes every check when nothing is broken (the same checks describeBackend runs)', async () => {
     const b = broken({})
     for (const check of Object.values(checks)) await check(b, 'js', opts)

@@ -16,7 +16,7 @@ import type {
   TrainResult,
   TrainSettings,
 } from '@dualfit/core'
-import { batches, Rng } from '@dualfit/core'
+import { batches, classificationLoss, PROBABILITY_CLIP, Rng } from '@dualfit/core'
 
 export interface Faults {
   flipGradient?: boolean
@@ -48,6 +48,10 @@ export interface Faults {
   epochStartWeights?: boolean
   /** The weights getter clears the optimizer state, as a backend that rebuilds its model to read them. */
   getterResetsState?: boolean
+  /** Clips probabilities to [1e-7, 1 - 1e-7] from logits too, while settings() declares no clip there. */
+  clipsLogits?: boolean
+  /** Never clips probabilities, while settings() declares the Keras clip for fromLogits false. */
+  neverClips?: boolean
 }
 
 /** What liveResources reports: handles train() holds right now (or leaked). */
@@ -70,6 +74,14 @@ function act(name: LayerSpec['activation'], z: number): number {
   if (name === 'tanh') return f(Math.tanh(z))
   if (name === 'sigmoid') return f(1 / (1 + Math.exp(-z)))
   return z
+}
+
+function softmax(z: Float32Array): Float32Array {
+  let max = Number.NEGATIVE_INFINITY
+  for (const v of z) max = Math.max(max, v)
+  const e = z.map((v) => f(Math.exp(v - max)))
+  const sum = e.reduce((a, b) => f(a + b), 0)
+  return e.map((v) => f(v / sum))
 }
 
 function dAct(name: LayerSpec['activation'], a: number): number {
@@ -105,13 +117,18 @@ function forward(layers: Layer[], x: Float32Array, n: number): Float32Array[] {
   for (const l of layers) {
     const h = outs[outs.length - 1] as Float32Array
     const a = new Float32Array(n * l.units)
-    for (let r = 0; r < n; r++)
+    for (let r = 0; r < n; r++) {
       for (let u = 0; u < l.units; u++) {
         let z = l.b[u] as number
         for (let i = 0; i < l.inputs; i++)
           z = f(z + f((l.w[u * l.inputs + i] as number) * (h[r * l.inputs + i] as number)))
         a[r * l.units + u] = act(l.activation, z)
       }
+      if (l.activation === 'softmax') {
+        const row = a.subarray(r * l.units, (r + 1) * l.units)
+        row.set(softmax(row))
+      }
+    }
     outs.push(a)
   }
   return outs
@@ -139,6 +156,41 @@ function lossOf(loss: LossSpec, pred: Float32Array, y: Float32Array): { value: n
     }
   }
   return { value: f(sum / count), grad }
+}
+
+/**
+ * A classification loss as Keras/PyTorch compute it, in float32, and its gradient with respect to the
+ * last layer's pre-activation (the chain through softmax/sigmoid written out: p - onehot where the
+ * clip lets the gradient through). `clip` null: no clip.
+ */
+function classificationLossOf(
+  loss: LossSpec,
+  out: Float32Array,
+  y: Float32Array,
+  clip: readonly [number, number] | null,
+): { value: number; grad: Float32Array } {
+  const n = y.length
+  const k = out.length / n
+  const logits = loss.fromLogits !== false
+  const grad = new Float32Array(out.length)
+  let sum = 0
+  for (let r = 0; r < n; r++) {
+    const row = out.subarray(r * k, (r + 1) * k)
+    const label = y[r] as number
+    const p =
+      k === 1
+        ? Float32Array.of(logits ? act('sigmoid', row[0] as number) : (row[0] as number))
+        : logits
+          ? softmax(row)
+          : row
+    // Binary: the probability of class 1; onehot is then the label itself.
+    const target = (j: number) => (k === 1 ? label : j === label ? 1 : 0)
+    const pLabel = k === 1 && label === 0 ? f(1 - (p[0] as number)) : (p[k === 1 ? 0 : label] as number)
+    const inside = clip === null || (pLabel >= f(clip[0]) && pLabel <= f(clip[1]))
+    sum += -Math.log(clip === null ? pLabel : Math.min(Math.max(pLabel, f(clip[0])), f(clip[1])))
+    if (inside) for (let j = 0; j < k; j++) grad[r * k + j] = f(((p[j] as number) - target(j)) / n)
+  }
+  return { value: f(sum / n), grad }
 }
 
 function rows(data: Float32Array, width: number, idx: ArrayLike<number>): Float32Array {
@@ -230,7 +282,8 @@ export class DoubleBackend implements Backend {
         const x = rows(data.x, data.inputs, batch)
         const y = rows(data.y, data.outputs, batch)
         const outs = forward(layers, x, batch.length)
-        const { value, grad } = lossOf(job.loss, outs[outs.length - 1] as Float32Array, y)
+        const { value, grad } = this.lossOf(job.loss, outs[outs.length - 1] as Float32Array, y)
+        const classify = classificationLoss(job.loss.name) !== null
         let delta = grad
         const grads = layers.map((l) => ({
           w: new Float32Array(l.w.length),
@@ -246,9 +299,11 @@ export class DoubleBackend implements Backend {
           const dh = new Float32Array(batch.length * l.inputs)
           for (let r = 0; r < batch.length; r++)
             for (let u = 0; u < l.units; u++) {
-              const dz = f(
-                (delta[r * l.units + u] as number) * dAct(l.activation, a[r * l.units + u] as number),
-              )
+              // A classification loss's grad is already dz of the last layer.
+              const dz =
+                classify && k === layers.length - 1
+                  ? (delta[r * l.units + u] as number)
+                  : f((delta[r * l.units + u] as number) * dAct(l.activation, a[r * l.units + u] as number))
               g.b[u] = (g.b[u] as number) + dz
               for (let i = 0; i < l.inputs; i++) {
                 g.w[u * l.inputs + i] =
@@ -267,14 +322,14 @@ export class DoubleBackend implements Backend {
           step(l.b, g.b, (m[k] as (typeof m)[0]).b, (v[k] as (typeof v)[0]).b)
         })
         const reported = this.faults.lossAfterUpdate
-          ? lossOf(job.loss, forward(layers, x, batch.length).pop() as Float32Array, y).value
+          ? this.lossOf(job.loss, forward(layers, x, batch.length).pop() as Float32Array, y).value
           : value
         sum += reported * batch.length
       }
       const logs: EpochLogs = { loss: sum / data.n }
       if (job.validation) {
         const pred = forward(layers, job.validation.x, job.validation.n).pop() as Float32Array
-        logs.valLoss = lossOf(job.loss, pred, job.validation.y).value
+        logs.valLoss = this.lossOf(job.loss, pred, job.validation.y).value
       }
       const weights = async () => {
         const now = before ?? toWeights(layers)
@@ -297,6 +352,19 @@ export class DoubleBackend implements Backend {
     return { weights: toWeights(layers), steps, setupMs }
   }
 
+  /** The clip train() applies: Keras' for fromLogits false, none from logits (unless a fault says otherwise). */
+  private clipOf(loss: LossSpec): readonly [number, number] | null {
+    const keras = [PROBABILITY_CLIP, 1 - PROBABILITY_CLIP] as const
+    if (this.faults.neverClips) return null
+    return loss.fromLogits === false || this.faults.clipsLogits ? keras : null
+  }
+
+  private lossOf(loss: LossSpec, pred: Float32Array, y: Float32Array) {
+    return classificationLoss(loss.name)
+      ? classificationLossOf(loss, pred, y, this.clipOf(loss))
+      : lossOf(loss, pred, y)
+  }
+
   settings(job: TrainJob): TrainSettings {
     const given = (v: unknown) => v !== null && !this.faults.declaresOwnInit
     return {
@@ -311,6 +379,13 @@ export class DoubleBackend implements Backend {
             }
           : null,
       lossReduction: 'mean',
+      probabilities: classificationLoss(job.loss.name)
+        ? {
+            activation: job.loss.name === 'cross_entropy' ? 'softmax' : 'sigmoid',
+            at: job.loss.fromLogits === false ? 'model' : 'loss',
+            clip: job.loss.fromLogits === false ? [PROBABILITY_CLIP, 1 - PROBABILITY_CLIP] : null,
+          }
+        : null,
     }
   }
 

@@ -2,12 +2,16 @@ import type { LayerSpec, LossSpec } from '@dualfit/core'
 import { describe, expect, it } from 'vitest'
 import {
   ADAM,
+  CLASSIFICATION_CASES,
   DATA,
   HUBER,
   IN_ORDER,
   LINEAR_NET,
   MAE,
   MSE,
+  SATURATED,
+  SATURATED_BINARY,
+  SATURATED_WEIGHTS,
   SGD,
   SGD_MOMENTUM,
   SHUFFLED,
@@ -27,13 +31,13 @@ import {
 const ACTS: LayerSpec['activation'][] = ['linear', 'relu', 'tanh', 'sigmoid']
 
 /** Central differences of the float64 loss, one weight at a time. */
-function numeric(layers: LayerSpec[], loss: LossSpec, h = 1e-6): Weights64[] {
+function numeric(layers: LayerSpec[], loss: LossSpec, h = 1e-6, data = DATA): Weights64[] {
   const weights = weightsFor(layers).map((w) => ({
     ...w,
     kernel: Float64Array.from(w.kernel),
     bias: Float64Array.from(w.bias),
   }))
-  const f = () => referenceLoss(loss, referenceForward({ inputs: 2, layers, weights }, DATA.x), DATA.y)
+  const f = () => referenceLoss(loss, referenceForward({ inputs: 2, layers, weights }, data.x), data.y)
   return weights.map((w) => {
     const diff = (t: Float64Array) =>
       t.map((v, i) => {
@@ -67,6 +71,56 @@ describe('reference', () => {
           expect(relativeError(grads[k]?.bias ?? [], n.bias)).toBeLessThan(1e-6)
         })
       })
+
+  for (const c of CLASSIFICATION_CASES)
+    it(`backpropagation matches finite differences: ${c.label}`, () => {
+      const { grads } = referenceGradients(
+        { inputs: 2, layers: c.layers, weights: weightsFor(c.layers) },
+        c.loss,
+        c.data.x,
+        c.data.y,
+      )
+      numeric(c.layers, c.loss, 1e-6, c.data).forEach((n, k) => {
+        expect(relativeError(grads[k]?.kernel ?? [], n.kernel)).toBeLessThan(1e-6)
+        expect(relativeError(grads[k]?.bias ?? [], n.bias)).toBeLessThan(1e-6)
+      })
+    })
+
+  it('cross entropy from logits is logsumexp(z) - z[y]; from probabilities the same, clipped', () => {
+    const model = {
+      inputs: 1,
+      layers: [{ units: 2, activation: 'linear' as const }],
+      weights: [{ kernel: [1, -1], bias: [0, 0] }],
+    }
+    const ce = CLASSIFICATION_CASES[0]?.loss as LossSpec
+    // x = 2: z = (2, -2), label 1: log(e^2 + e^-2) + 2.
+    expect(referenceLoss(ce, referenceForward(model, [2]), [1])).toBeCloseTo(
+      Math.log(Math.exp(2) + Math.exp(-2)) + 2,
+      12,
+    )
+    // Probabilities (0.25, 0.75) sum to 1; p 1e-9 is clipped to 1e-7, and its gradient vanishes.
+    const probs = { ...ce, fromLogits: false }
+    expect(referenceLoss(probs, [0.25, 0.75], [0])).toBeCloseTo(-Math.log(0.25), 12)
+    expect(referenceLoss(probs, [1 - 1e-9, 1e-9], [1])).toBeCloseTo(-Math.log(1e-7), 12)
+    expect(referenceLoss({ ...probs, clip: null }, [1 - 1e-9, 1e-9], [1])).toBeCloseTo(-Math.log(1e-9), 9)
+    const saturated = {
+      inputs: 1,
+      layers: [{ units: 2, activation: 'softmax' as const }],
+      weights: [{ kernel: [20, 0], bias: [0, 0] }],
+    }
+    const grads = (clip: [number, number] | null | undefined) =>
+      Array.from(referenceGradients(saturated, { ...probs, clip }, [1], [1]).grads[0]?.kernel ?? [])
+    expect(grads(undefined)).toEqual([0, 0])
+    expect(grads(null)[0]).toBeCloseTo(1, 6)
+  })
+
+  it('binary cross entropy from logits is stable at large |z|', () => {
+    const bce = CLASSIFICATION_CASES[2]?.loss as LossSpec
+    expect(bce.name).toBe('binary_cross_entropy')
+    // z = 40, t = 0: max(z, 0) - 0 + log(1 + e^-40) = 40 (a naive -log(1 - sigmoid(z)) is infinite).
+    expect(referenceLoss(bce, [40], [0])).toBeCloseTo(40, 12)
+    expect(referenceLoss(bce, [-3], [0])).toBeCloseTo(Math.log1p(Math.exp(-3)), 12)
+  })
 
   it('forward reads kernels as [inputs, units] row-major', () => {
     const model = {
@@ -149,6 +203,22 @@ describe('reference', () => {
 
 describe('fixtures', () => {
   // Keras' Adam puts eps ~30x larger in effect; with every |g| far above that, either form passes.
+  it('the clip fixture: row 0 is far outside the clip, the others inside, for every classification loss', () => {
+    for (const c of CLASSIFICATION_CASES) {
+      const binary = c.loss.name === 'binary_cross_entropy'
+      const layers = [{ units: binary ? 1 : 3, activation: c.layers[1]?.activation ?? 'linear' }]
+      const model = { inputs: 2, layers, weights: [SATURATED_WEIGHTS[c.loss.name as 'cross_entropy']] }
+      const data = binary ? SATURATED_BINARY : SATURATED
+      const row = (r: number) => ({ x: data.x.subarray(2 * r, 2 * r + 2), y: data.y.subarray(r, r + 1) })
+      const lossOf = (r: number, clip: [number, number] | null) =>
+        referenceLoss({ ...c.loss, clip }, referenceForward(model, row(r).x), row(r).y)
+      // -log(p) of row 0 is about 20 (p ~ 2e-9) without a clip, -log(1e-7) with it.
+      expect(lossOf(0, null), c.label).toBeGreaterThan(19.9)
+      expect(lossOf(0, [1e-7, 1 - 1e-7]), c.label).toBeCloseTo(-Math.log(1e-7), 9)
+      for (const r of [1, 2]) expect(lossOf(r, [1e-7, 1 - 1e-7]), c.label).toBeCloseTo(lossOf(r, null), 12)
+    }
+  })
+
   it('every first-step gradient is far from zero, so the eps form does not matter', () => {
     for (const layers of [TANH_NET, LINEAR_NET])
       for (const loss of [MSE, MAE, HUBER]) {

@@ -5,11 +5,18 @@ import {
   dataHash,
   type ExperimentResult,
   loadDataset,
+  taskOf,
 } from '@dualfit/core'
 
-/** Data rows to draw (one input), and the dataset's exact function when it has one. */
+/**
+ * Data rows to draw, and the dataset's exact function when it has one: one-input rows of a
+ * regression (the predictions chart), two-input rows of a classification (decision regions).
+ */
 export interface DataPoints {
-  /** [x, y0, y1, ...] rows, a y per output; empty when the rows are not known (a file not at hand). */
+  /**
+   * [x, y0, y1, ...] rows, a y per output (a classification's [x1, x2, class index]); empty when
+   * the rows are not known (a file not at hand).
+   */
   points: Point[]
   /** Where the rows came from, for the chart's subtitle. */
   source: 'builtin' | 'inline' | 'file' | 'none'
@@ -18,7 +25,7 @@ export interface DataPoints {
   exact?: (x: number) => number
 }
 
-/** An input and each output's target. */
+/** The inputs, then each output's target. */
 export type Point = [number, ...number[]]
 
 /** At most this many points per chart: more only slows the SVG down. */
@@ -32,17 +39,21 @@ export function thinIndexes(n: number, max: number): number[] {
   return out
 }
 
-/** [x, y0, y1, ...] of one-input rows (y row-major, `outputs` per row), at most MAX_POINTS of them. */
-function rowsOf(x: ArrayLike<number>, y: ArrayLike<number>, outputs: number): Point[] {
-  return thinIndexes(x.length, MAX_POINTS).map((i) => [
-    x[i] as number,
+/** [x..., y...] rows (x and y row-major, `inputs` and `outputs` per row), at most MAX_POINTS of them. */
+function rowsOf(x: ArrayLike<number>, y: ArrayLike<number>, outputs: number, inputs = 1): Point[] {
+  return thinIndexes(y.length / outputs, MAX_POINTS).map((i) => [
+    x[i * inputs] as number,
+    ...Array.from({ length: inputs - 1 }, (_, k) => x[i * inputs + k + 1] as number),
     ...Array.from({ length: outputs }, (_, j) => y[i * outputs + j] as number),
   ])
 }
 
+const NONE: DataPoints = { points: [], source: 'none', rows: 0 }
+
 /**
- * The data rows of a one-input result (every output), from what the results carry: a built-in dataset is made
- * again from its name, rows and seed; inline rows are in the spec; a file is read again from
+ * The data rows of a one-input regression (every output) or a two-input classification (class
+ * indices, as core encodes the labels), from what the results carry: a built-in dataset is made
+ * again from its name, rows, seed and noise; inline rows are in the spec; a file is read again from
  * `baseDirs` (the spec's folder, the current one), unless `dataset` holds it already (compare
  * has it in memory), and used only when its sha256 matches the one recorded in the results.
  * Otherwise no points, only the exact function when it is known.
@@ -52,17 +63,23 @@ export async function dataPoints(
   opts: { baseDirs?: string[]; dataset?: Dataset } = {},
 ): Promise<DataPoints> {
   const d = r.spec.dataset
-  if (r.data.columns.x.length !== 1) return { points: [], source: 'none', rows: 0 }
+  const task = taskOf(r.spec)
+  const inputs = r.data.columns.x.length
+  if (inputs !== (task === 'classification' ? 2 : 1)) return NONE
   const outputs = r.data.columns.y.length
   if ('builtin' in d && builtinDatasets.includes(d.builtin)) {
-    const ds = builtinDataset(d.builtin, d.rows, d.seed)
+    const ds = builtinDataset(d.builtin, d.rows, d.seed, d.noise)
     const exact = ds.exact
     return {
-      points: rowsOf(ds.x, ds.y, ds.outputs),
+      points: rowsOf(ds.x, ds.y, ds.outputs, inputs),
       source: 'builtin',
       rows: ds.n,
       ...(exact ? { exact: (x: number) => exact([x])[0] as number } : {}),
     }
+  }
+  if ('inline' in d && task === 'classification') {
+    const ds = await loadDataset(d, undefined, task)
+    return { points: rowsOf(ds.x, ds.y, ds.outputs, inputs), source: 'inline', rows: ds.n }
   }
   if ('inline' in d) {
     const row = (v: number | number[] | undefined) => (Array.isArray(v) ? v : [v ?? Number.NaN])
@@ -74,14 +91,14 @@ export async function dataPoints(
   }
   if ('file' in d) {
     const fromFile = (ds: Dataset): DataPoints => ({
-      points: rowsOf(ds.x, ds.y, ds.outputs),
+      points: rowsOf(ds.x, ds.y, ds.outputs, inputs),
       source: 'file',
       rows: ds.n,
     })
     if (opts.dataset && dataHash(opts.dataset) === r.data.sha256) return fromFile(opts.dataset)
     for (const dir of opts.baseDirs ?? []) {
       try {
-        const ds = await loadDataset(d, dir)
+        const ds = await loadDataset(d, dir, task)
         if (dataHash(ds) !== r.data.sha256) continue
         return fromFile(ds)
       } catch {
@@ -89,5 +106,5 @@ export async function dataPoints(
       }
     }
   }
-  return { points: [], source: 'none', rows: 0 }
+  return NONE
 }

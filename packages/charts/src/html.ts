@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { type ExperimentResult, exactFunction } from '@dualfit/core'
 import { footer, parityLines, type Summary, settingsRows, tableRows, turn } from '@dualfit/report'
 import { textWidth } from './metrics.js'
-import type { SpecGroup } from './model.js'
+import { classNames, outputsLogits, type SpecGroup } from './model.js'
 import { DATA_ID, type PageData } from './page/shared.js'
 import { pageScript } from './page.js'
 import type { ChartKind } from './specs.js'
@@ -113,6 +113,7 @@ form.tryit label { display: inline-block; margin: 4px 16px 8px 0; font-weight: 6
 form.tryit input { font: inherit; width: 12em; margin-left: 6px; padding: 4px 6px; border: 1px solid #aaa; border-radius: 4px; }
 form.tryit table { background: #fff; }
 form.tryit td.pred, form.tryit td.exact-value { font-variant-numeric: tabular-nums; font-weight: 600; }
+form.tryit td.prob { font-variant-numeric: tabular-nums; }
 .status { font-size: 13px; color: var(--muted); min-height: 1.5em; }
 pre { background: var(--bg2); border: 1px solid var(--line); border-radius: 6px; padding: 10px; overflow-x: auto; font-size: 12px; }
 details { margin: 10px 0; }
@@ -190,6 +191,11 @@ function dataBlock(r: ExperimentResult): string {
     ],
     ['sha256', d.sha256],
   ]
+  if (d.classes)
+    rows.splice(4, 0, [
+      'classes',
+      d.classes.map((c, i) => (d.classCounts ? `${c} (${d.classCounts[i]} rows)` : c)).join(', '),
+    ])
   return `<dl class="data">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`
 }
 
@@ -226,21 +232,30 @@ function tryIt(s: PageSpec, ortError: string | null): string {
     .join('')
   const exact = exactOf(r)
   const unitY = r.data.units.y.filter(Boolean).join(', ')
+  // A classifier: the class each model picks, then each class's probability.
+  const classes = classNames(r) ?? []
+  const probHead = classes.map((c) => `<th>P(${esc(c)})</th>`).join('')
+  const probCells = classes.map((_, k) => `<td class="prob" data-class="${k}"></td>`).join('')
   const rows = s.models
     .map(
       (m) =>
-        `<tr data-model="${esc(m.key)}" data-backend="${esc(m.backend)}"><td>${esc(m.backend)}</td><td class="pred" data-backend="${esc(m.backend)}"></td>${exact ? '<td class="err"></td>' : '<td class="err" hidden></td>'}<td><a href="${esc(m.onnx)}" download>${esc(m.onnx.split('/').pop())}</a> <span class="muted">${esc(m.trial)}</span></td></tr>`,
+        `<tr data-model="${esc(m.key)}" data-backend="${esc(m.backend)}"><td>${esc(m.backend)}</td><td class="pred" data-backend="${esc(m.backend)}"></td>${probCells}${exact ? '<td class="err"></td>' : '<td class="err" hidden></td>'}<td><a href="${esc(m.onnx)}" download>${esc(m.onnx.split('/').pop())}</a> <span class="muted">${esc(m.trial)}</span></td></tr>`,
     )
     .join('\n')
   const exactRow = exact
     ? `<tr class="exact"><td>exact: ${esc(exact.formula)}</td><td class="exact-value"></td><td></td><td></td></tr>`
     : ''
+  const squash = r.spec.model.layers.at(-1)?.units === 1 ? 'sigmoid' : 'softmax'
+  const what =
+    classes.length > 0
+      ? ` It shows the class each picks and each class's probability (${outputsLogits(r) ? `the ${squash} of its logits` : `its ${squash} layer's output`}).`
+      : ''
   return `<h3>Try it</h3>
 <form class="tryit" data-spec="${esc(s.id)}">
-<p class="muted">Type ${inputs > 1 ? `one number per input (${inputs})` : 'a number'}: each backend's exported ONNX model runs in this page with onnxruntime-web (wasm, one thread), offline.</p>
+<p class="muted">Type ${inputs > 1 ? `one number per input (${inputs})` : 'a number'}: each backend's exported ONNX model runs in this page with onnxruntime-web (wasm, one thread), offline.${what}</p>
 ${fields}
 <div class="table-wrap"><table>
-<thead><tr><th>backend</th><th>prediction${unitY ? ` (${esc(unitY)})` : ''}</th>${exact ? '<th>|error|</th>' : '<th hidden></th>'}<th>model</th></tr></thead>
+<thead><tr><th>backend</th><th>${classes.length > 0 ? 'class' : `prediction${unitY ? ` (${esc(unitY)})` : ''}`}</th>${probHead}${exact ? '<th>|error|</th>' : '<th hidden></th>'}<th>model</th></tr></thead>
 <tbody>
 ${rows}
 ${exactRow}
@@ -325,6 +340,8 @@ export function renderHtml(input: PageInput): string {
         inputs: r.data.columns.x.length,
         outputs: r.data.columns.y.length,
         exact: exactOf(r)?.name ?? null,
+        classes: classNames(r),
+        logits: outputsLogits(r),
         models: s.models.map((m) => ({ key: m.key, backend: m.backend })),
       }
     }),

@@ -12,10 +12,12 @@ export {
 export { textWidth, useDejaVuMetrics } from './metrics.js'
 export {
   backendsOf,
+  classNames,
   earlyStoppingRun,
   finalRun,
   finalRuns,
   groupBySpec,
+  outputsLogits,
   type SpecGroup,
   slug,
   uniqueSlugs,
@@ -32,11 +34,13 @@ export {
   type ReportSummary,
 } from './report.js'
 export {
+  accuracyChart,
   CHART_HEIGHT,
   CHART_WIDTH,
   type Chart,
   type ChartKind,
   chartsFor,
+  confusionChart,
   DASHES,
   FONT_FAMILY,
   gridChart,
@@ -46,6 +50,8 @@ export {
   PNG_SCALE,
   predictionChart,
   qualityChart,
+  REGION_GRID,
+  regionsChart,
   seedChart,
   seedCharts,
   titleOf,

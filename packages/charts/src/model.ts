@@ -1,4 +1,4 @@
-import { type ExperimentResult, type TrialResult, weightsProblem } from '@dualfit/core'
+import { type ExperimentResult, type TrialResult, taskOf, weightsProblem } from '@dualfit/core'
 
 /** What ran for one spec: its results, one per backend, in the order they were run. */
 export interface SpecGroup {
@@ -26,6 +26,20 @@ export function groupBySpec(results: ExperimentResult[]): SpecGroup[] {
 export function backendsOf(results: ExperimentResult[]): string[] {
   return [...new Set(results.map((r) => r.backend.id))]
 }
+
+/**
+ * A classifier's class names in label order (the results' data.classes; their indices in a file
+ * without them), or null for a regression.
+ */
+export function classNames(r: ExperimentResult): string[] | null {
+  if (taskOf(r.spec) !== 'classification') return null
+  // One unit is binary_cross_entropy's logit: two classes.
+  const units = r.spec.model.layers.at(-1)?.units ?? 1
+  return r.data.classes ?? Array.from({ length: Math.max(units, 2) }, (_, i) => String(i))
+}
+
+/** True when a classifier's last layer is linear: its outputs are logits, not probabilities. */
+export const outputsLogits = (r: ExperimentResult) => r.spec.model.layers.at(-1)?.activation === 'linear'
 
 /**
  * The final model's runs, one per seed: the refit, else the early-stopping run, else (no refit,

@@ -4,7 +4,15 @@ import { type Summary, summarizeGroup } from '@dualfit/report'
 import { ortAssets } from './assets.js'
 import { type DataPoints, dataPoints } from './data.js'
 import { type PageChart, type PageInput, type PageModel, type PageSpec, renderHtml } from './html.js'
-import { finalRun, groupBySpec, type SpecGroup, slug, uniqueSlugs, usableWeights } from './model.js'
+import {
+  classNames,
+  finalRun,
+  groupBySpec,
+  type SpecGroup,
+  slug,
+  uniqueSlugs,
+  usableWeights,
+} from './model.js'
 import { MODELS_GLOBAL } from './page/shared.js'
 import { renderSvg, scopeSvgIds, svgToPng } from './render.js'
 import { chartsFor } from './specs.js'
@@ -124,7 +132,12 @@ function exportModels(group: SpecGroup, id: string, out: Output): PageModel[] {
     const key = `${id}-${backendIds[ri]}`
     let bytes: Uint8Array
     try {
-      bytes = exportOnnx(trainedModelOf(r, run))
+      // A classifier keeps its raw outputs (the page applies softmax/sigmoid) and names its classes.
+      const classes = classNames(r)
+      bytes = exportOnnx(
+        trainedModelOf(r, run),
+        classes ? { classification: { classes, probabilities: false } } : {},
+      )
     } catch (e) {
       out.failed.push(`${group.name}/${r.backend.id} model: ${errorText(e)}`)
       continue

@@ -1,6 +1,6 @@
 /** Option parsers and groups that more than one command shares. */
 import { availableParallelism } from 'node:os'
-import { type Device, MAX_TRIALS, type PlanCheck, planSize, UserError } from '@dualfit/core'
+import { type Device, MAX_TRIALS, type PlanCheck, planSize, type Task, UserError } from '@dualfit/core'
 import { parseNumber, TABLE_FORMATS } from '@dualfit/data'
 import type { Layout } from '@dualfit/report'
 import type { Argv } from 'yargs'
@@ -184,6 +184,11 @@ export function dataOptions<T>(y: Argv<T>) {
       type: 'boolean',
       describe: 'drop rows with an empty input or target cell (default: fail on the first one)',
     })
+    .option('task', {
+      choices: ['classification', 'regression'] as const,
+      describe:
+        '--data without --spec: a classifier (cross_entropy, one output per class of --y) or a linear regression; default: classification when the --y column holds text labels. With --spec: its loss must be for this task',
+    })
 }
 
 export function dataArgs(a: {
@@ -192,6 +197,7 @@ export function dataArgs(a: {
   y?: (string | number)[]
   formatData?: string
   dropMissing?: boolean
+  task?: Task
 }): DataArgs {
   return {
     ...(a.data !== undefined ? { data: a.data } : {}),
@@ -199,6 +205,7 @@ export function dataArgs(a: {
     ...(a.y ? { y: a.y.map(String) } : {}),
     ...(a.formatData !== undefined ? { formatData: a.formatData } : {}),
     ...(a.dropMissing !== undefined ? { dropMissing: a.dropMissing } : {}),
+    ...(a.task !== undefined ? { task: a.task } : {}),
   }
 }
 

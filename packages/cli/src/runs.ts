@@ -15,13 +15,13 @@ import { DATA_SPEC, DEFAULT_SPECS, loadSpec } from './spec.js'
 export type Run = StudyRun
 
 /**
- * A row of runs per spec (--spec; else the linear template for --data; else the seed's two
+ * A row of runs per spec (--spec; else --data's template for its task; else the seed's two
  * protocols), one run per backend. Everything is validated and every engine resolved before the
  * first trial, so a typo fails in milliseconds; `guard` makes the plan guard for that many specs.
  * The caller disposes `backends` once done.
  */
 export async function planRuns(
-  a: ExperimentArgs,
+  a: ExperimentArgs & { note: (line: string) => void },
   choices: BackendChoice[],
   guard: (specs: number) => PlanCheck,
 ): Promise<{ runs: Run[][]; backends: Backend[] }> {

@@ -3,15 +3,20 @@ import { basename, dirname, resolve } from 'node:path'
 import {
   type Experiment,
   isUserError,
+  MAX_CLASSES,
   MB,
   type PlanCheck,
+  parseSpec,
   prepareExperiment,
   setPath,
   specPathProblem,
+  type Task,
+  taskOf,
   UserError,
   unsafeKeyPath,
   unsafeKeyProblem,
 } from '@dualfit/core'
+import { DataError, type Labels, readTable, type TableFormat } from '@dualfit/data'
 import { readJson } from './io.js'
 
 const require = createRequire(import.meta.url)
@@ -19,8 +24,13 @@ const experiment = (name: string) => require.resolve(`@dualfit/experiments/${nam
 
 /** The seed article's two protocols, run by `dualfit compare` without --spec. */
 export const DEFAULT_SPECS = ['seed-keras', 'seed-torch'].map(experiment)
-/** The experiment run on `--data` without --spec: a linear model, standardized, tested on held-out rows. */
+/**
+ * The experiment run on `--data` without --spec: a linear model, standardized, tested on held-out
+ * rows; a classification task (--task, or a --y column of text labels) runs CLASSIFY_SPEC instead.
+ */
 export const DATA_SPEC = experiment('linear')
+/** --data's classifier: a hidden ReLU layer, then one logit per class (two classes too) under cross_entropy. */
+export const CLASSIFY_SPEC = experiment('classify')
 
 /**
  * `key=value` with a JSON value (bare strings allowed), e.g. `optimizer.lr=0.1`. The key must be a
@@ -45,13 +55,15 @@ export function parseSet(item: string): [string, unknown] {
   return [key, value]
 }
 
-/** A data file named on the command line (--data, --x, --y, --format-data, --drop-missing). */
+/** A data file named on the command line (--data, --x, --y, --format-data, --drop-missing), and --task. */
 export interface DataArgs {
   data?: string
   x?: string[]
   y?: string[]
   formatData?: string
   dropMissing?: boolean
+  /** What the spec must do: checked against --spec's loss; picks --data's template without one. */
+  task?: Task
 }
 
 /** --x/--y: names split on commas; `\,` is a comma inside a name (a column called `me,ters`). */
@@ -97,6 +109,8 @@ function datasetFrom(a: DataArgs, current: unknown): Record<string, unknown> | u
 }
 
 export interface SpecOverrides extends DataArgs {
+  /** Says on stderr which task --data's template runs when the --y column decided it. */
+  note?: (line: string) => void
   seeds?: number
   set?: string[]
   /** Applied last, to derive e.g. a single-run spec for `train`. */
@@ -108,21 +122,77 @@ export interface SpecOverrides extends DataArgs {
 /** A spec is a few KB; a larger file is not one (a device, a data file named by mistake). */
 const SPEC_LIMIT = 64 * MB
 
+/** The --y column of --data read as class labels (as core reads it under a classification loss). */
+async function readLabels(dataset: Record<string, unknown>): Promise<Labels> {
+  const file = dataset.file as string
+  try {
+    const t = await readTable(resolve(file), {
+      ...(dataset.format !== undefined ? { format: dataset.format as TableFormat } : {}),
+      x: dataset.x as string[],
+      y: dataset.y as string[],
+      dropMissing: dataset.dropMissing === true,
+      label: file,
+      labels: true,
+    })
+    return t.labels as Labels
+  } catch (e) {
+    throw e instanceof DataError ? new UserError(e.message) : e
+  }
+}
+
+/**
+ * --data's template and, for a classifier, the classes it sorts the --y column into. Without
+ * --task, one --y column of text labels (not all numbers; at most MAX_CLASSES of them, beyond which
+ * it is likelier a numeric column with a stray word) means classification, said in a note; a
+ * column that cannot be read as labels is left to the regression read to report.
+ */
+async function dataTemplate(
+  dataset: Record<string, unknown>,
+  o: SpecOverrides,
+): Promise<{ path: string; classes: string[] | null }> {
+  if (o.task === 'regression') return { path: DATA_SPEC, classes: null }
+  if (o.task === 'classification')
+    return { path: CLASSIFY_SPEC, classes: (await readLabels(dataset)).classes }
+  const y = dataset.y as string[]
+  if (y.length !== 1) return { path: DATA_SPEC, classes: null }
+  let labels: Labels
+  try {
+    labels = await readLabels(dataset)
+  } catch (e) {
+    if (isUserError(e)) return { path: DATA_SPEC, classes: null }
+    throw e
+  }
+  if (labels.kind !== 'text' || labels.classes.length > MAX_CLASSES) return { path: DATA_SPEC, classes: null }
+  o.note?.(
+    `${y[0]} holds text labels (${labels.classes.length} ${labels.classes.length === 1 ? 'class' : 'classes'}): running classification (--task classification)`,
+  )
+  return { path: CLASSIFY_SPEC, classes: labels.classes }
+}
+
 export async function loadSpec(path: string, o: SpecOverrides = {}): Promise<Experiment> {
-  const raw = readJson(path, 'spec file', SPEC_LIMIT)
+  // --data without --spec: the template for its task, its output layer sized to the data.
+  const dataset = o.data && path === DATA_SPEC ? datasetFrom(o, undefined) : undefined
+  const template = dataset ? await dataTemplate(dataset, o) : null
+  const file = template?.path ?? path
+  const raw = readJson(file, 'spec file', SPEC_LIMIT)
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UserError(`spec file '${path}': expected a JSON object`)
+    throw new UserError(`spec file '${file}': expected a JSON object`)
   }
   // Refused before anything copies, patches or sets a field of it.
   const unsafe = unsafeKeyPath(raw)
-  if (unsafe) throw new UserError(`${path}: ${unsafeKeyProblem(unsafe)}`)
+  if (unsafe) throw new UserError(`${file}: ${unsafeKeyProblem(unsafe)}`)
   let spec = { ...(raw as Record<string, unknown>) }
-  const dataset = datasetFrom(o, spec.dataset)
-  if (dataset) spec.dataset = dataset
-  if (dataset && o.data && path === DATA_SPEC) {
-    // The template's one linear layer predicts every target column.
+  const data = dataset ?? datasetFrom(o, spec.dataset)
+  if (data) spec.dataset = data
+  if (dataset && template && o.data) {
     spec.name = basename(o.data)
-    spec.model = { layers: [{ units: (dataset.y as string[]).length, activation: 'linear' }] }
+    const { classes } = template
+    // A classifier's last layer: one logit per class. A regression template's one linear layer
+    // predicts every target column.
+    const layers = (spec.model as { layers: Record<string, unknown>[] }).layers
+    spec.model = classes
+      ? { layers: [...layers.slice(0, -1), { ...layers.at(-1), units: classes.length }] }
+      : { layers: [{ units: (dataset.y as string[]).length, activation: 'linear' }] }
   }
   if (o.seeds !== undefined) spec.seeds = Array.from({ length: o.seeds }, (_, i) => i)
   // Every --set is checked before the first is applied.
@@ -135,6 +205,14 @@ export async function loadSpec(path: string, o: SpecOverrides = {}): Promise<Exp
     }
   }
   if (o.patch) spec = o.patch(spec)
+  if (o.task && !template) {
+    // The spec's loss sets its task: checked before its data is read under that loss.
+    const task = taskOf(parseSpec(spec, file))
+    if (task !== o.task)
+      throw new UserError(
+        `--task ${o.task}: spec '${file}' is a ${task} spec (its loss), expected a ${o.task} one`,
+      )
+  }
   // A file named on the command line is relative to where the user is; one in a spec, to the spec.
-  return prepareExperiment(spec, path, o.data ? process.cwd() : dirname(resolve(path)), o.check)
+  return prepareExperiment(spec, file, o.data ? process.cwd() : dirname(resolve(file)), o.check)
 }

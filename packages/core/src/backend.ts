@@ -3,7 +3,15 @@
  * The harness owns data, folds, batch order, initial weights, metrics, early stopping, the loss
  * history, engine resolution and model selection; a backend runs optimizer steps and predicts.
  */
-import type { LayerSpec, LossSpec, OptimizerSpec } from './spec.js'
+import type {
+  AdamEpsilon,
+  DecayForm,
+  MomentumForm,
+  RootEpsilon,
+  TrainOptimizer,
+  TrainSchedule,
+} from './optimizers.js'
+import type { LayerSpec, LossSpec } from './spec.js'
 
 /** One dense layer's parameters. `kernel` is [inputs, units] row-major (Keras layout). */
 export interface LayerWeights {
@@ -20,7 +28,10 @@ export interface TrainedModel {
   weights: LayerWeights[]
 }
 
-/** Row-major samples: x is [n, inputs], y is [n, outputs]. */
+/**
+ * Row-major samples: x is [n, inputs], y is [n, outputs]. Under a classification loss y is one
+ * column of class indices (0, 1, ... as float32), whatever the model's output width.
+ */
 export interface DataSplit {
   n: number
   inputs: number
@@ -34,7 +45,10 @@ export interface TrainJob {
   engine: string
   model: { inputs: number; layers: LayerSpec[] }
   loss: LossSpec
-  optimizer: OptimizerSpec
+  /** Every hyperparameter resolved; `formula` says whose formulas to apply (null: the framework's own). */
+  optimizer: TrainOptimizer
+  /** The lr per epoch, in `schedule.semantics`; absent or null: constant. */
+  schedule?: TrainSchedule | null
   epochs: number
   /** Resolved batch size ('full' is already n). The last batch of an epoch may be smaller. */
   batchSize: number
@@ -51,9 +65,14 @@ export interface TrainJob {
 }
 
 export interface EpochLogs {
-  /** Each batch's loss before its own update, averaged over the epoch weighted by batch size. */
+  /**
+   * Each batch's loss before its own update, averaged over the epoch weighted by batch size; with
+   * layers' l2, the penalty included (as Keras reports it).
+   */
   loss: number
   valLoss?: number
+  /** The learning rate the epoch ran at (with a schedule). */
+  lr?: number
 }
 
 export interface TrainHooks {
@@ -103,6 +122,8 @@ export interface EngineInfo {
   default?: boolean
   /** Why the backend picked it for this workload (see Backend.chooseEngine). */
   chosen?: string
+  /** A gpu engine's adapter when it is a software one, e.g. 'SwiftShader': correct, not fast (softwareGpu). */
+  software?: string
 }
 
 /** What one optimizer step asks of an engine, for backends that pick one per workload. */
@@ -117,7 +138,7 @@ export interface Workload {
  * bias corrections folded into the step size (Python Keras' "epsilon hat", Kingma & Ba sec. 2;
  * TF.js 4.22's tf.train.adam uses PyTorch's form).
  */
-export type EpsilonPlacement = 'sqrt(v_hat) + eps' | 'sqrt(v) + eps_hat'
+export type EpsilonPlacement = AdamEpsilon
 
 /** What train(job) applies, stated so that two backends' runs can be compared setting by setting. */
 export interface TrainSettings {
@@ -126,10 +147,40 @@ export interface TrainSettings {
   /** 'given' (job.order), else the framework's own, e.g. 'tfjs fit shuffle, seeded'. */
   order: string
   batchSize: number
-  /** Adam's epsilon in effect and where it is added; null for other optimizers. */
+  /** Adam's (and AdamW's) epsilon in effect and where it is added; null for other optimizers. */
   epsilon: { value: number; placement: EpsilonPlacement } | null
+  /**
+   * Every other formula choice of the optimizer and schedule (absent in older results): those that
+   * do not apply to the optimizer are null.
+   */
+  optimizer?: {
+    name: string
+    /** RMSprop and Adagrad: epsilon and where it is added. */
+    rootEpsilon: { value: number; placement: RootEpsilon } | null
+    /** SGD and RMSprop with momentum > 0. */
+    momentum: { value: number; form: MomentumForm; nesterov: boolean } | null
+    /** RMSprop's rho (PyTorch's alpha) and whether it is centered. */
+    rho: number | null
+    centered: boolean | null
+    /** Adagrad's starting accumulator. */
+    initialAccumulator: number | null
+    /** null: none (0). */
+    weightDecay: { value: number; form: DecayForm } | null
+    /** The schedule's name and semantics, null: constant lr. */
+    schedule: { name: string; semantics: 'keras' | 'torch' } | null
+  }
   /** How a batch's per-row losses become the one that is differentiated. */
   lossReduction: 'mean' | 'sum'
+  /**
+   * Classification losses: where the softmax (or sigmoid) sits, 'loss' (logits out of the model,
+   * log-softmax inside the loss) or 'model' (a last layer of probabilities), and the interval the
+   * loss clips probabilities to before the log (null: none). null for regression losses.
+   */
+  probabilities?: {
+    activation: 'softmax' | 'sigmoid'
+    at: 'loss' | 'model'
+    clip: [number, number] | null
+  } | null
 }
 
 export interface Backend {

@@ -47,6 +47,8 @@ const numbers = z.array(resultNumber)
 const count = z.number().int().positive()
 const whole = z.number().int().nonnegative()
 
+const classMetrics = z.looseObject({ accuracy: resultNumber, logLoss: resultNumber })
+
 /** What every reader of a trial relies on (results files and the run journal alike). */
 const trialDoc = z.looseObject({
   id: z.string().min(1),
@@ -73,12 +75,32 @@ const trialFields = z.object({
   stoppedEpoch: whole.nullable(),
   bestEpoch: whole.nullable(),
   steps: whole,
-  history: z.looseObject({ loss: numbers, valLoss: numbers.optional(), error: numbers.optional() }),
+  history: z.looseObject({
+    loss: numbers,
+    valLoss: numbers.optional(),
+    error: numbers.optional(),
+    accuracy: numbers.optional(),
+    valAccuracy: numbers.optional(),
+    lr: numbers.optional(),
+  }),
   finalLoss: resultNumber,
   testMse: resultNumber.nullable(),
   testMseByOutput: numbers.nullable().optional(),
+  classification: z
+    .looseObject({
+      train: classMetrics,
+      test: classMetrics.nullable(),
+      confusion: z.looseObject({ on: z.enum(['test', 'train']), counts: z.array(z.array(whole)) }),
+    })
+    .optional(),
   predictions: z.array(
-    z.looseObject({ x: numbers, y: numbers, exact: numbers.optional(), absError: numbers.optional() }),
+    z.looseObject({
+      x: numbers,
+      y: numbers,
+      label: z.string().optional(),
+      exact: numbers.optional(),
+      absError: numbers.optional(),
+    }),
   ),
   toQuality: z.object({ epochs: whole, steps: whole }).nullable().optional(),
   timings: z.looseObject({
@@ -264,6 +286,14 @@ const settingsDoc = z.looseObject({
     .object({ value: z.number(), placement: z.enum(['sqrt(v_hat) + eps', 'sqrt(v) + eps_hat']) })
     .nullable(),
   lossReduction: z.enum(['mean', 'sum']),
+  probabilities: z
+    .object({
+      activation: z.enum(['softmax', 'sigmoid']),
+      at: z.enum(['loss', 'model']),
+      clip: z.tuple([z.number(), z.number()]).nullable(),
+    })
+    .nullable()
+    .optional(),
 })
 
 /** A backend's TrainSettings read back from a file (the run journal); a one-line UserError otherwise. */

@@ -4,8 +4,9 @@ import { DataError, formatFromPath, rangeProblem, readTable, TABLE_FORMATS } fro
 import type { DataSplit } from './backend.js'
 import { UserError } from './errors.js'
 import { type BuiltinName, EXACT_FUNCTIONS } from './exact.js'
+import { IRIS } from './iris.js'
 import { Rng } from './rng.js'
-import type { DatasetSpec } from './spec.js'
+import type { DatasetSpec, Task } from './spec.js'
 
 export interface Dataset extends DataSplit {
   name: string
@@ -19,6 +20,11 @@ export interface Dataset extends DataSplit {
   dropped: number
   /** The true function, when known, so that prediction error can be reported. */
   exact?: (x: number[]) => number[]
+  /**
+   * Classification data: the class names in label order (y holds indices into it), sorted as
+   * scikit-learn's LabelEncoder sorts them: numerically for integer labels, else by code point.
+   */
+  classes?: string[]
 }
 
 /** What results record about the data: enough to tell two runs' data apart without the file. */
@@ -37,6 +43,9 @@ export interface DataInfo {
   sha256: string
   /** Mean of y squared over the rows CV and refit use: the scale of parity's float32 floor. */
   yMeanSquare?: number
+  /** Classification data: class names in label order, and each class's rows (all rows). */
+  classes?: string[]
+  classCounts?: number[]
 }
 
 /** A one-input built-in: its points and how to label them (its true function: exact.ts). */
@@ -99,25 +108,151 @@ const BUILTIN: Record<BuiltinName, Builtin> = {
   },
 }
 
-export const builtinDatasets = Object.keys(BUILTIN)
-
-/** Built-in datasets with their default sizes, for `dualfit datasets`. */
-export function listBuiltinDatasets() {
-  return Object.entries(BUILTIN).map(([name, b]) => ({
-    name,
-    description: b.description,
-    rows: b.rows,
-    columns: { x: [b.columns[0]], y: [b.columns[1]] },
-  }))
+/** A built-in classification table: class labels, no exact function. */
+interface ClassesBuiltin {
+  description: string
+  rows: number
+  fixed?: boolean
+  /** The default of `noise` for generated ones. */
+  noise?: number
+  columns: string[]
+  classes: string[]
+  make(rows: number, seed: number, noise: number): { x: ArrayLike<number>; y: ArrayLike<number> }
 }
 
-/** A built-in dataset; `rows` and `seed` only apply to the generated ones (noisy-linear, sin). */
-export function builtinDataset(name: string, rows?: number, seed = 0): Dataset {
-  const b = builtinDatasets.includes(name) ? BUILTIN[name as BuiltinName] : undefined
-  if (!b) throw new UserError(`dataset.builtin: expected one of ${builtinDatasets.join(', ')}, got "${name}"`)
-  if (b.fixed && rows !== undefined && rows !== b.rows) {
-    throw new UserError(`dataset.rows: '${name}' has a fixed ${b.rows} rows, got ${rows}`)
+/** Half the rows on each of two interleaved shapes, then the rows in a seeded order. */
+function twoShapes(
+  rows: number,
+  seed: number,
+  noise: number,
+  name: string,
+  point: (t: number, label: number) => [number, number],
+) {
+  const half = [rows >> 1, rows - (rows >> 1)]
+  const xs: number[] = []
+  const ys: number[] = []
+  const rng = new Rng(seed, 'dataset', `${name}/noise`)
+  half.forEach((count, label) => {
+    for (let i = 0; i < count; i++) {
+      const [a, b] = point(count > 1 ? i / (count - 1) : 0, label)
+      xs.push(a + noise * rng.normal(), b + noise * rng.normal())
+      ys.push(label)
+    }
+  })
+  const order = new Rng(seed, 'dataset', `${name}/order`).permutation(rows)
+  return {
+    x: Array.from(order).flatMap((i) => [xs[2 * i] as number, xs[2 * i + 1] as number]),
+    y: Array.from(order, (i) => ys[i] as number),
   }
+}
+
+const CLASSES_BUILTIN: Record<string, ClassesBuiltin> = {
+  iris: {
+    description: "Fisher's iris (1936): 4 measurements -> 3 species, 50 rows each",
+    rows: 150,
+    fixed: true,
+    columns: IRIS.columns,
+    classes: IRIS.classes,
+    make: () => IRIS,
+  },
+  moons: {
+    description:
+      "two interleaving half circles (scikit-learn's make_moons) plus N(0, noise^2) noise, 2 classes; needs a hidden layer",
+    rows: 200,
+    noise: 0.2,
+    columns: ['x1', 'x2'],
+    classes: ['0', '1'],
+    // The outer moon's points are (cos t, sin t), the inner's (1 - cos t, 0.5 - sin t), t in [0, pi].
+    make: (rows, seed, noise) =>
+      twoShapes(rows, seed, noise, 'moons', (t, label) => {
+        const a = Math.PI * t
+        return label === 0 ? [Math.cos(a), Math.sin(a)] : [1 - Math.cos(a), 0.5 - Math.sin(a)]
+      }),
+  },
+  spirals: {
+    description:
+      'two interleaved spirals of 1.5 turns plus N(0, noise^2) noise, 2 classes; needs a hidden layer',
+    rows: 400,
+    noise: 0.05,
+    columns: ['x1', 'x2'],
+    classes: ['0', '1'],
+    make: (rows, seed, noise) =>
+      twoShapes(rows, seed, noise, 'spirals', (t, label) => {
+        const r = 0.05 + 0.95 * t
+        const a = 3 * Math.PI * t + label * Math.PI
+        return [r * Math.cos(a), r * Math.sin(a)]
+      }),
+  },
+}
+
+export const builtinDatasets = [...Object.keys(BUILTIN), ...Object.keys(CLASSES_BUILTIN)]
+
+/** The task a built-in dataset is for, or null for an unknown name. */
+export function builtinTask(name: string): Task | null {
+  if (Object.hasOwn(BUILTIN, name)) return 'regression'
+  return Object.hasOwn(CLASSES_BUILTIN, name) ? 'classification' : null
+}
+
+/** Built-in datasets with their default sizes and task, for `dualfit datasets`. */
+export function listBuiltinDatasets() {
+  return [
+    ...Object.entries(BUILTIN).map(([name, b]) => ({
+      name,
+      task: 'regression' as Task,
+      description: b.description,
+      rows: b.rows,
+      columns: { x: [b.columns[0]], y: [b.columns[1]] },
+    })),
+    ...Object.entries(CLASSES_BUILTIN).map(([name, b]) => ({
+      name,
+      task: 'classification' as Task,
+      description: b.description,
+      rows: b.rows,
+      columns: { x: b.columns, y: ['class'] },
+      classes: b.classes,
+    })),
+  ]
+}
+
+function classesBuiltin(name: string, b: ClassesBuiltin, rows?: number, seed = 0, noise?: number): Dataset {
+  if (b.noise === undefined && noise !== undefined)
+    throw new UserError(`dataset.noise: '${name}' is a fixed table without noise, got ${noise}`)
+  const t = b.make(rows ?? b.rows, seed, noise ?? b.noise ?? 0)
+  const inputs = b.columns.length
+  const n = t.y.length
+  return {
+    name,
+    description: b.description,
+    n,
+    inputs,
+    outputs: 1,
+    x: Float32Array.from(t.x),
+    y: Float32Array.from(t.y),
+    columns: { x: [...b.columns], y: ['class'] },
+    inputUnits: b.columns.map(() => ''),
+    outputUnits: [''],
+    dropped: 0,
+    classes: [...b.classes],
+  }
+}
+
+/** A built-in dataset; `rows`, `seed` and `noise` only apply to the generated ones. */
+export function builtinDataset(name: string, rows?: number, seed = 0, noise?: number): Dataset {
+  const b = Object.hasOwn(BUILTIN, name) ? BUILTIN[name as BuiltinName] : undefined
+  const c = Object.hasOwn(CLASSES_BUILTIN, name) ? CLASSES_BUILTIN[name] : undefined
+  if (!b && !c)
+    throw new UserError(`dataset.builtin: expected one of ${builtinDatasets.join(', ')}, got "${name}"`)
+  const fixed = b ? (b.fixed ? b.rows : null) : c?.fixed ? c.rows : null
+  if (fixed !== null && rows !== undefined && rows !== fixed) {
+    throw new UserError(`dataset.rows: '${name}' has a fixed ${fixed} rows, got ${rows}`)
+  }
+  if (c) return classesBuiltin(name, c, rows, seed, noise)
+  return regressionBuiltin(name, b as Builtin, rows, seed, noise)
+}
+
+function regressionBuiltin(name: string, b: Builtin, rows?: number, seed = 0, noise?: number): Dataset {
+  if (noise !== undefined)
+    throw new UserError(`dataset.noise: '${name}' takes no noise setting (its noise is fixed), got ${noise}`)
   const { f } = EXACT_FUNCTIONS[name as BuiltinName]
   const { xs, ys } = b.make(rows ?? b.rows, seed)
   const x = Float32Array.from(xs)
@@ -152,9 +287,29 @@ function inlineRows(values: (number | number[])[], field: string): number[][] {
   return out
 }
 
-function inline(x: (number | number[])[], y: (number | number[])[]): Dataset {
+/** Most classes a label column may have: beyond it, it is far likelier a numeric target than labels. */
+export const MAX_CLASSES = 1000
+
+/** Class indices for integer labels, the classes sorted numerically (LabelEncoder's order). */
+function encodeIntegers(values: number[], field: string): { y: Float32Array; classes: string[] } {
+  const bad = values.findIndex((v) => !Number.isInteger(v))
+  if (bad >= 0)
+    throw new UserError(
+      `${field}[${bad}]: expected an integer class label (the loss is a classification loss), got ${values[bad]}`,
+    )
+  const sorted = [...new Set(values)].sort((a, b) => a - b)
+  const index = new Map(sorted.map((v, i) => [v, i]))
+  return { y: Float32Array.from(values, (v) => index.get(v) as number), classes: sorted.map(String) }
+}
+
+function inline(x: (number | number[])[], y: (number | number[])[], task: Task): Dataset {
   const xr = inlineRows(x, 'dataset.inline.x')
   const yr = inlineRows(y, 'dataset.inline.y')
+  if (task === 'classification' && (yr[0]?.length ?? 0) !== 1)
+    throw new UserError(
+      `dataset.inline.y: expected one class label per row (a classification loss), got rows of ${yr[0]?.length}`,
+    )
+  const labels = task === 'classification' ? encodeIntegers(yr.flat(), 'dataset.inline.y') : null
   if (xr.length !== yr.length)
     throw new UserError(`dataset.inline.y: expected ${xr.length} rows like x, got ${yr.length}`)
   const inputs = xr[0]?.length ?? 0
@@ -166,7 +321,7 @@ function inline(x: (number | number[])[], y: (number | number[])[]): Dataset {
     inputs,
     outputs,
     x: Float32Array.from(xr.flat()),
-    y: Float32Array.from(yr.flat()),
+    y: labels?.y ?? Float32Array.from(yr.flat()),
     columns: {
       x: Array.from({ length: inputs }, (_, i) => `x${i}`),
       y: Array.from({ length: outputs }, (_, i) => `y${i}`),
@@ -174,10 +329,15 @@ function inline(x: (number | number[])[], y: (number | number[])[]): Dataset {
     inputUnits: Array(inputs).fill(''),
     outputUnits: Array(outputs).fill(''),
     dropped: 0,
+    ...(labels ? { classes: labels.classes } : {}),
   }
 }
 
-async function fromFile(spec: Extract<DatasetSpec, { file: string }>, baseDir: string): Promise<Dataset> {
+async function fromFile(
+  spec: Extract<DatasetSpec, { file: string }>,
+  baseDir: string,
+  task: Task,
+): Promise<Dataset> {
   const path = resolve(baseDir, spec.file)
   const format = spec.format ?? formatFromPath(spec.file)
   if (!format) {
@@ -192,7 +352,18 @@ async function fromFile(spec: Extract<DatasetSpec, { file: string }>, baseDir: s
       y: spec.y,
       dropMissing: spec.dropMissing,
       label: spec.file,
+      labels: task === 'classification',
     })
+    const { labels } = t
+    if (labels?.kind === 'number' && labels.fraction) {
+      throw new UserError(
+        `${spec.file}: row ${labels.fraction.row}, column '${spec.y[0]}': expected an integer class label (the loss is a classification loss), got ${labels.fraction.text}; a column of fractions is a regression target`,
+      )
+    }
+    if (labels && labels.classes.length > MAX_CLASSES)
+      throw new UserError(
+        `${spec.file}: column '${spec.y[0]}' has ${labels.classes.length} distinct values, expected at most ${MAX_CLASSES} classes: is it a class label?`,
+      )
     const dropped = t.dropped > 0 ? `, ${t.dropped} with missing values dropped` : ''
     return {
       name: spec.file,
@@ -206,6 +377,7 @@ async function fromFile(spec: Extract<DatasetSpec, { file: string }>, baseDir: s
       inputUnits: spec.x.map(() => ''),
       outputUnits: spec.y.map(() => ''),
       dropped: t.dropped,
+      ...(labels ? { classes: labels.classes } : {}),
     }
   } catch (e) {
     if (e instanceof DataError) throw new UserError(e.message)
@@ -213,11 +385,27 @@ async function fromFile(spec: Extract<DatasetSpec, { file: string }>, baseDir: s
   }
 }
 
-/** Loads the spec's dataset; a file's path is taken relative to `baseDir` (the spec file's folder). */
-export async function loadDataset(spec: DatasetSpec, baseDir = process.cwd()): Promise<Dataset> {
-  if ('builtin' in spec) return builtinDataset(spec.builtin, spec.rows, spec.seed)
-  if ('inline' in spec) return inline(spec.inline.x, spec.inline.y)
-  return fromFile(spec, baseDir)
+/**
+ * Loads the spec's dataset; a file's path is taken relative to `baseDir` (the spec file's folder).
+ * Under 'classification' y is one column of class labels, encoded as indices into `classes`.
+ */
+export async function loadDataset(
+  spec: DatasetSpec,
+  baseDir = process.cwd(),
+  task: Task = 'regression',
+): Promise<Dataset> {
+  if ('builtin' in spec) {
+    const own = builtinTask(spec.builtin)
+    if (own && own !== task)
+      throw new UserError(
+        own === 'classification'
+          ? `dataset.builtin: '${spec.builtin}' holds class labels: expected loss cross_entropy or binary_cross_entropy, got a regression loss`
+          : `dataset.builtin: '${spec.builtin}' is a regression dataset: expected loss mse, mae or huber, got a classification loss`,
+      )
+    return builtinDataset(spec.builtin, spec.rows, spec.seed, spec.noise)
+  }
+  if ('inline' in spec) return inline(spec.inline.x, spec.inline.y, task)
+  return fromFile(spec, baseDir, task)
 }
 
 export function dataHash(d: DataSplit): string {

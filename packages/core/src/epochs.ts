@@ -2,8 +2,11 @@
  * The harness's side of every epoch, as small callbacks in a list: the shape of Keras' and TF.js'
  * callbacks, where `History` is itself one callback among others. A backend sees one TrainHooks.
  */
-import type { EpochLogs, LayerWeights, TrainHooks } from './backend.js'
+import type { DataSplit, EpochLogs, LayerWeights, TrainHooks } from './backend.js'
 import { EarlyStopping, type EarlyStoppingRule } from './early-stopping.js'
+import { argmaxRow, classProbabilities } from './metrics.js'
+import { forwardRows } from './model.js'
+import type { LayerSpec } from './spec.js'
 
 export interface EpochCallback {
   /** `weights()` fetches this epoch's final weights (once per epoch, whoever asks). True: stop now. */
@@ -14,16 +17,19 @@ export interface EpochCallback {
   ): boolean | undefined | Promise<boolean | undefined>
 }
 
-/** Each epoch's loss, and its validation loss when the job has validation rows. */
+/** Each epoch's loss, its validation loss when the job has validation rows, and its lr with a schedule. */
 export class History implements EpochCallback {
   readonly loss: number[] = []
   readonly valLoss: number[] | undefined
+  readonly lr: number[] | undefined
 
   constructor(
     private readonly who: string,
     validation: boolean,
+    scheduled = false,
   ) {
     this.valLoss = validation ? [] : undefined
+    this.lr = scheduled ? [] : undefined
   }
 
   onEpochEnd(epoch: number, logs: EpochLogs): undefined {
@@ -32,6 +38,7 @@ export class History implements EpochCallback {
     }
     this.loss.push(logs.loss)
     this.valLoss?.push(logs.valLoss ?? Number.NaN)
+    this.lr?.push(logs.lr ?? Number.NaN)
     return undefined
   }
 }
@@ -85,6 +92,43 @@ export class Quality implements EpochCallback {
     this.error.push(this.measure(await weights()))
     return undefined
   }
+}
+
+/**
+ * A classifier's accuracy after each epoch on the rows it trains on (and its validation rows), from
+ * core's float64 forward pass over the backend's weights: no call into the backend mid-training.
+ */
+export class Accuracy implements EpochCallback {
+  readonly train: number[] = []
+  readonly validation: number[] | undefined
+
+  constructor(
+    private readonly layers: LayerSpec[],
+    private readonly data: DataSplit,
+    private readonly valData?: DataSplit,
+  ) {
+    this.validation = valData ? [] : undefined
+  }
+
+  async onEpochEnd(
+    _epoch: number,
+    _logs: EpochLogs,
+    weights: () => Promise<LayerWeights[]>,
+  ): Promise<undefined> {
+    const model = { layers: this.layers, weights: await weights() }
+    this.train.push(accuracyOf(model, this.data))
+    if (this.valData) this.validation?.push(accuracyOf(model, this.valData))
+    return undefined
+  }
+}
+
+function accuracyOf(model: { layers: LayerSpec[]; weights: LayerWeights[] }, d: DataSplit): number {
+  const out = forwardRows(model, d.x, d.n)
+  const width = model.layers.at(-1)?.units ?? 1
+  const probs = classProbabilities(out, width, model.layers.at(-1)?.activation === 'linear')
+  let right = 0
+  for (let r = 0; r < d.n; r++) if (argmaxRow(probs.p, probs.classes, r) === d.y[r]) right++
+  return right / d.n
 }
 
 /**

@@ -3,11 +3,13 @@ export * from './codec.js'
 export {
   builtinDataset,
   builtinDatasets,
+  builtinTask,
   type DataInfo,
   type Dataset,
   dataHash,
   listBuiltinDatasets,
   loadDataset,
+  MAX_CLASSES,
   subset,
 } from './datasets.js'
 export { alive, cleanDeadTemps, isTemp, makeDirs, outputProblem, tempName } from './dirs.js'
@@ -17,11 +19,12 @@ export { epochHooks, History, Stopping } from './epochs.js'
 export { isUserError, UserError } from './errors.js'
 export { EXACT_FUNCTIONS, type ExactFunction, exactFunction } from './exact.js'
 export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
-export { type Fold, kFold } from './folds.js'
+export { type Fold, kFold, stratifiedKFold } from './folds.js'
 export { cloneWeights, initialWeights } from './init.js'
 export { mergeShards, type ShardRead } from './merge.js'
-export { mae, mean, median, mse, sd } from './metrics.js'
-export { checkModel, forwardRow, rowsOf, transpose, weightsProblem } from './model.js'
+export { argmaxRow, classMetrics, classProbabilities, mae, mean, median, mse, sd } from './metrics.js'
+export { checkModel, forwardRow, forwardRows, rowsOf, softmax, transpose, weightsProblem } from './model.js'
+export * from './optimizers.js'
 export { batches, batchOrder } from './order.js'
 export {
   type CurvePoint,
@@ -54,7 +57,7 @@ export * from './results.js'
 export { Rng } from './rng.js'
 export { type RunOptions, runExperiment, runSingle } from './run.js'
 export { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
-export { scorePoints, selectPoint } from './select.js'
+export { higherIsBetter, scorePoints, selectPoint } from './select.js'
 export * from './spec.js'
 export type {
   RunIdentity,

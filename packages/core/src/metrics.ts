@@ -52,3 +52,75 @@ export function sd(xs: number[]): number {
   const m = mean(xs)
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1))
 }
+
+/**
+ * Each row's class probabilities (K per row, float64) from a model's raw outputs: logits through
+ * softmax (K outputs) or sigmoid (one output, giving [1 - p, p]); outputs that already are
+ * probabilities (a softmax or sigmoid last layer) are taken as they are.
+ */
+export function classProbabilities(
+  outputs: ArrayLike<number>,
+  width: number,
+  logits: boolean,
+): { rows: number; classes: number; p: Float64Array } {
+  const rows = outputs.length / width
+  const classes = width === 1 ? 2 : width
+  const p = new Float64Array(rows * classes)
+  for (let r = 0; r < rows; r++) {
+    if (width === 1) {
+      const z = outputs[r] as number
+      const p1 = logits ? 1 / (1 + Math.exp(-z)) : z
+      p[r * 2] = 1 - p1
+      p[r * 2 + 1] = p1
+      continue
+    }
+    let top = Number.NEGATIVE_INFINITY
+    for (let c = 0; c < width; c++) top = Math.max(top, outputs[r * width + c] as number)
+    let sum = 0
+    for (let c = 0; c < width; c++) {
+      const v = outputs[r * width + c] as number
+      const e = logits ? Math.exp(v - top) : v
+      p[r * classes + c] = e
+      sum += e
+    }
+    for (let c = 0; c < width; c++) p[r * classes + c] = (p[r * classes + c] as number) / sum
+  }
+  return { rows, classes, p }
+}
+
+/** The first class with the highest probability in row r (NaN rows predict class 0). */
+export function argmaxRow(p: ArrayLike<number>, classes: number, r: number): number {
+  let best = 0
+  for (let c = 1; c < classes; c++)
+    if ((p[r * classes + c] as number) > (p[r * classes + best] as number)) best = c
+  return best
+}
+
+/**
+ * Accuracy, mean log loss and the confusion matrix (counts[true][predicted]) of probabilities
+ * against class indices. Log loss as scikit-learn's log_loss: probabilities clipped to
+ * [eps, 1 - eps] with float64's eps, so a confident mistake costs 36 nats, not Infinity.
+ */
+export function classMetrics(
+  probs: { rows: number; classes: number; p: Float64Array },
+  labels: ArrayLike<number>,
+): { accuracy: number; logLoss: number; confusion: number[][] } {
+  const { rows, classes, p } = probs
+  if (rows !== labels.length || rows === 0)
+    throw new RangeError(`metric needs equal, non-empty lengths, got ${rows} and ${labels.length}`)
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0))
+  const eps = Number.EPSILON
+  let right = 0
+  let loss = 0
+  for (let r = 0; r < rows; r++) {
+    const truth = labels[r] as number
+    const predicted = argmaxRow(p, classes, r)
+    const row = confusion[truth] as number[]
+    row[predicted] = (row[predicted] as number) + 1
+    if (predicted === truth) right++
+    const pt = p[r * classes + truth] as number
+    // NaN (a diverged model) stays NaN: it must not score as a good one.
+    loss -= Math.log(Number.isNaN(pt) ? pt : Math.min(Math.max(pt, eps), 1 - eps))
+  }
+  return { accuracy: right / rows, logLoss: loss / rows, confusion }
+}

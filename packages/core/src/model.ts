@@ -62,11 +62,19 @@ export function rowsOf(x: ArrayLike<number>, width: number, what = 'x'): number 
   return x.length / width
 }
 
-const ACTIVATE: Record<LayerSpec['activation'], (z: number) => number> = {
+const ACTIVATE: Record<Exclude<LayerSpec['activation'], 'softmax'>, (z: number) => number> = {
   linear: (z) => z,
   relu: (z) => Math.max(z, 0),
   tanh: Math.tanh,
   sigmoid: (z) => 1 / (1 + Math.exp(-z)),
+}
+
+/** exp(z - max) / sum: a row's softmax without overflow. */
+export function softmax(z: readonly number[]): number[] {
+  const top = Math.max(...z)
+  const e = z.map((v) => Math.exp(v - top))
+  const sum = e.reduce((a, b) => a + b, 0)
+  return e.map((v) => v / sum)
 }
 
 /** A layer's weights as forwardRow reads them: a backend's Float32Arrays or a results file's arrays. */
@@ -88,14 +96,52 @@ export function forwardRow(
 ): number[] {
   let h = Array.from(row)
   model.weights.forEach((w, k) => {
-    const act = ACTIVATE[(model.layers[k] as LayerSpec).activation]
+    const { activation } = model.layers[k] as LayerSpec
     const out: number[] = []
     for (let u = 0; u < w.units; u++) {
       let z = w.bias[u] as number
       for (let i = 0; i < w.inputs; i++) z += (h[i] as number) * (w.kernel[i * w.units + u] as number)
-      out.push(act(z))
+      out.push(z)
     }
-    h = out
+    h = activation === 'softmax' ? softmax(out) : out.map(ACTIVATE[activation])
   })
   return h
+}
+
+/**
+ * forwardRow over n rows of x at once (row-major out, float64): the harness's per-epoch look at a
+ * classifier's accuracy, one layer at a time so that the inner loop runs over contiguous weights.
+ */
+export function forwardRows(
+  model: { layers: readonly LayerSpec[]; weights: readonly DenseLayer[] },
+  x: ArrayLike<number>,
+  n: number,
+): Float64Array {
+  let h: ArrayLike<number> = x
+  let width = model.weights[0]?.inputs ?? 0
+  model.weights.forEach((w, k) => {
+    const { activation } = model.layers[k] as LayerSpec
+    const out = new Float64Array(n * w.units)
+    for (let r = 0; r < n; r++) {
+      const row = r * w.units
+      for (let u = 0; u < w.units; u++) out[row + u] = w.bias[u] as number
+      for (let i = 0; i < w.inputs; i++) {
+        const v = h[r * width + i] as number
+        if (v === 0) continue
+        const at = i * w.units
+        for (let u = 0; u < w.units; u++)
+          out[row + u] = (out[row + u] as number) + v * (w.kernel[at + u] as number)
+      }
+      if (activation === 'softmax') {
+        const p = softmax(Array.from(out.subarray(row, row + w.units)))
+        out.set(p, row)
+      } else if (activation !== 'linear') {
+        const f = ACTIVATE[activation]
+        for (let u = 0; u < w.units; u++) out[row + u] = f(out[row + u] as number)
+      }
+    }
+    h = out
+    width = w.units
+  })
+  return h instanceof Float64Array ? h : Float64Array.from(h)
 }

@@ -5,7 +5,7 @@
  */
 import type { TrainSettings } from './backend.js'
 import type { ExperimentResult, TrialResult, WeightsJson } from './results.js'
-import type { ExperimentSpec } from './spec.js'
+import { classificationLoss, type ExperimentSpec } from './spec.js'
 import { paramsLabel } from './trials.js'
 
 export const DEFAULT_PARITY_TOLERANCE = 1e-4
@@ -46,6 +46,8 @@ export interface ParityReport {
   weights: { max: number; trial: string | null }
   /** Differences in what ran: the selected point, epochs run (early stopping), unpaired trials. */
   mismatches: string[]
+  /** Comparing a spec with a variant of itself: the fields that differ, as asked (not a mismatch). */
+  variant?: string[]
   /** The settings that differ between the two backends, the likeliest cause of a difference first. */
   differences: string[]
   /** When parity fails: why, in one sentence. */
@@ -59,7 +61,9 @@ export interface ParityReport {
  * predictions from doubling its relative differences.
  */
 export function errorScale(spec: Pick<ExperimentSpec, 'loss'>, loss: number): number {
-  if (spec.loss.name === 'mae' || !(loss >= 0)) return loss
+  // Cross-entropy is already on the scale people read it on (nats), as MAE is.
+  if (spec.loss.name !== 'mse' && spec.loss.name !== 'huber') return loss
+  if (!(loss >= 0)) return loss
   return Math.sqrt(spec.loss.name === 'huber' ? 2 * loss : loss)
 }
 
@@ -68,9 +72,11 @@ export function errorScale(spec: Pick<ExperimentSpec, 'loss'>, loss: number): nu
  * computed in (standardized targets have an RMS of 1). Errors below it are rounding.
  */
 export function errorFloor(
-  spec: Pick<ExperimentSpec, 'standardize'>,
+  spec: Pick<ExperimentSpec, 'standardize' | 'loss'>,
   yMeanSquare: number | undefined,
 ): number {
+  // A log loss is in nats whatever the labels: the float32 floor of a loss of order 1.
+  if (classificationLoss(spec.loss.name)) return FLOAT32_RESOLUTION
   return FLOAT32_RESOLUTION * Math.sqrt(spec.standardize.y ? 1 : (yMeanSquare ?? 0))
 }
 
@@ -148,6 +154,18 @@ export function settingDifferences(
   if (a.batchSize !== b.batchSize) out.push(`batch size: ${vs(a.batchSize, b.batchSize)}`)
   if (a.lossReduction !== b.lossReduction)
     out.push(`loss reduction: ${vs(a.lossReduction, b.lossReduction)}; gradients differ by the batch size`)
+  const pa = a.probabilities ?? null
+  const pb = b.probabilities ?? null
+  if (pa && pb && (pa.at !== pb.at || String(pa.clip) !== String(pb.clip))) {
+    const clipped = pa.clip ?? pb.clip
+    out.push(
+      `${pa.activation}: ${vs(probabilitiesLabel(pa), probabilitiesLabel(pb))}${
+        clipped && String(pa.clip) !== String(pb.clip)
+          ? `; the losses differ only where a probability passes the clip: past it the loss stops at -log(${clipped[0]}) = ${(-Math.log(clipped[0])).toFixed(1)} and that row's gradient is 0`
+          : ''
+      }`,
+    )
+  }
   const ea = a.epsilon
   const eb = b.epsilon
   if (ea && eb && ea.value !== eb.value) out.push(`Adam epsilon: ${vs(ea.value, eb.value)}`)
@@ -163,11 +181,17 @@ export function settingDifferences(
   return out
 }
 
+function probabilitiesLabel(p: NonNullable<TrainSettings['probabilities']>): string {
+  const where = p.at === 'loss' ? `in the loss (logits out of the model)` : 'as the last layer'
+  return `${where}, ${p.clip ? `probabilities clipped to [${p.clip[0]}, 1 - ${p.clip[0]}]` : 'unclipped'}`
+}
+
 /** Compares `a` and `b`, runs of one spec on two backends. */
 export function parity(
   a: ExperimentResult,
   b: ExperimentResult,
   tolerance = DEFAULT_PARITY_TOLERANCE,
+  options: { variant?: boolean } = {},
 ): ParityReport {
   // Two engines of one backend are told apart by their engine.
   const same = a.backend.id === b.backend.id
@@ -175,10 +199,17 @@ export function parity(
     string,
     string,
   ]
+  // One engine against itself on a variant of the spec (parity --versus).
+  if (names[0] === names[1] && a.specHash !== b.specHash) names[1] += ' (variant)'
   const floor = errorFloor(a.spec, a.data.yMeanSquare)
   const mismatches: string[] = []
-  if (a.specHash !== b.specHash)
-    mismatches.push(`different specs (${a.specHash.slice(0, 12)} vs ${b.specHash.slice(0, 12)})`)
+  const fields = specDifferences(a.spec, b.spec).map((f) => `${f.path} ${f.a} vs ${f.b}`)
+  if (a.specHash !== b.specHash && !options.variant)
+    mismatches.push(
+      fields.length > 0
+        ? `different specs: ${list(fields)}`
+        : `different specs (${a.specHash.slice(0, 12)} vs ${b.specHash.slice(0, 12)})`,
+    )
   if (a.selection.selected !== b.selection.selected)
     mismatches.push(
       `selected ${label(a, a.selection.selected)} (${names[0]}) vs ${label(b, b.selection.selected)} (${names[1]})`,
@@ -230,6 +261,7 @@ export function parity(
     curves: { max: curvesMax, peak, part },
     weights,
     mismatches,
+    ...(options.variant ? { variant: fields } : {}),
     differences,
     cause: ok
       ? null
@@ -237,6 +269,24 @@ export function parity(
         ? `${diverged.map((d) => `${d.backend} (${d.trial})`).join(' and ')} diverged: a loss or weight is NaN or infinite, so there is nothing to compare`
         : causeOf(a.spec, differences, part, floor),
   }
+}
+
+/** The spec fields whose values differ, as dotted paths with both values (JSON). */
+function specDifferences(a: unknown, b: unknown, path = ''): { path: string; a: string; b: string }[] {
+  const isNode = (v: unknown) => v !== null && typeof v === 'object'
+  if (isNode(a) && isNode(b)) {
+    const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])]
+    return keys.flatMap((k) =>
+      specDifferences(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${k}` : k,
+      ),
+    )
+  }
+  const ja = JSON.stringify(a) ?? 'nothing'
+  const jb = JSON.stringify(b) ?? 'nothing'
+  return ja === jb ? [] : [{ path, a: ja, b: jb }]
 }
 
 function list(items: string[], shown = 3): string {

@@ -1,16 +1,23 @@
 import type { z } from 'zod'
 import { UserError } from './errors.js'
+import { defaultEps } from './optimizers.js'
 import {
   bare,
   type ExperimentSpec,
   formatKey,
   isObject,
   issueLines,
+  type Score,
   specSchema,
+  taskOf,
   unsafeKeyPath,
   unsafeKeyProblem,
   valueAt,
 } from './spec.js'
+
+/** scikit-learn's usual scorer for the task when there are folds to score on. */
+const defaultScore = (s: Pick<ExperimentSpec, 'cv' | 'loss'>): Score =>
+  !s.cv ? 'train_loss' : taskOf(s) === 'classification' ? 'cv_log_loss' : 'cv_mse'
 
 /** Validates a parsed JSON spec; throws a UserError with one line per problem. */
 export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
@@ -28,11 +35,11 @@ export function parseSpec(input: unknown, source = 'spec'): ExperimentSpec {
   }
   if (!r.success || problems.length > 0) throw new UserError(problems)
   const s = r.data
-  const eps = s.optimizer.eps ?? { torch: 1e-8, keras: 1e-7, tfjs: 1e-7, framework: null }[s.init]
+  const eps = s.optimizer.eps ?? defaultEps(s.init, s.optimizer.name)
   return {
     ...s,
     optimizer: { ...s.optimizer, eps },
-    selection: { rule: s.selection.rule, score: s.selection.score ?? (s.cv ? 'cv_mse' : 'train_loss') },
+    selection: { rule: s.selection.rule, score: s.selection.score ?? defaultScore(s) },
   }
 }
 

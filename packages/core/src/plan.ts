@@ -14,7 +14,7 @@ import { UserError } from './errors.js'
 import { formatBytes } from './files.js'
 import { parseSpec, setPath } from './parse-spec.js'
 import { Rng } from './rng.js'
-import type { ExperimentSpec } from './spec.js'
+import { type ExperimentSpec, taskOf } from './spec.js'
 import type { Params, Stage, Trial } from './trials.js'
 
 /** Fields that define the protocol itself; varying them per grid point would make scores incomparable. */
@@ -135,7 +135,8 @@ export async function prepareExperiment(
     checkMemory(known.rows, known.values, source)
     check?.(spec, known.rows)
   }
-  const dataset = await loadDataset(spec.dataset, baseDir)
+  const task = taskOf(spec)
+  const dataset = await loadDataset(spec.dataset, baseDir, task)
   if (!known) check?.(spec, dataset.n)
   const points = cartesian(
     gridKeys,
@@ -150,6 +151,7 @@ export async function prepareExperiment(
   })
   for (const { spec: s } of points) checkShapes(s, dataset, source)
   const { dev, holdout } = devAndHoldout(spec, dataset, source)
+  if (dataset.classes) checkClasses(spec, dataset, dev, source)
   const predictRows = spec.report.predict.map((v, i) => {
     const row = Array.isArray(v) ? v : [v]
     if (row.length !== dataset.inputs) {
@@ -170,6 +172,7 @@ export async function prepareExperiment(
     testRows: holdout?.n ?? 0,
     sha256: dataHash(dataset),
     yMeanSquare: meanSquare(dev.y),
+    ...(dataset.classes ? { classes: dataset.classes, classCounts: classCounts(dataset) } : {}),
   }
   return {
     raw,
@@ -192,7 +195,9 @@ function devAndHoldout(spec: ExperimentSpec, dataset: Dataset, source: string) {
   let dev: DataSplit = dataset
   let holdout: DataSplit | null = null
   if (spec.split) {
-    const rows = splitRows(dataset.n, spec.split)
+    const rows = dataset.classes
+      ? stratifiedSplit(dataset.y, dataset.classes.length, spec.split)
+      : splitRows(dataset.n, spec.split)
     if (rows.dev.length < 2)
       throw new UserError(
         `${source}: split.test: ${spec.split.test} of ${dataset.n} rows leaves ${rows.dev.length} to train on, expected at least 2`,
@@ -213,6 +218,74 @@ function devAndHoldout(spec: ExperimentSpec, dataset: Dataset, source: string) {
   return { dev, holdout }
 }
 
+/** Rows per class, in label order. */
+function classCounts(d: { y: Float32Array; classes?: string[] }): number[] {
+  const counts = new Array<number>(d.classes?.length ?? 0).fill(0)
+  for (const c of d.y) counts[c] = (counts[c] as number) + 1
+  return counts
+}
+
+/**
+ * A held-out test set with each class in proportion (train_test_split(stratify=y)): ceil(test * n)
+ * rows, each class's share rounded down and the rest given to the largest remainders (the first
+ * class on a tie); each class's test rows are the first of a seeded permutation of its rows, or
+ * its last rows without shuffling.
+ */
+function stratifiedSplit(
+  labels: Float32Array,
+  classes: number,
+  split: NonNullable<ExperimentSpec['split']>,
+): { dev: Uint32Array; test: Uint32Array } {
+  const n = labels.length
+  const rowsOf = Array.from({ length: classes }, () => [] as number[])
+  for (const [i, c] of labels.entries()) rowsOf[c]?.push(i)
+  const nTest = Math.ceil(split.test * n)
+  const exact = rowsOf.map((r) => (r.length * nTest) / n)
+  const take = exact.map(Math.floor)
+  const byRemainder = exact
+    .map((e, c) => ({ c, r: e - Math.floor(e) }))
+    .sort((a, b) => b.r - a.r || a.c - b.c)
+  for (let k = 0, left = nTest - take.reduce((a, b) => a + b, 0); left > 0; k++, left--) {
+    const c = (byRemainder[k % classes] as { c: number }).c
+    take[c] = (take[c] as number) + 1
+  }
+  const held = new Uint8Array(n)
+  rowsOf.forEach((rows, c) => {
+    const count = take[c] as number
+    const order = split.shuffle
+      ? Array.from(new Rng(split.seed, 'split', c).permutation(rows.length)).slice(0, count)
+      : Array.from({ length: count }, (_, i) => rows.length - count + i)
+    for (const i of order) held[rows[i] as number] = 1
+  })
+  const test = Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => held[i]))
+  const dev = Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !held[i]))
+  return { dev, test }
+}
+
+/** Classification data: two classes at least, and enough rows of each for every fold. */
+function checkClasses(spec: ExperimentSpec, dataset: Dataset, dev: DataSplit, source: string) {
+  const classes = dataset.classes as string[]
+  const column = dataset.columns.y[0] ?? 'y'
+  const present = classCounts(dataset)
+    .map((count, c) => ({ name: classes[c] as string, count }))
+    .filter((c) => c.count > 0)
+  if (present.length < 2) {
+    throw new UserError(
+      `${source}: dataset: column '${column}' has ${present.length === 1 ? `one class ('${present[0]?.name}')` : 'no class'} in ${dataset.n} rows, expected at least 2 to classify`,
+    )
+  }
+  const folds = spec.cv?.folds
+  if (!folds) return
+  const counts = classCounts({ y: dev.y, classes })
+  const fewest = counts.reduce((lo, count, c) => (count < (counts[lo] as number) ? c : lo), 0)
+  if ((counts[fewest] as number) < folds) {
+    const held = dev.n < dataset.n ? ` after holding out ${dataset.n - dev.n} for test` : ''
+    throw new UserError(
+      `${source}: cv.folds: class '${classes[fewest]}' of column '${column}' has ${counts[fewest]} row(s)${held}, expected at least ${folds} (one per stratified fold)`,
+    )
+  }
+}
+
 function meanSquare(y: Float32Array): number {
   let sum = 0
   for (const v of y) sum += v * v
@@ -222,6 +295,19 @@ function meanSquare(y: Float32Array): number {
 function checkShapes(s: ExperimentSpec, d: Dataset, source: string) {
   const last = s.model.layers.length - 1
   const units = s.model.layers[last]?.units
+  if (d.classes) {
+    const k = d.classes.length
+    const column = d.columns.y[0] ?? 'y'
+    if (s.loss.name === 'binary_cross_entropy' && k !== 2)
+      throw new UserError(
+        `${source}: loss: binary_cross_entropy takes 2 classes, column '${column}' has ${k}; use cross_entropy with ${k} units`,
+      )
+    if (s.loss.name === 'cross_entropy' && units !== k)
+      throw new UserError(
+        `${source}: model.layers[${last}].units: expected ${k} (one per class of '${column}': ${listNames(d.classes)}), got ${units}`,
+      )
+    return
+  }
   if (units !== d.outputs) {
     throw new UserError(
       `${source}: model.layers[${last}].units: expected ${d.outputs} (the dataset's outputs), got ${units}`,
@@ -283,11 +369,14 @@ function checkTrials(s: ExperimentSpec, source: string) {
   }
 }
 
+const listNames = (names: string[]) =>
+  names.length <= 6 ? names.join(', ') : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`
+
 /** A dataset's rows and values per row when the spec alone says: built-in and inline data. */
 function knownRows(d: ExperimentSpec['dataset']): { rows: number; values: number } | null {
   if ('builtin' in d) {
     const builtin = listBuiltinDatasets().find((b) => b.name === d.builtin)
-    return builtin ? { rows: d.rows ?? builtin.rows, values: 2 } : null
+    return builtin ? { rows: d.rows ?? builtin.rows, values: builtin.columns.x.length + 1 } : null
   }
   if ('inline' in d) {
     const width = (v: unknown) => (Array.isArray(v) ? v.length : 1)

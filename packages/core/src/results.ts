@@ -1,6 +1,6 @@
 import type { EngineInfo, TrainSettings } from './backend.js'
 import type { DataInfo } from './datasets.js'
-import type { ExperimentSpec } from './spec.js'
+import type { ExperimentSpec, Score } from './spec.js'
 import type { Params, Trial } from './trials.js'
 
 export const RESULTS_SCHEMA_VERSION = 2
@@ -14,10 +14,29 @@ export interface WeightsJson {
 
 export interface PredictionJson {
   x: number[]
+  /** The model's outputs; under a classification loss each class's probability (binary too: two). */
   y: number[]
+  /** Classification: the class with the highest probability (the first on a tie). */
+  label?: string
   /** The dataset's exact function, when it has one. */
   exact?: number[]
   absError?: number[]
+}
+
+/** How well a classifier does on some rows: accuracy and mean log loss (scikit-learn's log_loss). */
+export interface ClassMetrics {
+  accuracy: number
+  logLoss: number
+}
+
+/** A classification trial's scores, in addition to its loss. */
+export interface ClassificationResult {
+  /** On the rows it trained on (all of them, early stopping's validation rows aside). */
+  train: ClassMetrics
+  /** On its CV fold (search trials) or the spec's held-out test rows; null when there are none. */
+  test: ClassMetrics | null
+  /** counts[true class][predicted class], on the test rows when there are, else the training rows. */
+  confusion: { on: 'test' | 'train'; counts: number[][] }
 }
 
 export interface TrialResult extends Trial {
@@ -33,6 +52,12 @@ export interface TrialResult extends Trial {
     valLoss?: number[]
     /** Refit and early-stopping runs on data with an exact function: max |error| at the report inputs per epoch. */
     error?: number[]
+    /** With a schedule: the lr each epoch ran at, as the backend reports it. */
+    lr?: number[]
+    /** Classification, refit and early-stopping runs: accuracy on the training rows after each epoch. */
+    accuracy?: number[]
+    /** ... and on the validation rows, with a validation split. */
+    valAccuracy?: number[]
   }
   finalLoss: number
   /**
@@ -42,6 +67,8 @@ export interface TrialResult extends Trial {
   testMse: number | null
   /** testMse of each output, in its own units (a sum over outputs would add mpg² to lbs²); absent in older files. */
   testMseByOutput?: number[] | null
+  /** Classification losses only (testMse is then null). */
+  classification?: ClassificationResult
   weights: WeightsJson[]
   predictions: PredictionJson[]
   /**
@@ -99,7 +126,7 @@ export interface ExperimentResult {
   }
   grid: { keys: string[]; points: Params[] }
   selection: {
-    score: ExperimentSpec['selection']['score']
+    score: Score
     rule: string
     scores: PointScore[]
     selected: number

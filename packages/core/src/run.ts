@@ -115,7 +115,8 @@ export async function runExperiment(
     exp,
     runs.map((r) => r.result),
   )
-  const selected = search.length > 0 ? selectPoint(scores, exp.spec.selection.rule) : 0
+  const selected =
+    search.length > 0 ? selectPoint(scores, exp.spec.selection.rule, exp.spec.selection.score) : 0
   runs.push(...(await runAll(finalTrials(exp, selected), run, opts, onDone)))
   return record(exp, backend, engineInfo, runs, { scores, selected }, opts, t0)
 }

@@ -1,12 +1,55 @@
 import { rangeProblem, TABLE_FORMATS, underflowProblem } from '@dualfit/data'
 import { z } from 'zod'
 
-export const ACTIVATIONS = ['linear', 'relu', 'tanh', 'sigmoid'] as const
+export const ACTIVATIONS = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax'] as const
 export type Activation = (typeof ACTIVATIONS)[number]
-export const LOSSES = ['mse', 'mae', 'huber'] as const
+export const REGRESSION_LOSSES = ['mse', 'mae', 'huber'] as const
+/** Integer class labels in y: softmax over the last layer's units, or one sigmoid unit for two classes. */
+export const CLASSIFICATION_LOSSES = ['cross_entropy', 'binary_cross_entropy'] as const
+export const LOSSES = [...REGRESSION_LOSSES, ...CLASSIFICATION_LOSSES] as const
 export type LossName = (typeof LOSSES)[number]
-export const OPTIMIZERS = ['adam', 'sgd'] as const
+export type ClassificationLoss = (typeof CLASSIFICATION_LOSSES)[number]
+export type Task = 'regression' | 'classification'
+/** A classification loss's name, or null for a regression loss. */
+export const classificationLoss = (name: LossName): ClassificationLoss | null =>
+  (CLASSIFICATION_LOSSES as readonly string[]).includes(name) ? (name as ClassificationLoss) : null
+export const taskOf = (spec: { loss: { name: LossName } }): Task =>
+  classificationLoss(spec.loss.name) ? 'classification' : 'regression'
+/**
+ * Keras' backend epsilon: probabilities are clipped to [CLIP, 1 - CLIP] before the log when a loss
+ * takes probabilities (fromLogits false), as tf.keras.losses and tfjs-layers do.
+ */
+export const PROBABILITY_CLIP = 1e-7
+
+/**
+ * What a loss of the spec asks for, as TrainSettings.probabilities states it: the softmax/sigmoid
+ * inside the loss on logits (fromLogits), or a last layer of probabilities clipped by the loss;
+ * null for regression. A backend that does exactly that states this; one that does not, its own.
+ */
+/** requestedProbabilities as a TrainSettings field: absent for regression, so their settings stay as they were. */
+export const probabilitiesOf = (loss: { name: LossName; fromLogits?: boolean }) => {
+  const probabilities = requestedProbabilities(loss)
+  return probabilities ? { probabilities } : {}
+}
+
+export function requestedProbabilities(loss: { name: LossName; fromLogits?: boolean }): {
+  activation: 'softmax' | 'sigmoid'
+  at: 'loss' | 'model'
+  clip: [number, number] | null
+} | null {
+  const kind = classificationLoss(loss.name)
+  if (!kind) return null
+  const activation = kind === 'cross_entropy' ? 'softmax' : 'sigmoid'
+  return loss.fromLogits === false
+    ? { activation, at: 'model', clip: [PROBABILITY_CLIP, 1 - PROBABILITY_CLIP] }
+    : { activation, at: 'loss', clip: null }
+}
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'] as const
+export type OptimizerName = (typeof OPTIMIZERS)[number]
+export const SCHEDULES = ['step', 'exponential', 'cosine', 'plateau'] as const
 export const INITS = ['keras', 'torch', 'tfjs', 'framework'] as const
+export const SCORES = ['cv_mse', 'cv_log_loss', 'cv_accuracy', 'train_loss'] as const
+export type Score = (typeof SCORES)[number]
 export type InitConvention = (typeof INITS)[number]
 
 /**
@@ -29,6 +72,8 @@ const value32 = z.union([float32(), z.array(float32()).min(1)])
 const layer = z.strictObject({
   units: z.number().int().positive(),
   activation: z.enum(ACTIVATIONS).default('linear'),
+  /** Keras' kernel_regularizer l2(λ): λ Σ kernel² is added to the loss (and reported in it). */
+  l2: float32(z.number().min(0)).optional(),
 })
 export type LayerSpec = z.output<typeof layer>
 
@@ -36,23 +81,85 @@ const lossObject = z.strictObject({
   name: z.enum(LOSSES),
   /** Huber's threshold between the quadratic and linear parts. */
   delta: positive.default(1),
+  /**
+   * Classification losses only. true (default): the last layer outputs logits and the loss applies
+   * softmax/sigmoid itself (PyTorch's CrossEntropyLoss, BCEWithLogitsLoss). false: the last layer
+   * applies softmax/sigmoid and the loss clips its probabilities to [1e-7, 1 - 1e-7] (Keras'
+   * from_logits=False).
+   */
+  fromLogits: z.boolean().optional(),
 })
-const loss = z.union([z.enum(LOSSES).transform((name) => ({ name, delta: 1 })), lossObject])
-export type LossSpec = z.output<typeof lossObject>
+/** Classification losses always carry fromLogits; regression losses never do (their specs hash as before). */
+const withLogits = (l: { name: LossName; delta: number; fromLogits?: boolean }): LossSpec =>
+  classificationLoss(l.name) ? { ...l, fromLogits: l.fromLogits ?? true } : l
+const loss = z.union([
+  z.enum(LOSSES).transform((name) => withLogits({ name, delta: 1 })),
+  lossObject.transform(withLogits),
+])
+export interface LossSpec {
+  name: LossName
+  delta: number
+  fromLogits?: boolean
+}
 
+// Fields past name, lr, betas, eps and momentum are optional without a default, so that a spec
+// that does not use them validates (and hashes) as before; resolveOptimizer fills them per init.
 const optimizer = z.strictObject({
   name: z.enum(OPTIMIZERS).default('adam'),
   lr: positive,
   beta1: probability.default(0.9),
   beta2: probability.default(0.999),
-  /** Omitted: 1e-8 under the torch convention, 1e-7 under keras/tfjs, the engine's own under framework. */
+  /** Omitted: the convention's (torch 1e-8, Adagrad 1e-10; keras/tfjs 1e-7), the engine's own under framework. */
   eps: positive.optional(),
+  /** SGD and RMSprop. */
   momentum: probability.default(0),
+  /** SGD with momentum > 0. */
+  nesterov: z.boolean().optional(),
+  /** RMSprop's decay of the squared-gradient average: Keras rho 0.9, PyTorch alpha 0.99. */
+  rho: probability.optional(),
+  /** RMSprop: divide by the variance of the gradient instead of its second moment. */
+  centered: z.boolean().optional(),
+  /** Adagrad's starting accumulator: Keras 0.1, PyTorch 0. */
+  initialAccumulator: float32(z.number().min(0)).optional(),
+  /**
+   * Weight decay in the convention's form: decoupled (w -= lr wd w) under keras/tfjs and for AdamW;
+   * added to the gradient (L2) for PyTorch's SGD, Adam, RMSprop and Adagrad. Default 0, AdamW
+   * 0.01 (torch) or 0.004 (keras).
+   */
+  weightDecay: float32(z.number().min(0)).optional(),
 })
-export interface OptimizerSpec extends Omit<Required<z.output<typeof optimizer>>, 'eps'> {
+export interface OptimizerSpec extends Omit<z.output<typeof optimizer>, 'eps'> {
   /** null: the framework's own default (only under init 'framework'). */
   eps: number | null
 }
+
+const schedule = z.discriminatedUnion('name', [
+  /** lr0 gamma^floor(epoch / stepSize): PyTorch StepLR, a Keras LearningRateScheduler. */
+  z.strictObject({
+    name: z.literal('step'),
+    stepSize: z.number().int().positive(),
+    gamma: positive.default(0.1),
+  }),
+  /** lr0 gamma^epoch: PyTorch ExponentialLR, Keras ExponentialDecay per epoch. */
+  z.strictObject({ name: z.literal('exponential'), gamma: positive }),
+  /** Cosine from lr0 to minLr over tMax epochs: PyTorch CosineAnnealingLR, Keras CosineDecay. */
+  z.strictObject({
+    name: z.literal('cosine'),
+    tMax: z.number().int().positive(),
+    minLr: float32(z.number().min(0)).default(0),
+  }),
+  /** Multiply lr by factor when the training loss stops improving: ReduceLROnPlateau. */
+  z.strictObject({
+    name: z.literal('plateau'),
+    factor: float32(z.number().gt(0).lt(1)).default(0.1),
+    patience: z.number().int().min(0).default(10),
+    /** Keras min_delta (absolute) / PyTorch threshold (relative by default): the convention's 1e-4. */
+    threshold: float32(z.number().min(0)).default(1e-4),
+    cooldown: z.number().int().min(0).default(0),
+    minLr: float32(z.number().min(0)).default(0),
+  }),
+])
+export type ScheduleSpec = z.output<typeof schedule>
 
 // C0 and C1 controls and DEL: XML cannot hold most of them, so one in a name breaks every SVG chart
 // the name is drawn in, and a terminal acts on them.
@@ -85,6 +192,8 @@ const dataset = z.union([
     rows: z.number().int().min(2).optional(),
     /** Seed of the generated data, independent of the training seeds. */
     seed: z.number().int().min(0).optional(),
+    /** Standard deviation of the noise added to generated classification data (moons, spirals). */
+    noise: float32(z.number().min(0)).optional(),
   }),
   z.strictObject({
     inline: z.strictObject({
@@ -139,6 +248,8 @@ export const specSchema = z
     model: z.strictObject({ layers: z.array(layer).min(1) }),
     loss: loss.default({ name: 'mse', delta: 1 }),
     optimizer,
+    /** The learning rate per epoch; none: constant. */
+    schedule: schedule.optional(),
     epochs: z.number().int().positive(),
     batchSize: z.union([z.number().int().positive(), z.literal('full')]).default(32),
     /** Reshuffle the visiting order every epoch (seeded); false keeps row order. */
@@ -170,8 +281,12 @@ export const specSchema = z
       .default(null),
     selection: z
       .strictObject({
-        /** cv_mse: mean held-out MSE over folds (scikit-learn's neg_mean_squared_error); train_loss: final training loss. */
-        score: z.enum(['cv_mse', 'train_loss']).optional(),
+        /**
+         * cv_mse: mean held-out MSE over folds (scikit-learn's neg_mean_squared_error); cv_log_loss
+         * (neg_log_loss) and cv_accuracy (accuracy, the highest wins) for classification;
+         * train_loss: final training loss.
+         */
+        score: z.enum(SCORES).optional(),
         /**
          * best: the lowest mean score (scikit-learn's). one-se: among the points within one standard
          * error of the best, the most conservative: the smallest learning rate (else the first point).
@@ -195,15 +310,44 @@ export const specSchema = z
       .default({ predict: [], tolerance: 0.01 }),
   })
   .superRefine((s, ctx) => {
-    if (s.selection.score === 'cv_mse' && !s.cv) {
+    if (s.optimizer.nesterov && !(s.optimizer.name === 'sgd' && s.optimizer.momentum > 0))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['optimizer', 'nesterov'],
+        message: `applies to sgd with momentum > 0, got it with ${s.optimizer.name}${s.optimizer.name === 'sgd' ? ' and momentum 0' : ''}`,
+      })
+    const score = s.selection.score
+    const classify = taskOf(s) === 'classification'
+    if (score && score !== 'train_loss' && !s.cv) {
       ctx.addIssue({
         code: 'custom',
         path: ['selection', 'score'],
-        message: "expected 'train_loss' without cv, got 'cv_mse'",
+        message: `expected 'train_loss' without cv, got '${score}'`,
+      })
+    } else if (score && score !== 'train_loss' && (score === 'cv_mse') === classify) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['selection', 'score'],
+        message: classify
+          ? `expected 'cv_log_loss', 'cv_accuracy' or 'train_loss' for ${s.loss.name}, got '${score}'`
+          : `expected 'cv_mse' or 'train_loss' for ${s.loss.name}, got '${score}'`,
       })
     }
+    if (!classify && s.loss.fromLogits !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loss', 'fromLogits'],
+        message: `applies to cross_entropy and binary_cross_entropy only, got it with ${s.loss.name}`,
+      })
     const last = s.model.layers.length - 1
-    if (s.standardize.y && s.model.layers[last]?.activation !== 'linear') {
+    for (const problem of outputProblems(s)) ctx.addIssue({ code: 'custom', ...problem })
+    if (s.standardize.y && classify) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['standardize', 'y'],
+        message: `expected false for ${s.loss.name} (y holds class labels), got true`,
+      })
+    } else if (s.standardize.y && s.model.layers[last]?.activation !== 'linear') {
       // Raw outputs are the standardized ones scaled back: only a linear output layer can hold that.
       ctx.addIssue({
         code: 'custom',
@@ -230,12 +374,51 @@ export const specSchema = z
     }
   })
 
+/**
+ * Where the output layer does not fit the loss: a classification loss takes logits from a linear
+ * layer (fromLogits) or probabilities from softmax (cross_entropy) / one sigmoid unit
+ * (binary_cross_entropy); softmax is only ever that last layer of cross_entropy.
+ */
+function outputProblems(s: z.output<typeof specSchema>): { path: PropertyKey[]; message: string }[] {
+  const out: { path: PropertyKey[]; message: string }[] = []
+  const last = s.model.layers.length - 1
+  s.model.layers.forEach((l, i) => {
+    if (l.activation === 'softmax' && (i !== last || s.loss.name !== 'cross_entropy'))
+      out.push({
+        path: ['model', 'layers', i, 'activation'],
+        message:
+          i !== last
+            ? "expected 'softmax' on the last layer only (it turns logits into class probabilities), got it on a hidden layer"
+            : `expected 'linear' for ${s.loss.name}, got 'softmax' (softmax is for cross_entropy with fromLogits false)`,
+      })
+  })
+  const kind = classificationLoss(s.loss.name)
+  const layer = s.model.layers[last]
+  if (!kind || !layer) return out
+  const path = ['model', 'layers', last]
+  if (kind === 'binary_cross_entropy' && layer.units !== 1)
+    out.push({
+      path: [...path, 'units'],
+      message: `expected 1 (one logit, the probability of the second class) for binary_cross_entropy, got ${layer.units}; use cross_entropy for one unit per class`,
+    })
+  const probability = kind === 'cross_entropy' ? 'softmax' : 'sigmoid'
+  const want = s.loss.fromLogits ? 'linear' : probability
+  if (layer.activation !== want && layer.activation !== 'softmax')
+    out.push({
+      path: [...path, 'activation'],
+      message: s.loss.fromLogits
+        ? `expected 'linear' (logits: ${s.loss.name} applies the ${probability} itself), got '${layer.activation}'; set loss.fromLogits false to train on the layer's ${probability} probabilities`
+        : `expected '${probability}' (loss.fromLogits is false: the last layer outputs probabilities), got '${layer.activation}'`,
+    })
+  return out
+}
+
 export type SpecInput = z.input<typeof specSchema>
 type ParsedSpec = z.output<typeof specSchema>
 /** A validated spec with every default filled in. */
 export interface ExperimentSpec extends Omit<ParsedSpec, 'optimizer' | 'selection'> {
   optimizer: OptimizerSpec
-  selection: { score: 'cv_mse' | 'train_loss'; rule: 'best' | 'one-se' }
+  selection: { score: Score; rule: 'best' | 'one-se' }
 }
 
 /** A value as a message shows it after "got": short, one line. */

@@ -1,15 +1,16 @@
 /** One trial: the job every backend gets for it, and running it on a backend. */
 import type { Backend, DataSplit, LayerWeights, TrainedModel, TrainJob, TrainSettings } from './backend.js'
 import { subset } from './datasets.js'
-import { type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
+import { Accuracy, type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
 import { UserError } from './errors.js'
-import { kFold } from './folds.js'
+import { kFold, stratifiedKFold } from './folds.js'
 import { initialWeights } from './init.js'
-import { mse, mseByColumn } from './metrics.js'
+import { argmaxRow, classMetrics, classProbabilities, mse, mseByColumn } from './metrics.js'
 import { checkModel, forwardRow } from './model.js'
+import { resolveOptimizer, resolveSchedule } from './optimizers.js'
 import { batchOrder } from './order.js'
 import { batchRows, type Experiment, trialEpochs } from './plan.js'
-import type { TrialResult, WeightsJson } from './results.js'
+import type { ClassificationResult, ClassMetrics, TrialResult, WeightsJson } from './results.js'
 import { fitScaler, type Scaler, scaleSplit, unscaleModel } from './scaling.js'
 import type { ExperimentSpec } from './spec.js'
 import type { Trial } from './trials.js'
@@ -21,7 +22,11 @@ function trialRows(
   const d = exp.dev
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   if (trial.fold !== null && s.cv) {
-    const fold = kFold(d.n, s.cv.folds, s.cv.shuffle, trial.seed)[trial.fold]
+    const fold = (
+      exp.dataset.classes
+        ? stratifiedKFold(d.y, s.cv.folds, s.cv.shuffle, trial.seed)
+        : kFold(d.n, s.cv.folds, s.cv.shuffle, trial.seed)
+    )[trial.fold]
     if (!fold) throw new RangeError(`fold ${trial.fold} out of range`)
     return { train: subset(d, fold.train), test: subset(d, fold.test) }
   }
@@ -45,7 +50,14 @@ export function buildJob(
   exp: Experiment,
   trial: Trial,
   engine: string,
-): { job: TrainJob; test: DataSplit | null; scaler: Scaler; targets: QualityTarget[] | null } {
+): {
+  job: TrainJob
+  /** The rows trained on, in the data's own units. */
+  train: DataSplit
+  test: DataSplit | null
+  scaler: Scaler
+  targets: QualityTarget[] | null
+} {
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   const rows = trialRows(exp, trial)
   const { test } = rows
@@ -68,7 +80,8 @@ export function buildJob(
     engine,
     model: { inputs: exp.dataset.inputs, layers: s.model.layers },
     loss: s.loss,
-    optimizer: s.optimizer,
+    optimizer: resolveOptimizer(s.optimizer, s.init),
+    schedule: resolveSchedule(s.schedule, s.init),
     epochs: trialEpochs(s, trial.stage),
     batchSize,
     data: train,
@@ -79,7 +92,7 @@ export function buildJob(
     order: framework ? null : batchOrder(train.n, shuffle, trial.seed, ...stream),
     seed: trial.seed,
   }
-  return { job, test, scaler, targets }
+  return { job, train: rows.train, test, scaler, targets }
 }
 
 /** A report input and its exact output. */
@@ -139,10 +152,31 @@ export interface TrialRun {
   settings: TrainSettings
 }
 
-/** The final model's predictions at the report inputs, with their errors when the function is known. */
+/** True when a model's raw outputs are logits: a classifier whose last layer is linear. */
+const outputsLogits = (model: { layers: TrainedModel['layers'] }) =>
+  model.layers.at(-1)?.activation === 'linear'
+
+/** Raw outputs of a classifier as each class's probability (K per row). */
+function probabilitiesOf(model: TrainedModel, outputs: Float32Array) {
+  return classProbabilities(outputs, model.layers.at(-1)?.units ?? 1, outputsLogits(model))
+}
+
+/**
+ * The final model's predictions at the report inputs, with their errors when the function is
+ * known; a classifier's as each class's probability and the class it picks.
+ */
 async function reportPredictions(exp: Experiment, backend: Backend, model: TrainedModel, engine: string) {
   if (exp.predictRows.length === 0) return []
   const y = await backend.predict(model, Float32Array.from(exp.predictRows.flat()), engine)
+  const { classes } = exp.dataset
+  if (classes) {
+    const probs = probabilitiesOf(model, y)
+    return exp.predictRows.map((row, i) => ({
+      x: row,
+      y: Array.from(probs.p.subarray(i * probs.classes, (i + 1) * probs.classes)),
+      label: classes[argmaxRow(probs.p, probs.classes, i)] as string,
+    }))
+  }
   const outs = exp.dataset.outputs
   return exp.predictRows.map((row, i) => {
     const yi = Array.from(y.subarray(i * outs, (i + 1) * outs))
@@ -155,6 +189,35 @@ async function reportPredictions(exp: Experiment, backend: Backend, model: Train
   })
 }
 
+/**
+ * Accuracy and log loss on the rows trained on and on the test rows, and the confusion matrix on
+ * the test rows (the training rows without any); a diverged run scores accuracy 0 and log loss
+ * Infinity, so that it never looks like a model.
+ */
+async function classificationScores(
+  backend: Backend,
+  model: TrainedModel,
+  engine: string,
+  train: DataSplit,
+  test: DataSplit | null,
+  diverged: boolean,
+): Promise<ClassificationResult> {
+  const score = async (d: DataSplit) => {
+    const m = classMetrics(probabilitiesOf(model, await backend.predict(model, d.x, engine)), d.y)
+    const metrics: ClassMetrics = diverged
+      ? { accuracy: 0, logLoss: Number.POSITIVE_INFINITY }
+      : { accuracy: m.accuracy, logLoss: m.logLoss }
+    return { metrics, confusion: m.confusion }
+  }
+  const onTrain = await score(train)
+  const onTest = test ? await score(test) : null
+  return {
+    train: onTrain.metrics,
+    test: onTest?.metrics ?? null,
+    confusion: { on: onTest ? 'test' : 'train', counts: (onTest ?? onTrain).confusion },
+  }
+}
+
 /** Runs one trial on a backend; pure function of (experiment, trial, backend, engine) apart from timings. */
 export async function runTrial(
   exp: Experiment,
@@ -164,11 +227,11 @@ export async function runTrial(
   signal?: AbortSignal,
 ): Promise<TrialRun> {
   const t0 = performance.now()
-  const { job, test, scaler, targets } = buildJob(exp, trial, engine)
+  const { job, train, test, scaler, targets } = buildJob(exp, trial, engine)
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
   // The harness, not the backend, keeps the history, the stopping rule and the best weights.
-  const history = new History(backend.id, job.validation !== undefined)
+  const history = new History(backend.id, job.validation !== undefined, (job.schedule ?? null) !== null)
   const stopping = new Stopping(es, es?.monitor === 'val_loss', es?.restoreBestWeights ?? false)
   const callbacks: EpochCallback[] = []
   const run = epochHooks(callbacks, signal)
@@ -179,7 +242,12 @@ export async function runTrial(
         run.trainingMs,
       )
     : null
-  callbacks.push(...(quality ? [quality] : []), history, stopping)
+  // A classifier's final runs: its accuracy after each epoch, from the harness's own forward pass.
+  const accuracy =
+    exp.dataset.classes && trial.stage !== 'search'
+      ? new Accuracy(job.model.layers, job.data, job.validation)
+      : null
+  callbacks.push(...(quality ? [quality] : []), ...(accuracy ? [accuracy] : []), history, stopping)
   signal?.throwIfAborted()
   run.start()
   const result = await backend.train(job, run.hooks)
@@ -191,7 +259,10 @@ export async function runTrial(
   const { rule } = stopping
   let testMse: number | null = null
   let testMseByOutput: number[] | null = null
-  if (test) {
+  const classification = exp.dataset.classes
+    ? await classificationScores(backend, model, engine, train, test, rule.diverged)
+    : undefined
+  if (test && !classification) {
     const pred = await backend.predict(model, test.x, engine)
     testMse = rule.diverged ? Number.POSITIVE_INFINITY : mse(pred, test.y)
     testMseByOutput = rule.diverged
@@ -219,11 +290,15 @@ export async function runTrial(
       history: {
         loss: history.loss,
         ...(history.valLoss ? { valLoss: history.valLoss } : {}),
+        ...(history.lr ? { lr: history.lr } : {}),
         ...(quality ? { error: quality.error } : {}),
+        ...(accuracy ? { accuracy: accuracy.train } : {}),
+        ...(accuracy?.validation ? { valAccuracy: accuracy.validation } : {}),
       },
       finalLoss: rule.diverged ? Number.POSITIVE_INFINITY : last,
       testMse,
       testMseByOutput,
+      ...(classification ? { classification } : {}),
       weights: weightsJson(model.weights),
       predictions,
       ...(reached !== undefined

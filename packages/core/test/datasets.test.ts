@@ -45,11 +45,14 @@ describe('built-in datasets', () => {
   })
 
   it('lists every built-in with rows and columns; refuses unknown names and resizing fixed tables', () => {
-    expect(listBuiltinDatasets().map((d) => [d.name, d.rows])).toEqual([
-      ['meters-feet', 7],
-      ['celsius-fahrenheit', 7],
-      ['noisy-linear', 200],
-      ['sin', 256],
+    expect(listBuiltinDatasets().map((d) => [d.name, d.rows, d.task])).toEqual([
+      ['meters-feet', 7, 'regression'],
+      ['celsius-fahrenheit', 7, 'regression'],
+      ['noisy-linear', 200, 'regression'],
+      ['sin', 256, 'regression'],
+      ['iris', 150, 'classification'],
+      ['moons', 200, 'classification'],
+      ['spirals', 400, 'classification'],
     ])
     expect(builtinDatasets).toContain('sin')
     expect(() => builtinDataset('nope')).toThrow(/dataset.builtin: expected one of meters-feet/)

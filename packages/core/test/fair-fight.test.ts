@@ -137,8 +137,12 @@ describe('parity', async () => {
     expect(errorScale({ loss: { name: 'mse', delta: 1 } }, 4)).toBe(2)
     expect(errorScale({ loss: { name: 'huber', delta: 1 } }, 2)).toBe(2)
     expect(errorScale({ loss: { name: 'mae', delta: 1 } }, 3)).toBe(3)
-    expect(errorFloor({ standardize: { x: false, y: false } }, 4)).toBe(2 * 2 ** -20)
-    expect(errorFloor({ standardize: { x: false, y: true } }, 4)).toBe(2 ** -20)
+    expect(errorFloor({ standardize: { x: false, y: false }, loss: { name: 'mse', delta: 1 } }, 4)).toBe(
+      2 * 2 ** -20,
+    )
+    expect(errorFloor({ standardize: { x: false, y: true }, loss: { name: 'mse', delta: 1 } }, 4)).toBe(
+      2 ** -20,
+    )
     // Two errors at rounding level differ by their whole size, but by little of the floor.
     expect(relativeDifference(1e-9, 3e-9)).toBeCloseTo(2 / 3, 12)
     expect(relativeDifference(1e-9, 3e-9, 1e-5)).toBeCloseTo(2e-4, 12)

@@ -48,7 +48,7 @@ describe('setPath checks the path against the spec schema', () => {
     ],
     [
       'model.layers.0.__proto__',
-      "'model.layers.0' has no field '__proto__' (expected one of units, activation)",
+      "'model.layers.0' has no field '__proto__' (expected one of units, activation, l2)",
     ],
     ['optimizer.lr.x', "'optimizer.lr' has no fields, got 'x' after it"],
     ['grid.optimizer.lr', `'grid' is set as a whole, e.g. grid={"optimizer.lr": [0.1, 0.01]}`],
@@ -138,7 +138,7 @@ describe('parseSpec refuses prototype keys anywhere, grid keys included', () => 
       problemsOf(() => parseSpec({ ...minimal, epochs: 0, grid: { 'optimizer.lrr': [1] } }, 's')),
     ).toEqual([
       's: epochs: expected a number > 0, got 0',
-      "s: grid.\"optimizer.lrr\": 'optimizer' has no field 'lrr' (expected one of name, lr, beta1, beta2, eps, momentum)",
+      "s: grid.\"optimizer.lrr\": 'optimizer' has no field 'lrr' (expected one of name, lr, beta1, beta2, eps, momentum, nesterov, rho, centered, initialAccumulator, weightDecay)",
     ])
   })
 })

@@ -61,7 +61,7 @@ describe('spec', () => {
       problems({ ...minimal, epochs: 1.5, model: { layers: [{ units: 0, activation: 'gelu' }] }, extra: 1 }),
     ).toEqual([
       'spec.json: model.layers[0].units: expected a number > 0, got 0',
-      'spec.json: model.layers[0].activation: expected one of "linear", "relu", "tanh", "sigmoid", got "gelu"',
+      'spec.json: model.layers[0].activation: expected one of "linear", "relu", "tanh", "sigmoid", "softmax", got "gelu"',
       'spec.json: epochs: expected an integer, got 1.5',
       "spec.json: unknown field(s) 'extra'",
     ])
@@ -86,7 +86,7 @@ describe('spec', () => {
       'spec.json (grid point 1: optimizer.lr=-2): optimizer.lr: expected a number > 0, got -2',
     )
     await bad({ grid: { 'optimizer.lrr': [0.1] } }).toThrow(
-      `spec.json: grid."optimizer.lrr": 'optimizer' has no field 'lrr' (expected one of name, lr, beta1, beta2, eps, momentum)`,
+      `spec.json: grid."optimizer.lrr": 'optimizer' has no field 'lrr' (expected one of name, lr, beta1, beta2, eps, momentum, nesterov, rho, centered, initialAccumulator, weightDecay)`,
     )
     await bad({ grid: { seeds: [[1]] } }).toThrow(
       `spec.json: grid."seeds": 'seeds' is fixed for the whole experiment`,

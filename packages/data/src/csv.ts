@@ -1,6 +1,6 @@
 import Papa from 'papaparse'
 import { DataError, quote } from './errors.js'
-import { invalidCell, isBlank, mayNotFitFloat32, parseNumber, rangeProblem } from './numbers.js'
+import { invalidCell, isBlank, mayNotFitFloat32, parseNumber, rangeProblem, trimSpaces } from './numbers.js'
 import { columnNameProblem, MISSING_HINT, type ReaderOptions, resolveColumns } from './options.js'
 import type { Sink } from './sink.js'
 import { textChunks } from './source.js'
@@ -125,8 +125,9 @@ interface RowTarget {
 }
 
 /**
- * Converts data row `dataRow`'s x and y cells into row `sink.n` and keeps it, or drops it when a
- * cell is blank under dropMissing; any other problem is a DataError naming the row and column.
+ * Converts data row `dataRow`'s x and y cells (a label to its code) into row `sink.n` and keeps it,
+ * or drops it when a cell is blank under dropMissing; any other problem is a DataError naming the
+ * row and column.
  */
 function storeRow(t: RowTarget, row: string[], dataRow: number, rowLine: number): void {
   const { options, sink, need, lineChar } = t
@@ -145,8 +146,10 @@ function storeRow(t: RowTarget, row: string[], dataRow: number, rowLine: number)
     )
   sink.reserve()
   const base = sink.n
+  const { labels } = sink
   let missingAt = -1
-  for (let k = 0; k < need.length; k++) {
+  // A label column is the last one (the only y) and is read after the numbers.
+  for (let k = 0, numbers = labels === null ? need.length : nx; k < numbers; k++) {
     const s = row[need[k] as number] as string
     const v = parseNumber(s)
     if (!Number.isNaN(v)) {
@@ -163,6 +166,16 @@ function storeRow(t: RowTarget, row: string[], dataRow: number, rowLine: number)
     } else if (!options.dropMissing) {
       throw cellError(k, MISSING_HINT)
     } else if (missingAt < 0) missingAt = k
+  }
+  if (labels !== null) {
+    const s = row[need[nx] as number] as string
+    if (isBlank(s)) {
+      if (!options.dropMissing) throw cellError(nx, MISSING_HINT)
+      if (missingAt < 0) missingAt = nx
+    } else if (missingAt < 0)
+      sink.y[base] = labels.code(trimSpaces(s), dataRow, (what) =>
+        cellError(nx, mixedBreak([s], lineChar) ? mixedMessage(lineChar) : what),
+      )
   }
   if (missingAt < 0) sink.n++
   else sink.drop(dataRow)

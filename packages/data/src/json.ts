@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { DataError, quote } from './errors.js'
-import { parseNumber, rangeProblem } from './numbers.js'
+import { isBlank, parseNumber, rangeProblem, trimSpaces } from './numbers.js'
 import { columnNameProblem, MISSING_HINT, type ReaderOptions, resolveColumns } from './options.js'
 import type { Sink } from './sink.js'
 import { textChunks } from './source.js'
@@ -81,24 +81,49 @@ export function duplicateKey(text: string): { item: number; key: string } | null
 const twice = (key: string) =>
   `key ${quote(key)} appears twice in one object (JSON would keep only the last); remove or rename one`
 
+/** A label's text: a string (trimmed; blank is missing), a number or a boolean as JSON writes it. */
+function labelText(v: unknown): string | null {
+  if (typeof v === 'string') return isBlank(v) ? null : trimSpaces(v)
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return null
+}
+
 /**
- * Converts one record's x and y values into row `sink.n`; returns the index of the first missing
- * value, -1 if none. Throws a DataError for any value that is present but not a usable number.
+ * Converts one record's x and y values (a label to its code) into row `sink.n` of data row `row`;
+ * returns the index of the first missing value, -1 if none. Throws a DataError for any value that
+ * is present but not a usable number or label.
  */
-function convert(record: Record<string, unknown>, names: string[], sink: Sink, where: () => string): number {
+function convert(
+  record: Record<string, unknown>,
+  names: string[],
+  sink: Sink,
+  row: number,
+  where: () => string,
+): number {
   sink.reserve()
-  const { nx, ny, n } = sink
+  const { nx, ny, n, labels } = sink
+  const fail = (k: number, problem: string) => new DataError(`${where()}, column "${names[k]}": ${problem}`)
   let missingAt = -1
   for (let k = 0; k < names.length; k++) {
     const name = names[k] as string
     // Own keys only: a column named "constructor" must not find Object.prototype's.
     const v = Object.hasOwn(record, name) ? record[name] : undefined
+    if (labels !== null && k === nx) {
+      // The label column is the last one (the only y).
+      const text = labelText(v)
+      if (text !== null) {
+        if (missingAt < 0) sink.y[n] = labels.code(text, row, (what) => fail(k, what))
+      } else if (v === null || v === undefined || typeof v === 'string') {
+        if (missingAt < 0) missingAt = k
+      } else throw fail(k, `expected a class label (a string, number or boolean), got ${kindOf(v)}`)
+      continue
+    }
     if (v === null || v === undefined) {
       if (missingAt < 0) missingAt = k
       continue
     }
     const problem = valueProblem(v)
-    if (problem !== null) throw new DataError(`${where()}, column "${name}": ${problem}`)
+    if (problem !== null) throw fail(k, problem)
     if (k < nx) sink.x[n * nx + k] = v as number
     else sink.y[n * ny + k - nx] = v as number
   }
@@ -146,7 +171,7 @@ export async function readJson(path: string, options: ReaderOptions, sink: Sink)
   resolveColumns(options, columns)
   const names = [...options.x, ...options.y]
   for (const [i, record] of (data as Record<string, unknown>[]).entries()) {
-    const missingAt = convert(record, names, sink, () => `${label}: record ${i + 1}`)
+    const missingAt = convert(record, names, sink, i + 1, () => `${label}: record ${i + 1}`)
     if (missingAt < 0) sink.n++
     else if (options.dropMissing) sink.drop(i + 1)
     else throw new DataError(`${label}: record ${i + 1}, column "${names[missingAt]}": ${MISSING_HINT}`)
@@ -190,7 +215,7 @@ export async function readJsonLines(path: string, options: ReaderOptions, sink: 
       if (dup) throw new DataError(`${where}: ${twice(dup.key)}`)
       addColumns(record, seen, columns, where)
       if (pendingMiss && seen.has(pendingKey)) throw pendingMiss
-      const missingAt = convert(record as Record<string, unknown>, names, sink, () => where)
+      const missingAt = convert(record as Record<string, unknown>, names, sink, row, () => where)
       if (missingAt < 0) sink.n++
       else if (options.dropMissing) sink.drop(row)
       else if (pendingMiss === null) {

@@ -69,6 +69,15 @@ export function parseNumber(s: string): number {
   return negative ? -v : v
 }
 
+/** `s` without the spaces parseNumber allows around a number (a class label's text). */
+export function trimSpaces(s: string): string {
+  let end = s.length
+  let i = 0
+  while (i < end && isSpace(s.charCodeAt(i))) i++
+  while (end > i && isSpace(s.charCodeAt(end - 1))) end--
+  return i === 0 && end === s.length ? s : s.slice(i, end)
+}
+
 /** Empty or only spaces: a missing value. */
 export function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (!isSpace(s.charCodeAt(i))) return false

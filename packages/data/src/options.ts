@@ -6,6 +6,8 @@ export interface ReaderOptions {
   x: string[]
   y: string[]
   dropMissing: boolean
+  /** y is one column of class labels (labels.ts), not numbers. */
+  labels: boolean
 }
 
 export const MISSING_HINT = 'missing value (drop such rows with dropMissing / --drop-missing)'
@@ -39,15 +41,22 @@ export function resolveColumns(options: ReaderOptions, columns: readonly string[
   })
 }
 
-// C0 and C1 controls and DEL: column names are drawn in SVG charts, which cannot hold them, and
-// printed. Tab aside: a TSV read as CSV has tabs in its names, and the delimiter hint says so.
+// C0 and C1 controls and DEL: column names and class labels are drawn in SVG charts, which cannot
+// hold them, and printed. Tab aside: a TSV read as CSV has tabs in its names, and the delimiter hint
+// says so.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it refuses
 const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/
 
+/** Why `text` (a column name, a class label) cannot be shown as one, or null. */
+export function controlProblem(what: string, text: string): string | null {
+  const at = text.search(CONTROLS)
+  if (at < 0) return null
+  const code = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')
+  return `${what} ${quote(text)} holds a control character (U+${code})`
+}
+
 /** Why a column name (a header cell, a JSON key) cannot be one, or null. */
 export function columnNameProblem(name: string): string | null {
-  const at = name.search(CONTROLS)
-  if (at < 0) return null
-  const code = name.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')
-  return `the column name ${quote(name)} holds a control character (U+${code}); rename the column`
+  const problem = controlProblem('the column name', name)
+  return problem && `${problem}; rename the column`
 }

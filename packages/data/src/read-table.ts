@@ -1,7 +1,8 @@
 import { readDelimited } from './csv.js'
-import { DataError } from './errors.js'
+import { DataError, listColumns } from './errors.js'
 import { formatFromPath, TABLE_FORMATS, type TableFormat } from './format.js'
 import { readJson, readJsonLines } from './json.js'
+import { LabelCodes, type Labels } from './labels.js'
 import type { ReaderOptions } from './options.js'
 import { Sink } from './sink.js'
 import { checkReadable } from './source.js'
@@ -15,6 +16,11 @@ export interface ReadTableOptions {
   y: string[]
   /** Drop rows where any of the x/y columns is empty/null/missing instead of failing. */
   dropMissing?: boolean
+  /**
+   * Read the one y column as class labels (text, or numbers as text) instead of numbers: y then
+   * holds each row's class index into `Table.labels.classes`.
+   */
+  labels?: boolean
   /** How the file is named in messages (default: the path as given). */
   label?: string
 }
@@ -32,6 +38,8 @@ export interface Table {
   dropped: number
   /** First dropped rows' numbers (1-based data rows), at most 5, for the report. */
   droppedRows: number[]
+  /** With the labels option: the classes y indexes. */
+  labels?: Labels
 }
 
 function checkOptions(label: string, opts: ReadTableOptions): ReaderOptions {
@@ -50,7 +58,12 @@ function checkOptions(label: string, opts: ReadTableOptions): ReaderOptions {
   const y = names('y')
   const both = x.find((name) => y.includes(name))
   if (both !== undefined) throw new DataError(`${label}: column "${both}" is in both x and y`)
-  return { label, x, y, dropMissing: opts.dropMissing === true }
+  const labels = opts.labels === true
+  if (labels && y.length !== 1)
+    throw new DataError(
+      `${label}: class labels need exactly one y column, got ${y.length} (${listColumns(y)})`,
+    )
+  return { label, x, y, dropMissing: opts.dropMissing === true, labels }
 }
 
 function chooseFormat(path: string, label: string, format: TableFormat | undefined): TableFormat {
@@ -71,13 +84,13 @@ function chooseFormat(path: string, label: string, format: TableFormat | undefin
   )
 }
 
-/** Reads the x and y columns of a CSV, TSV, JSON or JSON Lines file into Float32Arrays. */
+/** Reads the x and y columns (or y's class labels) of a CSV, TSV, JSON or JSON Lines file. */
 export async function readTable(path: string, opts: ReadTableOptions): Promise<Table> {
   const label = opts.label ?? path
   const options = checkOptions(label, opts)
   const format = chooseFormat(path, label, opts.format)
   await checkReadable(path, label)
-  const sink = new Sink(options.x.length, options.y.length)
+  const sink = new Sink(options.x.length, options.y.length, options.labels ? new LabelCodes() : null)
   let columns: string[]
   switch (format) {
     case 'csv':
@@ -94,5 +107,7 @@ export async function readTable(path: string, opts: ReadTableOptions): Promise<T
   if (sink.n === 0)
     throw new DataError(`${label}: all ${sink.dropped} rows have a missing x or y value, no rows left`)
   const { x, y } = sink.take()
-  return { n: sink.n, columns, x, y, dropped: sink.dropped, droppedRows: sink.droppedRows }
+  const table: Table = { n: sink.n, columns, x, y, dropped: sink.dropped, droppedRows: sink.droppedRows }
+  if (sink.labels !== null) table.labels = sink.labels.finish(y)
+  return table
 }

@@ -1,3 +1,5 @@
+import type { LabelCodes } from './labels.js'
+
 /** Rows kept so far, row-major, in Float32Arrays that double as rows stream in. */
 export class Sink {
   n = 0
@@ -10,6 +12,8 @@ export class Sink {
   constructor(
     readonly nx: number,
     readonly ny: number,
+    /** Set when y is a column of class labels: y then holds each row's code. */
+    readonly labels: LabelCodes | null = null,
   ) {
     this.x = new Float32Array(this.cap * nx)
     this.y = new Float32Array(this.cap * ny)

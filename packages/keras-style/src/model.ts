@@ -1,10 +1,11 @@
 /** The Keras way to describe a model: tf.sequential of Dense layers, compiled with a loss and an optimizer. */
 import {
+  type DataSplit,
   type LayerSpec,
   type LayerWeights,
   type LossSpec,
-  type OptimizerSpec,
   Rng,
+  type TrainOptimizer,
   type TrainSettings,
 } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
@@ -46,17 +47,24 @@ export function buildModel(
   return model
 }
 
-/** The model's weights as plain data (copies: tfjs may reuse or free the buffers it reads from). */
-export function readWeights(model: tl.LayersModel): LayerWeights[] {
-  return model.layers.map((layer) => {
-    const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D]
-    return {
-      inputs: kernel.shape[0],
-      units: kernel.shape[1],
-      kernel: Float32Array.from(kernel.dataSync()),
-      bias: Float32Array.from(bias.dataSync()),
-    }
-  })
+/**
+ * The model's weights as plain data (copies: tfjs may reuse or free the buffers it reads from).
+ * Asynchronous: tfjs-backend-webgpu reads synchronously only through OffscreenCanvas, which Node
+ * lacks (backend_webgpu.js readSync); data() maps the GPU buffer instead.
+ */
+export function readWeights(model: tl.LayersModel): Promise<LayerWeights[]> {
+  return Promise.all(
+    model.layers.map(async (layer) => {
+      const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D]
+      const [k, b] = await Promise.all([kernel.data(), bias.data()])
+      return {
+        inputs: kernel.shape[0],
+        units: kernel.shape[1],
+        kernel: Float32Array.from(k as Float32Array),
+        bias: Float32Array.from(b as Float32Array),
+      }
+    }),
+  )
 }
 
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor
@@ -72,7 +80,42 @@ function kerasLoss(loss: LossSpec): string | LossFn {
       // last axis, one value per sample; fit then averages over the batch like the named losses.
       return (yTrue, yPred) =>
         tf.mean(tf.losses.huberLoss(yTrue, yPred, undefined, loss.delta, tf.Reduction.NONE), -1)
+    // From logits: tfjs-core's losses (ops/losses/softmax_cross_entropy.js, sigmoid_cross_entropy.js),
+    // which clip nothing; tfjs-layers' categoricalCrossentropy(fromLogits) clips after its softmax
+    // and its sparseCategoricalCrossentropy(fromLogits) clips the logits themselves (losses.js 100,
+    // 116). Reduction.MEAN: the mean over the batch's rows (their default, sum / count, is the same).
+    // From probabilities: tfjs-layers' named losses (dist/losses.js), which clip to [epsilon,
+    // 1 - epsilon], epsilon() the backend's 1e-7 in float32; fit averages their per-row losses.
+    case 'cross_entropy':
+      // sparseCategoricalCrossentropy clips p, takes p / sum(p) and clips again (losses.js 113-119, 90-100).
+      return fromLogits(loss)
+        ? (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, 0, tf.Reduction.MEAN)
+        : 'sparseCategoricalCrossentropy'
+    case 'binary_cross_entropy':
+      // binaryCrossentropy clips p, then sigmoid cross entropy on log(p / (1 - p)) (losses.js 160-166).
+      return fromLogits(loss)
+        ? (yTrue, yPred) => tf.losses.sigmoidCrossEntropy(yTrue, yPred, undefined, 0, tf.Reduction.MEAN)
+        : 'binaryCrossentropy'
   }
+}
+
+/** Whether a classification loss takes logits: the spec always says (default true). */
+const fromLogits = (loss: LossSpec): boolean => loss.fromLogits !== false
+
+/**
+ * The targets each loss takes from y (under a classification loss one column of class indices):
+ * one-hot rows for softmaxCrossEntropy; the column as is for sparseCategoricalCrossentropy (it
+ * floors and casts to int32 itself, and its floor refuses int32) and, as 0/1, for the binary losses.
+ */
+export function targets(loss: LossSpec, classes: number, d: DataSplit): tf.Tensor2D {
+  if (loss.name === 'cross_entropy' && fromLogits(loss)) {
+    // oneHot's int32 then a cast: the wasm kernel writes int32 whatever dtype it is asked for
+    // (tfjs-backend-wasm kernels/OneHot.js passes no dtype to the C++ kernel).
+    return tf.tidy(
+      () => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(d.y), 'int32'), classes), 'float32') as tf.Tensor2D,
+    )
+  }
+  return tf.tensor2d(d.y, [d.n, d.outputs])
 }
 
 /**
@@ -80,18 +123,18 @@ function kerasLoss(loss: LossSpec): string | LossFn {
  * sqrt(bias-corrected v) + eps (PyTorch's placement). eps null is the backend's float epsilon, 1e-7
  * on every engine here (all float32).
  */
-export function adamEpsilon(o: OptimizerSpec): TrainSettings['epsilon'] {
+export function adamEpsilon(o: TrainOptimizer): TrainSettings['epsilon'] {
   return o.name === 'adam' ? { value: o.eps ?? 1e-7, placement: 'sqrt(v_hat) + eps' } : null
 }
 
-function kerasOptimizer(o: OptimizerSpec): tf.Optimizer {
+function kerasOptimizer(o: TrainOptimizer): tf.Optimizer {
   // eps null (framework defaults): left to tfjs (see adamEpsilon).
   if (o.name === 'adam') return tf.train.adam(o.lr, o.beta1, o.beta2, o.eps ?? undefined)
   // tfjs momentum (accum = m * accum + g; w -= lr * accum) equals Keras' and PyTorch's for a fixed lr.
   return o.momentum > 0 ? tf.train.momentum(o.lr, o.momentum) : tf.train.sgd(o.lr)
 }
 
-export function compileModel(model: tl.LayersModel, loss: LossSpec, optimizer: OptimizerSpec): tf.Optimizer {
+export function compileModel(model: tl.LayersModel, loss: LossSpec, optimizer: TrainOptimizer): tf.Optimizer {
   const opt = kerasOptimizer(optimizer)
   model.compile({ loss: kerasLoss(loss), optimizer: opt })
   return opt

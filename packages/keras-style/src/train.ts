@@ -2,6 +2,8 @@ import {
   batches,
   type DataSplit,
   type EpochLogs,
+  type LayerSpec,
+  probabilitiesOf,
   Rng,
   subset,
   type TrainHooks,
@@ -11,11 +13,9 @@ import {
 } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
 import { useEngine } from './engines.js'
-import { adamEpsilon, buildModel, compileModel, readWeights } from './model.js'
+import { adamEpsilon, buildModel, compileModel, readWeights, targets } from './model.js'
 
-function tensors(d: DataSplit): [tf.Tensor2D, tf.Tensor2D] {
-  return [tf.tensor2d(d.x, [d.n, d.inputs]), tf.tensor2d(d.y, [d.n, d.outputs])]
-}
+type Tensors = [tf.Tensor2D, tf.Tensor2D]
 
 /**
  * Every epoch's batches, for fitDataset: epoch e visits `order(e)` cut into consecutive batches (fit on
@@ -27,7 +27,8 @@ function epochBatches(
   data: DataSplit,
   order: (epoch: number) => Uint32Array,
   batchSize: number,
-  all: [tf.Tensor2D, tf.Tensor2D] | null,
+  tensors: (d: DataSplit) => Tensors,
+  all: Tensors | null,
   signal: AbortSignal | undefined,
 ) {
   return {
@@ -85,8 +86,12 @@ export function settings(job: TrainJob): TrainSettings {
     order: job.order ? 'given' : 'tfjs fit(shuffle) Fisher-Yates on one index array, seeded',
     batchSize: job.batchSize,
     epsilon: adamEpsilon(job.optimizer),
-    // Keras' named losses average over outputs, then fit over the batch: the mean of every element.
+    // Keras' named losses average over outputs, then fit over the batch: the mean of every element;
+    // the classification losses give one value per row, so the mean over rows.
     lossReduction: 'mean',
+    // tfjs-core's losses on logits clip nothing; tfjs-layers' on probabilities clip to [epsilon(),
+    // 1 - epsilon()], 1e-7 here (losses.js): the spec's request, as it is.
+    ...probabilitiesOf(job.loss),
   }
 }
 
@@ -100,6 +105,11 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
   const { data, validation } = job
   const model = buildModel(job.model.inputs, job.model.layers, job.initialWeights, job.seed)
   const optimizer = compileModel(model, job.loss, job.optimizer)
+  const classes = (job.model.layers.at(-1) as LayerSpec).units
+  const tensors = (d: DataSplit): Tensors => [
+    tf.tensor2d(d.x, [d.n, d.inputs]),
+    targets(job.loss, classes, d),
+  ]
   const val = validation ? tensors(validation) : undefined
   const batchesPerEpoch = Math.ceil(data.n / job.batchSize)
   const all = batchesPerEpoch === 1 ? tensors(data) : null
@@ -107,7 +117,14 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
   try {
     const t1 = performance.now()
     await model.fitDataset(
-      epochBatches(data, job.order ?? fitShuffle(data.n, job.seed), job.batchSize, all, hooks.signal),
+      epochBatches(
+        data,
+        job.order ?? fitShuffle(data.n, job.seed),
+        job.batchSize,
+        tensors,
+        all,
+        hooks.signal,
+      ),
       {
         epochs: job.epochs,
         batchesPerEpoch,
@@ -122,14 +139,14 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
             epochsRun = epoch + 1
             const epochLogs: EpochLogs = { loss: logs?.loss ?? Number.NaN }
             if (val) epochLogs.valLoss = logs?.val_loss ?? Number.NaN
-            const answer = await hooks.onEpochEnd(epoch, epochLogs, async () => readWeights(model))
+            const answer = await hooks.onEpochEnd(epoch, epochLogs, () => readWeights(model))
             if (answer === 'stop') model.stopTraining = true
           },
         },
       },
     )
     return {
-      weights: readWeights(model),
+      weights: await readWeights(model),
       steps: epochsRun * batchesPerEpoch,
       setupMs: t1 - t0,
     }

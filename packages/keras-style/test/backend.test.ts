@@ -11,13 +11,13 @@ import { ENGINES } from './helpers.js'
 const backend = createBackend()
 afterAll(() => backend.dispose())
 
-/** 2 inputs -> relu 4 -> tanh 3 -> sigmoid 2 -> linear 1, random weights. */
-function deepModel(): TrainedModel {
+/** 2 inputs -> relu 4 -> tanh 3 -> sigmoid 2 -> `last` (linear 1), random weights. */
+function deepModel(last: LayerSpec = { units: 1, activation: 'linear' }): TrainedModel {
   const layers: LayerSpec[] = [
     { units: 4, activation: 'relu' },
     { units: 3, activation: 'tanh' },
     { units: 2, activation: 'sigmoid' },
-    { units: 1, activation: 'linear' },
+    last,
   ]
   const rng = new Rng(7, 'test')
   let inputs = 2
@@ -46,11 +46,15 @@ function forward(model: TrainedModel, x: Float32Array): number[] {
   for (let r = 0; r < x.length / model.inputs; r++) {
     let h = Array.from(x.subarray(r * model.inputs, (r + 1) * model.inputs))
     model.weights.forEach((w, k) => {
-      h = Array.from(w.bias, (b, o) =>
-        act[model.layers[k]?.activation ?? 'linear'](
-          h.reduce((a, v, i) => a + v * (w.kernel[i * w.units + o] as number), b),
-        ),
+      const z = Array.from(w.bias, (b, o) =>
+        h.reduce((a, v, i) => a + v * (w.kernel[i * w.units + o] as number), b),
       )
+      const f = model.layers[k]?.activation ?? 'linear'
+      if (f !== 'softmax') h = z.map(act[f])
+      else {
+        const e = z.map((v) => Math.exp(v - Math.max(...z)))
+        h = e.map((v) => v / e.reduce((a, u) => a + u))
+      }
     })
     out.push(...h)
   }
@@ -104,24 +108,23 @@ describe.each(ENGINES)('predict on %s', (engine) => {
       expect(Math.abs((y[i] as number) - v)).toBeLessThan(1e-5)
   })
 
+  it('predicts probabilities from a softmax last layer, a row per sample', async () => {
+    const model = deepModel({ units: 3, activation: 'softmax' })
+    const y = await backend.predict(model, X, engine)
+    expect(y).toHaveLength(12)
+    for (const [i, v] of forward(model, X).entries())
+      expect(Math.abs((y[i] as number) - v)).toBeLessThan(1e-6)
+  })
+
   it('rejects x that is not whole rows', async () => {
     await expect(backend.predict(deepModel(), X.subarray(0, 3), engine)).rejects.toThrow(/rows of 2/)
   })
 })
 
-it('saves TF.js layers format (model.json + weights.bin) that tf.loadLayersModel reads back', async () => {
-  const model = deepModel()
-  expect(backend.saveFormats).toEqual(['tfjs'])
-  const files = (await backend.save?.(model, 'tfjs')) ?? {}
-  // weights.bin first: a writer that keeps the order never leaves a model.json without weights.
-  expect(Object.keys(files)).toEqual(['weights.bin', 'model.json'])
+/** What tf.loadLayersModel makes of saved files: the manifest and the loaded model's predictions at X. */
+async function reload(files: Record<string, Uint8Array>) {
   const json = JSON.parse(new TextDecoder().decode(files['model.json'])) as tf.io.ModelJSON
-  expect(json.format).toBe('layers-model')
   const manifest = json.weightsManifest[0]
-  expect(manifest?.paths).toEqual(['weights.bin'])
-  expect(manifest?.weights.map((w) => w.name)).toEqual(
-    [1, 2, 3, 4].flatMap((i) => [`dense_${i}/kernel`, `dense_${i}/bias`]),
-  )
   const bin = files['weights.bin'] as Uint8Array
   const loaded = await tl.loadLayersModel(
     tf.io.fromMemory({
@@ -132,8 +135,31 @@ it('saves TF.js layers format (model.json + weights.bin) that tf.loadLayersModel
   )
   const y = tf.tidy(() => (loaded.predict(tf.tensor2d(X, [4, 2])) as tf.Tensor).dataSync())
   loaded.dispose()
-  expect(Array.from(y)).toEqual(Array.from(await backend.predict(model, X, 'cpu')))
+  return { json, manifest, y: Array.from(y) }
+}
+
+it('saves TF.js layers format (model.json + weights.bin) that tf.loadLayersModel reads back', async () => {
+  const model = deepModel()
+  expect(backend.saveFormats).toEqual(['tfjs'])
+  const files = (await backend.save?.(model, 'tfjs')) ?? {}
+  // weights.bin first: a writer that keeps the order never leaves a model.json without weights.
+  expect(Object.keys(files)).toEqual(['weights.bin', 'model.json'])
+  const { json, manifest, y } = await reload(files)
+  expect(json.format).toBe('layers-model')
+  expect(manifest?.paths).toEqual(['weights.bin'])
+  expect(manifest?.weights.map((w) => w.name)).toEqual(
+    [1, 2, 3, 4].flatMap((i) => [`dense_${i}/kernel`, `dense_${i}/bias`]),
+  )
+  expect(y).toEqual(Array.from(await backend.predict(model, X, 'cpu')))
   await expect(backend.save?.(model, 'pt')).rejects.toThrow("keras-style saves 'tfjs'")
+})
+
+it('saves a softmax model that loads back predicting the same probabilities', async () => {
+  const model = deepModel({ units: 3, activation: 'softmax' })
+  const { y } = await reload((await backend.save?.(model, 'tfjs')) ?? {})
+  expect(y).toEqual(Array.from(await backend.predict(model, X, 'cpu')))
+  for (let r = 0; r < 4; r++)
+    expect(Math.abs(y.slice(r * 3, r * 3 + 3).reduce((a, v) => a + v) - 1)).toBeLessThan(1e-6)
 })
 
 it('keeps the "install tfjs-node" banner from users, and tfjs logging as it was', async () => {

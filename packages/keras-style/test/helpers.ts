@@ -4,6 +4,7 @@ import {
   builtinDataset,
   type LayerSpec,
   type LayerWeights,
+  resolveOptimizer,
   type TrainHooks,
   type TrainJob,
 } from '@dualfit/core'
@@ -22,7 +23,10 @@ export function job(overrides: Partial<TrainJob> = {}): TrainJob {
     engine: 'cpu',
     model: { inputs: 1, layers: DENSE1 },
     loss: { name: 'mse', delta: 1 },
-    optimizer: { name: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-7, momentum: 0 },
+    optimizer: resolveOptimizer(
+      { name: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-7, momentum: 0 },
+      'tfjs',
+    ),
     epochs: 1,
     batchSize: SEED.n,
     data: SEED,

@@ -6,6 +6,7 @@ import {
   type TrainedModel,
   UserError,
 } from '@dualfit/core'
+import { CLASSES_KEY, classesOf, TASK_KEY } from './export.js'
 import { ACTIVATION_OPS } from './net.js'
 import { type ModelProto, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from './proto.js'
 
@@ -21,17 +22,22 @@ function attr(node: NodeProto, name: string): { i: number; f: number } | undefin
   return a ? { i: Number(a.i ?? 0), f: a.f ?? 0 } : undefined
 }
 
+/** A model read from ONNX, with the class names (in label order) of a classifier dualfit exported. */
+export interface ImportedModel extends TrainedModel {
+  classes?: string[]
+}
+
 /**
- * Reads a regression model written by another tool into dualfit's plain form: a chain from one
+ * Reads a model written by dualfit or another tool into dualfit's plain form: a chain from one
  * input to one output of dense layers (Gemm, or MatMul then Add) each optionally followed by
- * Relu/Tanh/Sigmoid, with constant weights (what torch.onnx.export writes for nn.Linear stacks).
- * Anything else is a UserError naming `source` and the offending node.
+ * Relu/Tanh/Sigmoid/Softmax (over the last axis), with constant weights (what torch.onnx.export
+ * writes for nn.Linear stacks). Anything else is a UserError naming `source` and the offending node.
  */
-export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
+export function importOnnx(bytes: Uint8Array, source: string): ImportedModel {
   const fail = (msg: string): never => {
     throw new UserError(`${source}: ${msg}`)
   }
-  const { nodes, constants, input, output, declared } = openGraph(bytes, source, fail)
+  const { nodes, constants, input, output, declared, metadata } = openGraph(bytes, source, fail)
   const layers: { units: number; activation: Activation }[] = []
   const weights: LayerWeights[] = []
   let current = input
@@ -92,6 +98,10 @@ export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
       flush()
     } else if (ACTIVATION_OF.has(op)) {
       flush()
+      // Opset 13+ defaults to the last axis, older ones to axis 1: the same on [batch, units].
+      const axis = attr(node, 'axis')?.i ?? -1
+      if (op === 'Softmax' && axis !== 1 && axis !== -1)
+        fail(`${where}: expected softmax over the last axis (1 or -1), got axis ${axis}`)
       const last = layers[layers.length - 1]
       if (last?.activation !== 'linear') fail(`${where}: an activation must follow a dense layer`)
       ;(last as { activation: Activation }).activation = ACTIVATION_OF.get(op) as Activation
@@ -105,7 +115,31 @@ export function importOnnx(bytes: Uint8Array, source: string): TrainedModel {
   flush()
   if (current !== output) fail(`output '${output}' is not the end of the layer chain`)
   if (layers.length === 0) fail('no dense layer (Gemm or MatMul) found')
-  return { inputs: (weights[0] as LayerWeights).inputs, layers, weights }
+  const classes = classesIn(metadata, (layers[layers.length - 1] as { units: number }).units, fail)
+  return { inputs: (weights[0] as LayerWeights).inputs, layers, weights, ...(classes ? { classes } : {}) }
+}
+
+/** The class names exportOnnx stored for a classifier, checked against its last layer; null for other models. */
+function classesIn(
+  metadata: Map<string, string>,
+  units: number,
+  fail: (m: string) => never,
+): string[] | null {
+  const task = metadata.get(TASK_KEY)
+  if (task === undefined) return null
+  if (task !== 'classification') fail(`metadata '${TASK_KEY}': expected 'classification', got '${task}'`)
+  const want = classesOf(units)
+  let classes: unknown
+  try {
+    classes = JSON.parse(metadata.get(CLASSES_KEY) ?? 'null')
+  } catch {
+    classes = null
+  }
+  if (!Array.isArray(classes) || classes.length !== want || !classes.every((c) => typeof c === 'string'))
+    fail(
+      `metadata '${CLASSES_KEY}': expected a JSON array of ${want} class name(s) for a last layer of ${units} unit(s), got ${metadata.get(CLASSES_KEY) ?? 'none'}`,
+    )
+  return classes as string[]
 }
 
 /** The decoded graph's nodes and constants, and its one input (with its declared width) and output. */
@@ -132,7 +166,8 @@ function openGraph(bytes: Uint8Array, source: string, fail: (m: string) => never
   if (dims.length !== 2)
     fail(`input '${input.name}': expected shape [batch, features], got rank ${dims.length}`)
   const declared = dims[1]?.dimValue ? Number(dims[1].dimValue) : null
-  return { nodes: graph.node, constants, input: input.name ?? '', output: output?.name, declared }
+  const metadata = new Map((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']))
+  return { nodes: graph.node, constants, input: input.name ?? '', output: output?.name, declared, metadata }
 }
 
 /** A node of the chain as the layer readers see it. */
@@ -208,6 +243,6 @@ function readTensor(t: TensorProto, source: string): Tensor {
 const MODEL_LIMIT = 256 * MB
 
 /** importOnnx on a file; a missing, special (FIFO, device) or oversized file is a UserError too. */
-export async function readOnnxFile(path: string): Promise<TrainedModel> {
+export async function readOnnxFile(path: string): Promise<ImportedModel> {
   return importOnnx(readBounded(path, `ONNX file '${path}'`, MODEL_LIMIT, 'an ONNX model'), path)
 }

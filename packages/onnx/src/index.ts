@@ -12,8 +12,8 @@ export {
   type Probe,
   probeEngine,
 } from './engines.js'
-export { exportOnnx } from './export.js'
-export { importOnnx, readOnnxFile } from './import.js'
+export { CLASSES_KEY, classesOf, type ExportOptions, exportOnnx, TASK_KEY } from './export.js'
+export { type ImportedModel, importOnnx, readOnnxFile } from './import.js'
 export {
   type ActivationOp,
   gradName,

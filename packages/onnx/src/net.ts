@@ -1,9 +1,16 @@
 import type { Activation, LayerSpec } from '@dualfit/core'
-import { BATCH, type GraphBuilder } from './proto.js'
+import { type Attr, BATCH, type GraphBuilder } from './proto.js'
 
 /** An activation as an op of its own (PyTorch's nn.ReLU etc.), 'linear' excluded. */
 export type ActivationOp = Exclude<Activation, 'linear'>
-export const ACTIVATION_OPS: Record<ActivationOp, string> = { relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid' }
+export const ACTIVATION_OPS: Record<ActivationOp, string> = {
+  relu: 'Relu',
+  tanh: 'Tanh',
+  sigmoid: 'Sigmoid',
+  softmax: 'Softmax',
+}
+/** Softmax over the class axis of [batch, classes]: axis 1, as torch.onnx.export writes nn.Softmax(dim=1). */
+export const SOFTMAX_AXIS = 1
 
 /** One step of a feed-forward chain: y = x W^T + b (W is [units, inputs], PyTorch's layout), or an activation. */
 export type NetOp = { op: 'linear'; inputs: number; units: number } | { op: ActivationOp }
@@ -65,7 +72,7 @@ export interface Trace {
 
 /**
  * Emits the forward pass from `x`: Gemm(transB=1) per linear op (what torch.onnx.export writes
- * for nn.Linear), then Relu/Tanh/Sigmoid. Export, prediction and training share it, so an exported
+ * for nn.Linear), then Relu/Tanh/Sigmoid/Softmax. Export, prediction and training share it, so an exported
  * model computes exactly what training saw.
  */
 export function emitForward(g: GraphBuilder, net: Net, x: string): { y: string; trace: Trace[] } {
@@ -80,7 +87,8 @@ export function emitForward(g: GraphBuilder, net: Net, x: string): { y: string; 
       trace.push({ op, input, output: h, params })
       k++
     } else {
-      h = g.node(ACTIVATION_OPS[op.op], [h])
+      const attrs: Record<string, Attr> = op.op === 'softmax' ? { axis: { int: SOFTMAX_AXIS } } : {}
+      h = g.node(ACTIVATION_OPS[op.op], [h], attrs)
       trace.push({ op, input, output: h })
     }
   }

@@ -13,7 +13,7 @@ export type ValueInfoProto = onnxProto.onnx.IValueInfoProto
 /** Opset 17 (ONNX 1.12): ReduceSum takes axes as an input, ReduceMean still as an attribute. */
 export const OPSET = 17
 const IR_VERSION = 8
-const FLOAT = onnx.TensorProto.DataType.FLOAT
+export const FLOAT = onnx.TensorProto.DataType.FLOAT
 const INT64 = onnx.TensorProto.DataType.INT64
 /** The symbolic batch dimension: one session serves every batch size. */
 export const BATCH = 'batch'
@@ -60,23 +60,29 @@ export class GraphBuilder {
 
   /** A float32 scalar (broadcasts against anything), shared by every node that needs the same value. */
   scalar(value: number): string {
-    const key = `f${value}`
-    let name = this.constants.get(key)
-    if (!name) {
-      name = `const_${this.constants.size}`
-      this.initializer(name, [], Float32Array.of(value))
-      this.constants.set(key, name)
-    }
-    return name
+    return this.constant(`f${value}`, (name) => this.initializer(name, [], Float32Array.of(value)))
+  }
+
+  /** A float32 vector, shared like scalar(). */
+  floats(values: number[]): string {
+    return this.constant(`f[${values.join(',')}]`, (name) =>
+      this.initializer(name, [values.length], Float32Array.from(values)),
+    )
   }
 
   /** An int64 vector, for the inputs opset 13+ takes as tensors (ReduceSum's axes). */
   int64s(values: number[]): string {
-    const key = `i${values.join(',')}`
+    return this.constant(`i${values.join(',')}`, (name) =>
+      this.initializers.push({ name, dims: [values.length], dataType: INT64, int64Data: values }),
+    )
+  }
+
+  /** The initializer for `key`, made by `make` the first time. */
+  private constant(key: string, make: (name: string) => unknown): string {
     let name = this.constants.get(key)
     if (!name) {
       name = `const_${this.constants.size}`
-      this.initializers.push({ name, dims: [values.length], dataType: INT64, int64Data: values })
+      make(name)
       this.constants.set(key, name)
     }
     return name
@@ -99,12 +105,14 @@ export class GraphBuilder {
     return output
   }
 
-  encode(docString: string): Uint8Array {
+  /** The model's bytes; `metadata` becomes its metadata_props (key-value strings any runtime keeps). */
+  encode(docString: string, metadata: Record<string, string> = {}): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: OPSET }],
       producerName: 'dualfit',
       docString,
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       graph: {
         name: this.name,
         node: this.nodes,

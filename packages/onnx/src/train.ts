@@ -3,7 +3,7 @@
  * ordinary InferenceSession (ORT's own training API is gone from its JS packages).
  * Parameters are graph inputs, so one session per model shape serves every step.
  */
-import { type LossSpec, UserError } from '@dualfit/core'
+import { classificationLoss, type LossSpec, PROBABILITY_CLIP, UserError } from '@dualfit/core'
 import {
   batchDims,
   emitForward,
@@ -12,9 +12,10 @@ import {
   type Net,
   outputsOf,
   paramInputs,
+  SOFTMAX_AXIS,
   type Trace,
 } from './net.js'
-import { GraphBuilder } from './proto.js'
+import { FLOAT, GraphBuilder } from './proto.js'
 
 export const LOSS = 'loss'
 
@@ -31,25 +32,20 @@ export function buildForwardGraph(net: Net): Uint8Array {
 /**
  * Emits the mean loss of `pred` against `target` and dLoss/dpred as `grad` times the scalar
  * `scale`, float32, with PyTorch's definitions: MSELoss, L1Loss (subgradient 0 at 0, as sign()
- * gives), HuberLoss(delta). Every gradient is linear in dLoss/dpred, so the scale is applied to the
- * small parameter gradients at the end: a scalar broadcast over [batch, 1] costs ~10 ms at 1e6 rows.
- * The element count comes from the graph, so any batch size works.
+ * gives), HuberLoss(delta); emitClassificationLoss has the classification losses. Every gradient
+ * is linear in dLoss/dpred, so the scale is applied to the small parameter gradients at the end:
+ * a scalar broadcast over [batch, 1] costs ~10 ms at 1e6 rows. The element count comes from the
+ * graph, so any batch size works.
  */
-function emitLoss(g: GraphBuilder, loss: LossSpec, pred: string, target: string) {
+function emitLoss(g: GraphBuilder, loss: LossSpec, pred: string, target: string, outputs: number) {
+  if (classificationLoss(loss.name)) return emitClassificationLoss(g, loss, pred, target, outputs)
   const d = g.node('Sub', [pred, target])
-  const count = g.node('Cast', [g.node('Size', [d])], { to: { int: 1 } })
-  // Named as the graph output directly: an Identity to rename it would cost a node per step.
-  const mean = (v: string) => g.node('ReduceMean', [v], { keepdims: { int: 0 } }, LOSS)
   switch (loss.name) {
     case 'mse':
-      return { value: mean(g.node('Mul', [d, d])), grad: d, scale: g.node('Div', [g.scalar(2), count]) }
+      return { value: mean(g, g.node('Mul', [d, d])), grad: d, scale: perElement(g, d, 2) }
     case 'mae':
-      return {
-        value: mean(g.node('Abs', [d])),
-        grad: g.node('Sign', [d]),
-        scale: g.node('Div', [g.scalar(1), count]),
-      }
-    case 'huber': {
+      return { value: mean(g, g.node('Abs', [d])), grad: g.node('Sign', [d]), scale: perElement(g, d) }
+    default: {
       // |d| < delta ? 0.5 d^2 : delta (|d| - 0.5 delta); its derivative is d clipped to [-delta, delta].
       const delta = g.scalar(loss.delta)
       const abs = g.node('Abs', [d])
@@ -57,9 +53,88 @@ function emitLoss(g: GraphBuilder, loss: LossSpec, pred: string, target: string)
       const linear = g.node('Mul', [delta, g.node('Sub', [abs, g.scalar(0.5 * loss.delta)])])
       const elementwise = g.node('Where', [g.node('Less', [abs, delta]), quadratic, linear])
       const clipped = g.node('Clip', [d, g.scalar(-loss.delta), delta])
-      return { value: mean(elementwise), grad: clipped, scale: g.node('Div', [g.scalar(1), count]) }
+      return { value: mean(g, elementwise), grad: clipped, scale: perElement(g, d) }
     }
   }
+}
+
+/** The mean of `v`, named as the graph output directly: an Identity to rename it would cost a node per step. */
+const mean = (g: GraphBuilder, v: string) => g.node('ReduceMean', [v], { keepdims: { int: 0 } }, LOSS)
+/** k / (the number of elements of v), a float scalar. */
+const perElement = (g: GraphBuilder, v: string, k = 1) =>
+  g.node('Div', [g.scalar(k), g.node('Cast', [g.node('Size', [v])], { to: { int: FLOAT } })])
+const classAxis = (g: GraphBuilder) => g.int64s([SOFTMAX_AXIS])
+
+/**
+ * Probabilities clipped to [PROBABILITY_CLIP, 1 - PROBABILITY_CLIP] as Keras clips them, and 1
+ * where the gradient passes: inside the interval, bounds included (tf.clipByValue, torch.clamp).
+ */
+function clipProbabilities(g: GraphBuilder, p: string) {
+  const clipped = g.node('Clip', [p, g.scalar(PROBABILITY_CLIP), g.scalar(1 - PROBABILITY_CLIP)])
+  return { clipped, pass: g.node('Cast', [g.node('Equal', [clipped, p])], { to: { int: FLOAT } }) }
+}
+
+/**
+ * Classification losses; `target` is [batch, 1] class indices (float32), `pred` is [batch, outputs].
+ * fromLogits: PyTorch's CrossEntropyLoss (gradient softmax(z) - onehot) and BCEWithLogitsLoss
+ * (gradient sigmoid(z) - t). Otherwise `pred` holds the model's probabilities and the losses are
+ * tfjs-layers' (src/losses.ts) categoricalCrossentropy (p / sum(p), clipped, -log p[y]) and
+ * binaryCrossentropy (p clipped, -(t log p + (1 - t) log(1 - p))); the gradient goes back through
+ * the model's own softmax/sigmoid op.
+ */
+function emitClassificationLoss(
+  g: GraphBuilder,
+  loss: LossSpec,
+  pred: string,
+  target: string,
+  outputs: number,
+) {
+  const scale = perElement(g, target)
+  const fromLogits = loss.fromLogits !== false
+  if (loss.name === 'binary_cross_entropy') {
+    const t = target
+    if (fromLogits) {
+      // max(z, 0) - z t + log(1 + exp(-|z|)); ORT's Softplus computes the last term with log1p.
+      const softplus = g.node('Softplus', [g.node('Neg', [g.node('Abs', [pred])])])
+      const elementwise = g.node('Add', [
+        g.node('Sub', [g.node('Relu', [pred]), g.node('Mul', [pred, t])]),
+        softplus,
+      ])
+      return { value: mean(g, elementwise), grad: g.node('Sub', [g.node('Sigmoid', [pred]), t]), scale }
+    }
+    const { clipped: p, pass } = clipProbabilities(g, pred)
+    const q = g.node('Sub', [g.scalar(1), p])
+    const logLikelihood = g.node('Add', [
+      g.node('Mul', [t, g.node('Log', [p])]),
+      g.node('Mul', [g.node('Sub', [g.scalar(1), t]), g.node('Log', [q])]),
+    ])
+    // d/dp of -(t log p + (1 - t) log(1 - p)) is (p - t) / (p (1 - p)), inside the clip interval.
+    const grad = g.node('Mul', [pass, g.node('Div', [g.node('Sub', [p, t]), g.node('Mul', [p, q])])])
+    return { value: mean(g, g.node('Neg', [logLikelihood])), grad, scale }
+  }
+  // onehot [batch, classes]: the labels (exact small integers in float32) against the row 0..K-1.
+  const classes = g.floats(Array.from({ length: outputs }, (_, k) => k))
+  const onehot = g.node('Cast', [g.node('Equal', [target, classes])], { to: { int: FLOAT } })
+  /** -sum(onehot * logp) over the class axis, averaged over the rows. */
+  const nll = (logp: string) =>
+    mean(
+      g,
+      g.node('Neg', [
+        g.node('ReduceSum', [g.node('Mul', [onehot, logp]), classAxis(g)], { keepdims: { int: 0 } }),
+      ]),
+    )
+  if (fromLogits) {
+    const logp = g.node('LogSoftmax', [pred], { axis: { int: SOFTMAX_AXIS } })
+    return { value: nll(logp), grad: g.node('Sub', [g.node('Exp', [logp]), onehot]), scale }
+  }
+  const sum = g.node('ReduceSum', [pred, classAxis(g)], { keepdims: { int: 1 } })
+  const q = g.node('Div', [pred, sum])
+  const { clipped, pass } = clipProbabilities(g, q)
+  // dL/dq = -onehot / q inside the interval; through q = p / sum(p): dL/dp = (dL/dq - sum(dL/dq q)) / sum(p).
+  const dq = g.node('Neg', [g.node('Div', [g.node('Mul', [onehot, pass]), clipped])])
+  const dot = g.node('ReduceSum', [g.node('Mul', [dq, q]), classAxis(g)], { keepdims: { int: 1 } })
+  const grad = g.node('Div', [g.node('Sub', [dq, dot]), sum])
+  return { value: nll(g.node('Log', [clipped])), grad, scale }
 }
 
 const unscaled = (name: string) => `${name}.unscaled`
@@ -79,6 +154,13 @@ function emitBackward(g: GraphBuilder, t: Trace, grad: string, needInputGrad: bo
       return g.node('Mul', [grad, g.node('Sub', [g.scalar(1), g.node('Mul', [t.output, t.output])])])
     case 'sigmoid':
       return g.node('Mul', [grad, g.node('Mul', [t.output, g.node('Sub', [g.scalar(1), t.output])])])
+    case 'softmax': {
+      // dz = p * (g - sum(g * p)) over the class axis (PyTorch's _softmax_backward_data).
+      const dot = g.node('ReduceSum', [g.node('Mul', [grad, t.output]), classAxis(g)], {
+        keepdims: { int: 1 },
+      })
+      return g.node('Mul', [t.output, g.node('Sub', [grad, dot])])
+    }
     case 'linear': {
       const { weight, bias } = t.params as { weight: string; bias: string }
       // y = x W^T + b  =>  dW = dy^T x ([units, inputs]), db = dy summed over the batch, dx = dy W.
@@ -91,16 +173,18 @@ function emitBackward(g: GraphBuilder, t: Trace, grad: string, needInputGrad: bo
 }
 
 /**
- * Training graph: x [batch, inputs], y [batch, outputs] and the parameters in; `loss` (scalar)
- * and each parameter's gradient (`dense0.weight.grad`, ...) out.
+ * Training graph: x [batch, inputs], y [batch, outputs] (regression) or [batch, 1] class indices
+ * (classification) and the parameters in; `loss` (scalar) and each parameter's gradient
+ * (`dense0.weight.grad`, ...) out.
  */
 export function buildTrainingGraph(net: Net, loss: LossSpec): Uint8Array {
   const g = new GraphBuilder('train')
+  const outputs = outputsOf(net)
   g.input('x', batchDims(net.inputs))
-  g.input('y', batchDims(outputsOf(net)))
+  g.input('y', batchDims(classificationLoss(loss.name) ? 1 : outputs))
   paramInputs(g, net)
   const forward = emitForward(g, net, 'x')
-  const l = emitLoss(g, loss, forward.y, 'y')
+  const l = emitLoss(g, loss, forward.y, 'y', outputs)
   g.output(l.value, LOSS, [])
   // Reverse sweep; no gradient flows into x, so the sweep stops at the first linear op.
   const firstLinear = forward.trace.findIndex((t) => t.op.op === 'linear')
@@ -115,5 +199,7 @@ export function buildTrainingGraph(net: Net, loss: LossSpec): Uint8Array {
     g.output(gradName(p.weight), gradName(p.weight), [p.units, p.inputs])
     g.output(gradName(p.bias), gradName(p.bias), [p.units])
   }
-  return g.encode(`dualfit training graph, ${loss.name} loss`)
+  return g.encode(
+    `dualfit training graph, ${loss.name} loss${loss.fromLogits === false ? ' on probabilities' : ''}`,
+  )
 }

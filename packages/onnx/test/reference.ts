@@ -1,5 +1,5 @@
 /** Float64 reference implementations the tests compare ORT against. */
-import { type LossSpec, Rng } from '@dualfit/core'
+import { classificationLoss, type LossSpec, PROBABILITY_CLIP, Rng } from '@dualfit/core'
 import type { Net } from '../src/index.js'
 
 /** Parameters in graph layout: per linear op, weight [units, inputs] and bias [units]. */
@@ -21,6 +21,12 @@ export function randomData(n: number, width: number, seed: number, scale = 1): n
   return Array.from({ length: n * width }, () => Math.fround(rng.uniform(-scale, scale)))
 }
 
+/** n class indices in 0..classes-1. */
+export function randomLabels(n: number, classes: number, seed: number): number[] {
+  const rng = new Rng(seed, 'test-labels')
+  return Array.from({ length: n }, () => Math.min(classes - 1, Math.floor(rng.uniform(0, classes))))
+}
+
 export function forward64(net: Net, params: Params, x: number[]): number[] {
   let h = x
   let width = net.inputs
@@ -40,6 +46,10 @@ export function forward64(net: Net, params: Params, x: number[]): number[] {
       }
       h = out
       width = op.units
+    } else if (op.op === 'softmax') {
+      const out: number[] = []
+      for (let r = 0; r < h.length / width; r++) out.push(...softmax64(h.slice(r * width, (r + 1) * width)))
+      h = out
     } else {
       const f = {
         relu: (v: number) => Math.max(0, v),
@@ -52,7 +62,42 @@ export function forward64(net: Net, params: Params, x: number[]): number[] {
   return h
 }
 
+function softmax64(z: number[]): number[] {
+  const m = Math.max(...z)
+  const e = z.map((v) => Math.exp(v - m))
+  const sum = e.reduce((a, b) => a + b, 0)
+  return e.map((v) => v / sum)
+}
+
+/** The clip interval as the graph holds it: float32 bounds. */
+export const CLIP = [Math.fround(PROBABILITY_CLIP), Math.fround(1 - PROBABILITY_CLIP)] as const
+const clip = (p: number) => Math.min(Math.max(p, CLIP[0]), CLIP[1])
+
+/**
+ * The classification losses of core's design, float64: `pred` [rows, outputs], `target` one class
+ * index per row.
+ */
+function classLoss64(loss: LossSpec, pred: number[], target: number[]): number {
+  const outputs = pred.length / target.length
+  let s = 0
+  target.forEach((t, r) => {
+    const row = pred.slice(r * outputs, (r + 1) * outputs)
+    const z = row[0] as number
+    if (loss.name === 'binary_cross_entropy') {
+      if (loss.fromLogits) s += Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)))
+      else s -= t * Math.log(clip(z)) + (1 - t) * Math.log(1 - clip(z))
+    } else if (loss.fromLogits) {
+      const m = Math.max(...row)
+      s += m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0)) - (row[t] as number)
+    } else {
+      s -= Math.log(clip((row[t] as number) / row.reduce((a, b) => a + b, 0)))
+    }
+  })
+  return s / target.length
+}
+
 export function loss64(loss: LossSpec, pred: number[], target: number[]): number {
+  if (classificationLoss(loss.name)) return classLoss64(loss, pred, target)
   let s = 0
   pred.forEach((p, i) => {
     const d = p - (target[i] as number)

@@ -23,7 +23,8 @@ Requests all have `id` (an integer, echoed in every reply about that request) an
 
   {"id", "op": "train", "engine": "cpu"|"cuda",
         "model": {"inputs", "layers": [{"units", "activation"}]},
-        "loss": {"name": "mse"|"mae"|"huber", "delta"},
+        "loss": {"name": "mse"|"mae"|"huber"|"cross_entropy"|"binary_cross_entropy", "delta",
+                 "fromLogits": bool (classification losses; default true)},
         "optimizer": {"name": "adam"|"sgd", "lr", "beta1", "beta2", "eps": number|null, "momentum"},
         "epochs", "batchSize",
         "data": {"n", "inputs", "outputs", "x": b64, "y": b64}, "validation": {...} | null,
@@ -42,13 +43,17 @@ Requests all have `id` (an integer, echoed in every reply about that request) an
         -> {"id", "ok": true, "weights": [{"weight": b64, "bias": b64}] (after the last epoch),
             "steps", "setupMs"}
   {"id", "op": "predict", "engine", "model": {"inputs", "layers", "weights": [...]}, "n", "x": b64}
-      -> {"id", "ok": true, "y": b64}   ([n, outputs] float32)
+      -> {"id", "ok": true, "y": b64}   ([n, outputs] float32: the last layer's raw outputs, logits or
+                                          softmax/sigmoid probabilities)
   {"id", "op": "save", "model": {...}}
       -> {"id", "ok": true, "data": b64}   (the bytes of torch.save(model.state_dict()))
   {"id", "op": "exit"}
       -> {"id", "ok": true}, then the process exits. It also exits at the end of stdin.
 
 Any failure of a request: {"id", "ok": false, "error": "one line"}; the process stays usable.
+
+Under a classification loss y is one column of class indices (0 .. K-1 as float32, K the last
+layer's units; 0/1 for binary_cross_entropy), whatever the last layer's width.
 
 Training is the plain PyTorch loop (nn.Sequential of nn.Linear and activations, the loss module,
 torch.optim.Adam / SGD, zero_grad / backward / step per batch), in float32, with
@@ -155,7 +160,7 @@ def receive():
 # ---------------------------------------------------------------------------- model
 
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "softmax": lambda: nn.Softmax(dim=1)}
 
 
 def build_model(inputs, layers):
@@ -207,14 +212,48 @@ def device_of(engine):
     raise ValueError(f"unknown engine '{engine}' (expected cpu or cuda)")
 
 
-def criterion_for(loss):
+# Keras' backend epsilon (core's PROBABILITY_CLIP): probabilities are clipped to [CLIP, 1 - CLIP].
+CLIP = 1e-7
+
+
+def keras_cross_entropy(p, target):
+    """tfjs-layers losses.ts categoricalCrossentropy, fromLogits=false: p / sum(p), clipped, then nll."""
+    p = torch.clamp(p / p.sum(1, keepdim=True), CLIP, 1 - CLIP)
+    return nn.functional.nll_loss(torch.log(p), target)
+
+
+def keras_binary_cross_entropy(p, target):
+    """Keras' binary_crossentropy, from_logits=False: p clipped, then -(t log p + (1 - t) log(1 - p))."""
+    p = torch.clamp(p, CLIP, 1 - CLIP)
+    return -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
+
+
+def labels(y, classes):
+    """y's one column of class indices, checked to be whole numbers in [0, classes)."""
+    if y.shape[1] != 1:
+        raise ValueError(f"y: expected one column of class indices, got {y.shape[1]} columns")
+    t = y[:, 0]
+    if t.numel() and (bool((t != t.round()).any()) or int(t.min()) < 0 or int(t.max()) >= classes):
+        raise ValueError(f"y: expected class indices 0 to {classes - 1}")
+    return t
+
+
+def criterion_for(loss, classes):
+    """The loss module (mean reduction) and how it takes y [n, outputs]; classes: the last layer's units."""
     name = loss["name"]
+    logits = loss.get("fromLogits", True)
+    if name == "cross_entropy":
+        # CrossEntropyLoss and nll_loss take long class indices [n].
+        return (nn.CrossEntropyLoss() if logits else keras_cross_entropy), lambda y: labels(y, classes).long()
+    if name == "binary_cross_entropy":
+        # One output unit: float 0/1 targets shaped [n, 1] like it.
+        return (nn.BCEWithLogitsLoss() if logits else keras_binary_cross_entropy), lambda y: labels(y, 2)[:, None]
     if name == "mse":
-        return nn.MSELoss()
+        return nn.MSELoss(), lambda y: y
     if name == "mae":
-        return nn.L1Loss()
+        return nn.L1Loss(), lambda y: y
     if name == "huber":
-        return nn.HuberLoss(delta=float(loss.get("delta", 1.0)))
+        return nn.HuberLoss(delta=float(loss.get("delta", 1.0))), lambda y: y
     raise ValueError(f"unknown loss '{name}'")
 
 
@@ -229,9 +268,9 @@ def optimizer_for(spec, params):
     raise ValueError(f"unknown optimizer '{name}'")
 
 
-def split_of(d, device):
+def split_of(d, device, targets):
     n, i, o = int(d["n"]), int(d["inputs"]), int(d["outputs"])
-    return decode_f32(d["x"], (n, i)).to(device), decode_f32(d["y"], (n, o)).to(device)
+    return decode_f32(d["x"], (n, i)).to(device), targets(decode_f32(d["y"], (n, o))).to(device)
 
 
 # ---------------------------------------------------------------------------- requests
@@ -260,11 +299,11 @@ def train(req):
     if req.get("initialWeights") is not None:
         load_weights(model, req["initialWeights"])
     model = model.to(device)
-    criterion = criterion_for(req["loss"])
+    criterion, targets = criterion_for(req["loss"], int(spec["layers"][-1]["units"]))
     optimizer = optimizer_for(req["optimizer"], model.parameters())
-    x, y = split_of(req["data"], device)
+    x, y = split_of(req["data"], device, targets)
     n = x.shape[0]
-    validation = split_of(req["validation"], device) if req.get("validation") else None
+    validation = split_of(req["validation"], device, targets) if req.get("validation") else None
     batch_size = int(req["batchSize"])
     if batch_size < 1:
         raise ValueError(f"batchSize: expected a positive integer, got {batch_size}")

@@ -12,6 +12,7 @@ import {
   type Engine,
   type EpochLogs,
   type LayerWeights,
+  probabilitiesOf,
   rowsOf,
   type TrainedModel,
   type TrainHooks,
@@ -208,8 +209,12 @@ export class PyTorchBackend implements Backend {
         optimizer.name === 'adam'
           ? { value: optimizer.eps ?? TORCH_ADAM_EPS, placement: 'sqrt(v_hat) + eps' }
           : null,
-      // nn.MSELoss, L1Loss and HuberLoss default to reduction='mean'.
+      // nn.MSELoss, L1Loss, HuberLoss, CrossEntropyLoss and BCEWithLogitsLoss default to
+      // reduction='mean'; the worker's Keras forms (fromLogits false) take the mean too.
       lossReduction: 'mean',
+      // The worker's criterion_for: nn.CrossEntropyLoss / BCEWithLogitsLoss on logits clip
+      // nothing; with fromLogits false, Keras' clipped form in torch ops: the spec's request.
+      ...probabilitiesOf(job.loss),
     }
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { initialWeights, type LayerSpec, type TrainJob } from '@dualfit/core'
+import { initialWeights, type LayerSpec, resolveOptimizer, type TrainJob } from '@dualfit/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBackend, type PyTorchBackend } from '../src/index.js'
 import { PYTHON, rejection, titled, unavailableReason } from './helpers.js'
@@ -16,7 +16,10 @@ const job = (over: Partial<TrainJob> = {}): TrainJob => ({
   engine: 'cpu',
   model: { inputs: 1, layers: LAYERS },
   loss: { name: 'mse', delta: 1 },
-  optimizer: { name: 'sgd', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 },
+  optimizer: resolveOptimizer(
+    { name: 'sgd', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 },
+    'framework',
+  ),
   epochs: 3,
   batchSize: 2,
   data: { n: 3, inputs: 1, outputs: 1, x: X, y: Float32Array.of(2, 4, 6) },

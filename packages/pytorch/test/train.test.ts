@@ -10,9 +10,10 @@ import {
   type LayerSpec,
   type LayerWeights,
   type LossSpec,
-  type OptimizerSpec,
+  resolveOptimizer,
   type TrainHooks,
   type TrainJob,
+  type TrainOptimizer,
 } from '@dualfit/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBackend } from '../src/index.js'
@@ -22,8 +23,11 @@ const reason = await unavailableReason()
 
 const PLAIN_LOOP = fileURLToPath(new URL('./plain_loop.py', import.meta.url))
 
-const ADAM: OptimizerSpec = { name: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0 }
-const SGD_MOMENTUM: OptimizerSpec = { ...ADAM, name: 'sgd', lr: 0.05, momentum: 0.9 }
+const ADAM: TrainOptimizer = resolveOptimizer(
+  { name: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0 },
+  'torch',
+)
+const SGD_MOMENTUM: TrainOptimizer = { ...ADAM, name: 'sgd', lr: 0.05, momentum: 0.9 }
 const MSE: LossSpec = { name: 'mse', delta: 1 }
 const TANH: LayerSpec[] = [
   { units: 3, activation: 'tanh' },

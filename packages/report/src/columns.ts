@@ -2,8 +2,9 @@
  * The one catalogue of what a table says about each backend's runs: per measure, its column in the
  * terminal and Markdown tables and its fields in the CSV, in the order both show them.
  */
+import type { Score, Task } from '@dualfit/core'
 import { duration, meanSd, micros, num, stat } from './format.js'
-import { type PredictionStat, paramsLabel, type Stat, type Summary } from './summary.js'
+import { type PredictionStat, paramsLabel, type Stat, type Summary, taskOfSummary } from './summary.js'
 
 export interface Column {
   header: (first: Summary) => string
@@ -27,6 +28,8 @@ interface Measure {
   table?: Column | ((rows: Summary[]) => Column[])
   /** Its fields in the CSV; absent: the tables only. */
   csv?: CsvFields
+  /** Only where some row is of this task (a regression-only CSV keeps its columns); absent: always. */
+  task?: Task
 }
 
 /** The tolerance with the output's unit, e.g. '0.01 ft'. */
@@ -60,6 +63,26 @@ function toQualityMeasure(unit: 'epochs' | 'steps' | 'ms', digits: number): Meas
   }
 }
 
+/** The score column's header: what selection ranked the grid points by. */
+const SCORE_HEADERS: Record<Score, string> = {
+  cv_mse: 'CV MSE (mean ± sd)',
+  cv_log_loss: 'CV log loss (mean ± sd)',
+  cv_accuracy: 'CV accuracy (mean ± sd)',
+  train_loss: 'grid score (final loss, mean ± sd)',
+}
+
+/** A classifier's score over seeds, e.g. 'test accuracy'; accuracy and log loss read to 4 digits. */
+function classMeasure(header: string, at: (s: Summary) => Stat | null | undefined, field: string): Measure {
+  return {
+    table: { header: () => header, cell: (s) => stat(at(s) ?? null, 4), value: (s) => at(s)?.median },
+    csv: { [field]: (s) => at(s)?.mean },
+    task: 'classification',
+  }
+}
+
+/** The words on a report input: '@ 100 m', '@ 5.1, 3.5, 1.4, 0.2'. */
+const where = (p: PredictionStat) => `@ ${p.x.map((v) => num(v, 6)).join(', ')} ${p.unitX}`.trim()
+
 /** One test MSE column, or one per output: a sum over outputs would add mpg² to lbs². */
 function testMseColumns(rows: Summary[]): Column[] {
   const outputs = rows.find((r) => r.testMseByOutput)?.data.columns.y
@@ -79,11 +102,12 @@ function predictionColumns(rows: Summary[]): Column[] {
     (a, r) => (r.predictions.length > a.length ? r.predictions : a),
     [],
   )
+  const classes = rows.find((r) => r.classes)?.classes
+  if (classes) return classColumns(list, classes.length)
   const outputs = new Set(list.map((p) => p.output)).size
   const at = (s: Summary, i: number) => s.predictions[i]
   return list.flatMap((p, i) => {
-    const where = `@ ${p.x.map((v) => num(v, 6)).join(', ')} ${p.unitX}`.trim()
-    const label = outputs > 1 ? `pred ${p.output} ${where}` : `pred ${where}`
+    const label = outputs > 1 ? `pred ${p.output} ${where(p)}` : `pred ${where(p)}`
     return [
       {
         header: () => label,
@@ -100,9 +124,34 @@ function predictionColumns(rows: Summary[]): Column[] {
   })
 }
 
+/**
+ * A classifier's predictions per report input: the class the runs pick (with how many do, when
+ * they disagree), then each class's probability, e.g. 'P(setosa) @ 5.1, 3.5, 1.4, 0.2'.
+ */
+function classColumns(list: PredictionStat[], classes: number): Column[] {
+  return list.flatMap((p, i): Column[] => {
+    const input = Math.floor(i / classes)
+    const probability: Column = {
+      header: () => `P(${p.output}) ${where(p)}`,
+      cell: (s) => stat(s.predictions[i]?.y ?? null, 4),
+      value: (s) => s.predictions[i]?.y.median,
+    }
+    if (i % classes !== 0) return [probability]
+    const picked: Column = {
+      header: () => `class ${where(p)}`,
+      cell: (s) => {
+        const l = s.labels?.[input]
+        return !l ? '—' : l.runs < l.of ? `${l.label} (${l.runs}/${l.of})` : l.label
+      },
+    }
+    return [picked, probability]
+  })
+}
+
 /** A field per report input: f of each output's prediction, j the output (the CSV writes 'a b;c d'). */
 function perInput(s: Summary, f: (p: PredictionStat, j: number) => number[]): number[][] | undefined {
-  const outputs = Math.max(1, s.data.columns.y.length)
+  // A classifier predicts each class's probability at each input.
+  const outputs = Math.max(1, (s.classes ?? s.data.columns.y).length)
   const rows: number[][] = []
   for (let i = 0; i < s.predictions.length; i += outputs)
     rows.push(s.predictions.slice(i, i + outputs).flatMap((p, j) => f(p, j)))
@@ -125,7 +174,7 @@ const MEASURES: Measure[] = [
   },
   {
     table: {
-      header: (f) => (f.scoreKind === 'cv_mse' ? 'CV MSE (mean ± sd)' : 'grid score (final loss, mean ± sd)'),
+      header: (f) => SCORE_HEADERS[f.scoreKind],
       cell: (s) => meanSd(s.score, 3),
       value: (s) => s.score?.mean,
     },
@@ -137,6 +186,17 @@ const MEASURES: Measure[] = [
       test_mse: (s) => s.testMse?.mean,
       test_mse_by_output: (s) => s.testMseByOutput?.map((m) => m.mean),
     },
+    task: 'regression',
+  },
+  { csv: { classes: (s) => s.classes?.join(';') }, task: 'classification' },
+  classMeasure('train accuracy', (s) => s.accuracy, 'accuracy'),
+  classMeasure('train log loss', (s) => s.logLoss, 'log_loss'),
+  classMeasure('test accuracy', (s) => s.testAccuracy, 'test_accuracy'),
+  classMeasure('test log loss', (s) => s.testLogLoss, 'test_log_loss'),
+  {
+    // counts[true][predicted] summed over seeds, row by row ('50 0 0;0 47 3;...').
+    csv: { confusion_on: (s) => s.confusion?.on, confusion: (s) => s.confusion?.counts },
+    task: 'classification',
   },
   {
     csv: {
@@ -202,6 +262,7 @@ const MEASURES: Measure[] = [
       abs_error: (s) => perInput(s, (p) => (p.absError ? [p.absError.mean] : [])),
     },
   },
+  { csv: { predicted_class: (s) => s.labels?.map((l) => l.label).join(';') }, task: 'classification' },
   {
     table: {
       header: (f) => `success (≤${within(f)})`,
@@ -259,12 +320,16 @@ const MEASURES: Measure[] = [
   },
 ]
 
+/** The measures for these rows: those of a task only where some row is of it. */
+const measuresFor = (rows: Summary[]) =>
+  MEASURES.filter((m) => !m.task || rows.some((r) => taskOfSummary(r) === m.task))
+
 /** Columns that carry information for this set of runs: none whose every cell is '—'. */
 export function columnsFor(rows: Summary[]): Column[] {
-  return MEASURES.flatMap((m) =>
-    typeof m.table === 'function' ? m.table(rows) : m.table ? [m.table] : [],
-  ).filter((c) => (c.show?.(rows) ?? true) && rows.some((r) => c.cell(r) !== '—'))
+  return measuresFor(rows)
+    .flatMap((m) => (typeof m.table === 'function' ? m.table(rows) : m.table ? [m.table] : []))
+    .filter((c) => (c.show?.(rows) ?? true) && rows.some((r) => c.cell(r) !== '—'))
 }
 
-/** Every CSV field, in order: (name, raw value). */
-export const CSV_FIELDS = MEASURES.flatMap((m) => Object.entries(m.csv ?? {}))
+/** The CSV fields for these rows, in order: (name, raw value). */
+export const csvFields = (rows: Summary[]) => measuresFor(rows).flatMap((m) => Object.entries(m.csv ?? {}))

@@ -1,5 +1,5 @@
 /** The CSV table (results.csv): one row per (spec, backend), raw numbers. */
-import { CSV_FIELDS } from './columns.js'
+import { csvFields } from './columns.js'
 import { csvText } from './format.js'
 import type { Summary } from './summary.js'
 
@@ -18,7 +18,8 @@ function csvCell(v: unknown): string {
 
 /** One row per (spec, backend), raw numbers. */
 export function renderCsv(rows: Summary[]): string {
-  const lines = [CSV_FIELDS.map(([h]) => h).join(',')]
-  for (const r of rows) lines.push(CSV_FIELDS.map(([, f]) => csvCell(f(r))).join(','))
+  const fields = csvFields(rows)
+  const lines = [fields.map(([h]) => h).join(',')]
+  for (const r of rows) lines.push(fields.map(([, f]) => csvCell(f(r))).join(','))
   return `${lines.join('\n')}\n`
 }

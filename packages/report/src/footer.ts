@@ -62,10 +62,11 @@ export function footer(rows: Summary[], width = Number.POSITIVE_INFINITY): strin
   )
 }
 
-/** Which rows: how many, how many dropped for missing values, how many held out for test. */
+/** Which rows: how many, how many dropped for missing values, how many held out for test; a classifier's classes. */
 export function dataLine(d: DataInfo): string {
   const parts = [`${plain(d.name)}: ${d.rows} rows`]
   if (d.dropped > 0) parts.push(`${d.dropped} dropped (missing)`)
   if (d.testRows > 0) parts.push(`${d.testRows} held out for test`)
+  if (d.classes) parts.push(`${d.classes.length} classes`)
   return parts.join(', ')
 }

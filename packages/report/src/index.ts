@@ -13,7 +13,7 @@ export {
   stat,
 } from './format.js'
 export { renderMarkdown } from './markdown.js'
-export { settingsRows, tableRows, tallRows, turn } from './rows.js'
+export { confusionTables, MAX_CONFUSION_CLASSES, settingsRows, tableRows, tallRows, turn } from './rows.js'
 export {
   type PredictionStat,
   paramsLabel,
@@ -22,6 +22,7 @@ export {
   type Summary,
   summarize,
   summarizeGroup,
+  taskOfSummary,
 } from './summary.js'
 export {
   curves,

@@ -1,7 +1,7 @@
 /** The Markdown table (results.md), with the lines under it. */
 import { footer, parityLines } from './footer.js'
 import { markdownCell, markdownLine } from './format.js'
-import { settingsRows, tableRows } from './rows.js'
+import { confusionTables, settingsRows, tableRows } from './rows.js'
 import type { Summary } from './summary.js'
 
 function markdownTable({ head, body }: { head: string[]; body: string[][] }): string[] {
@@ -15,6 +15,7 @@ export function renderMarkdown(rows: Summary[]): string {
     `## ${markdownCell(rows[0]?.spec ?? '')}`,
     '',
     ...markdownTable(tableRows(rows)),
+    ...confusionTables(rows).flatMap((t) => [markdownLine(t.title), '', ...markdownTable(t)]),
     ...parityLines(rows).flatMap((l) => [markdownLine(l), '']),
     ...(settings ? markdownTable(settings) : []),
     markdownLine(footer(rows)),

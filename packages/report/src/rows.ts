@@ -62,3 +62,26 @@ export function settingsRows(rows: Summary[]): { head: string[]; body: string[][
     body: measures.map(([label, cell]) => [label, ...known.map(cell)]),
   }
 }
+
+/** Past this many classes a confusion matrix no longer reads at a glance: the tables leave it out. */
+export const MAX_CONFUSION_CLASSES = 10
+
+/**
+ * A classifier's confusion matrix per backend, summed over its final runs: true classes down,
+ * predicted classes across, under a title that says which backend, which rows and how many runs.
+ */
+export function confusionTables(rows: Summary[]): { title: string; head: string[]; body: string[][] }[] {
+  const names = rowNames(rows)
+  return rows.flatMap((r, i) => {
+    const { confusion: c, classes = [] } = r
+    if (!c || classes.length > MAX_CONFUSION_CLASSES) return []
+    const runs = r.accuracy?.n ?? 0
+    return [
+      {
+        title: `confusion matrix, ${names[i]}: ${c.on === 'test' ? 'test' : 'training'} rows, summed over ${runs} run${runs === 1 ? '' : 's'}`,
+        head: ['true ↓ predicted →', ...classes],
+        body: c.counts.map((row, k) => [classes[k] ?? '', ...row.map(String)]),
+      },
+    ]
+  })
+}

@@ -1,4 +1,5 @@
 import {
+  type ClassificationResult,
   type DataInfo,
   type ExperimentResult,
   mean,
@@ -6,7 +7,9 @@ import {
   type Params,
   type ParityReport,
   parity,
+  type Score,
   sd,
+  type Task,
   type TrainSettings,
   type TrialResult,
 } from '@dualfit/core'
@@ -56,12 +59,12 @@ export interface Summary {
   specHash: string
   backend: string
   engine: string
-  /** Why the backend picked this engine for the workload, when it picked one. */
+  /** Why the backend picked this engine for the workload, when it picked one; a software GPU adapter, named. */
   engineChosen: string | null
   seeds: number[]
   init: ExperimentResult['spec']['init']
   selected: Params
-  scoreKind: 'cv_mse' | 'train_loss'
+  scoreKind: Score
   /** Other grid points within one standard error of the best score: the data cannot tell them apart. */
   ties: number
   /** Selection score of the chosen point over folds and seeds (or over seeds). */
@@ -70,6 +73,20 @@ export interface Summary {
   testMse: Stat | null
   /** The same per output, in the data's columns order; null without test rows or with one output. */
   testMseByOutput: Stat[] | null
+  /**
+   * Classification runs only, absent for regression (whose results.json stays as it was): the
+   * class names in label order, and over the final runs accuracy and log loss on the rows they
+   * trained on and on the held-out test rows (null without a split).
+   */
+  classes?: string[]
+  accuracy?: Stat | null
+  logLoss?: Stat | null
+  testAccuracy?: Stat | null
+  testLogLoss?: Stat | null
+  /** counts[true class][predicted class] summed over the final runs, on the test rows when there are. */
+  confusion?: { on: 'test' | 'train'; counts: number[][] } | null
+  /** Per report input: the class most final runs predict there (the first on a tie), and how many do. */
+  labels?: { x: number[]; label: string; runs: number; of: number }[]
   data: DataInfo
   /** Training losses are in standardized units (spec standardize.y), unlike the MSEs. */
   scaledLoss: boolean
@@ -103,6 +120,10 @@ export interface Summary {
   usPerStep: number
 }
 
+/** A summary's task: a classification run's carries its classes. */
+export const taskOfSummary = (s: Pick<Summary, 'classes'>): Task =>
+  s.classes ? 'classification' : 'regression'
+
 export function summarize(r: ExperimentResult): Summary {
   const byStage = (s: TrialResult['stage']) => r.trials.filter((t) => t.stage === s)
   const refit = byStage('refit')
@@ -117,7 +138,13 @@ export function summarize(r: ExperimentResult): Summary {
     specHash: r.specHash,
     backend: r.backend.id,
     engine: r.backend.engine.id,
-    engineChosen: r.backend.engine.chosen ?? null,
+    engineChosen:
+      [
+        r.backend.engine.chosen,
+        r.backend.engine.software && `${r.backend.engine.software}, a software adapter: correct, not fast`,
+      ]
+        .filter(Boolean)
+        .join('; ') || null,
     seeds: r.spec.seeds,
     init: r.spec.init,
     selected: r.grid.points[r.selection.selected] ?? {},
@@ -126,6 +153,7 @@ export function summarize(r: ExperimentResult): Summary {
     score: sel ? statOf(sel.values) : null,
     testMse: statOf(final.flatMap((t) => (t.testMse === null ? [] : [t.testMse]))),
     testMseByOutput: byOutput(final, r.data.columns.y.length),
+    ...(r.data.classes ? classificationOf(final, r.data.classes) : {}),
     data: r.data,
     scaledLoss: r.spec.standardize.y,
     finalStage,
@@ -165,15 +193,44 @@ function byOutput(final: TrialResult[], outputs: number): Stat[] | null {
   return Array.from({ length: outputs }, (_, j) => statOf(runs.map((m) => m[j] as number)) as Stat)
 }
 
-/** Each report input's prediction of each output over the final runs, as the first run lists them. */
+/** A classifier's scores over the final runs, its confusion matrices summed, its predicted classes. */
+function classificationOf(final: TrialResult[], classes: string[]) {
+  const scores = final.flatMap((t) => t.classification ?? [])
+  const over = (f: (c: ClassificationResult) => number | undefined) =>
+    statOf(scores.flatMap((c) => f(c) ?? []))
+  const first = scores[0]?.confusion
+  const counts = first?.counts.map((row, i) =>
+    row.map((_, j) => scores.reduce((sum, c) => sum + (c.confusion.counts[i]?.[j] ?? 0), 0)),
+  )
+  return {
+    classes,
+    accuracy: over((c) => c.train.accuracy),
+    logLoss: over((c) => c.train.logLoss),
+    testAccuracy: over((c) => c.test?.accuracy),
+    testLogLoss: over((c) => c.test?.logLoss),
+    confusion: first && counts ? { on: first.on, counts } : null,
+    labels: (final[0]?.predictions ?? []).map((p, i) => {
+      const picks = final.flatMap((t) => t.predictions[i]?.label ?? [])
+      const runs = (label: string) => picks.filter((l) => l === label).length
+      // Class order breaks a tie, as argmax does within a run.
+      const label = classes.reduce((best, c) => (runs(c) > runs(best) ? c : best), classes[0] ?? '')
+      return { x: p.x, label, runs: runs(label), of: picks.length }
+    }),
+  }
+}
+
+/**
+ * Each report input's prediction of each output over the final runs, as the first run lists them;
+ * a classifier's outputs are its classes' probabilities.
+ */
 function predictionsOf(final: TrialResult[], data: DataInfo): PredictionStat[] {
   return (final[0]?.predictions ?? []).flatMap((p, i) => {
     const at = final.flatMap((t) => t.predictions[i] ?? [])
     return p.y.map((_, j) => ({
       x: p.x,
       unitX: p.x.length === 1 ? (data.units.x[0] ?? '') : '',
-      output: data.columns.y[j] ?? '',
-      unitY: data.units.y[j] ?? '',
+      output: (data.classes ?? data.columns.y)[j] ?? '',
+      unitY: data.classes ? '' : (data.units.y[j] ?? ''),
       y: statOf(at.map((q) => q.y[j] as number)) as Stat,
       exact: p.exact?.[j] ?? null,
       absError: p.absError ? statOf(at.map((q) => q.absError?.[j] as number)) : null,

@@ -2,7 +2,7 @@
 import Table from 'cli-table3'
 import { fold, footer, parityLines } from './footer.js'
 import { num, plain } from './format.js'
-import { settingsRows, tableRows, turn } from './rows.js'
+import { confusionTables, settingsRows, tableRows, turn } from './rows.js'
 import { rowNames, type Summary } from './summary.js'
 
 const BLOCKS = '▁▂▃▄▅▆▇█'
@@ -52,8 +52,8 @@ export type Layout = 'wide' | 'tall' | 'auto'
 
 /**
  * The terminal table within `width` characters: one row per backend when that fits (or `layout`
- * says so), else one row per measure; cells wrap when even that is too wide. Then the loss
- * sparklines and the footer.
+ * says so), else one row per measure; cells wrap when even that is too wide. Then a classifier's
+ * confusion matrices, the loss sparklines and the footer.
  */
 export function renderTable(rows: Summary[], o: { width?: number; layout?: Layout } = {}): string {
   const width = o.width ?? Number.POSITIVE_INFINITY
@@ -67,9 +67,13 @@ export function renderTable(rows: Summary[], o: { width?: number; layout?: Layou
   const settings = settingsRows(rows)
   const defaults = settings ? textTable(settings.head, settings.body, width) : ''
   const parity = parityLines(rows)
+  const confusion = confusionTables(rows).map(
+    (t) => `${wrapLine(plain(t.title), width, 2)}\n${textTable(t.head, t.body, width, true)}`,
+  )
   return [
     plain(rows[0]?.spec ?? ''),
     text,
+    ...confusion,
     ...(spark ? [spark] : []),
     ...(parity.length > 0 ? [fold(parity, width)] : []),
     ...(defaults ? [defaults] : []),
@@ -82,13 +86,19 @@ export const longest = (text: string) => Math.max(...text.split('\n').map((l) =>
 
 /**
  * A plain terminal table, no colours (output is often piped or captured). With a `width`, columns
- * that would not fit share the room left by the first one, and their cells wrap.
+ * that would not fit share the room left by the first one, and their cells wrap. `compact`: no rule
+ * between body rows (a grid of numbers reads better without).
  */
-export function textTable(rawHead: string[], rawRows: string[][], width = Number.POSITIVE_INFINITY): string {
+export function textTable(
+  rawHead: string[],
+  rawRows: string[][],
+  width = Number.POSITIVE_INFINITY,
+  compact = false,
+): string {
   // Cells may quote user text: no control character or escape sequence reaches the terminal.
   const head = rawHead.map(plain)
   const rows = rawRows.map((r) => r.map((c) => plain(String(c ?? ''))))
-  const style = { head: [], border: [] }
+  const style = { head: [], border: [], compact }
   const table = new Table({ head, style })
   table.push(...rows)
   const text = table.toString()

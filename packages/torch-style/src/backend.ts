@@ -15,11 +15,12 @@ import {
   type LayerSpec,
   type LayerWeights,
   type LossSpec,
-  type OptimizerSpec,
+  probabilitiesOf,
   rowsOf,
   type TrainedModel,
   type TrainHooks,
   type TrainJob,
+  type TrainOptimizer,
   type TrainResult,
   type TrainSettings,
   transpose,
@@ -35,7 +36,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 /** nn.Sequential(Linear, activation, Linear, ...) for a Dense-layer list, starting from `weights`. */
 function buildModel(inputs: number, layers: LayerSpec[], weights: LayerWeights[]): nn.Sequential {
   checkModel({ inputs, layers, weights })
-  const activation = { relu: nn.ReLU, tanh: nn.Tanh, sigmoid: nn.Sigmoid }
+  const activation = { relu: nn.ReLU, tanh: nn.Tanh, sigmoid: nn.Sigmoid, softmax: nn.Softmax }
   const modules = layers.flatMap((l, k) => {
     const w = weights[k] as LayerWeights
     const linear = new nn.Linear(w.inputs, w.units, w)
@@ -56,13 +57,24 @@ function weightsOf(model: nn.Sequential): LayerWeights[] {
   }))
 }
 
-function criterionFor(loss: LossSpec): nn.Criterion {
-  if (loss.name === 'mse') return nn.MSELoss()
-  if (loss.name === 'mae') return nn.L1Loss()
-  return nn.HuberLoss({ delta: loss.delta })
+/** The PyTorch criterion for a loss; fromLogits false has none in PyTorch, so Keras' clipped ones. */
+export function criterionFor(loss: LossSpec): nn.Criterion {
+  const fromLogits = loss.fromLogits !== false
+  switch (loss.name) {
+    case 'mse':
+      return nn.MSELoss()
+    case 'mae':
+      return nn.L1Loss()
+    case 'huber':
+      return nn.HuberLoss({ delta: loss.delta })
+    case 'cross_entropy':
+      return fromLogits ? nn.CrossEntropyLoss() : nn.KerasCategoricalCrossentropy()
+    case 'binary_cross_entropy':
+      return fromLogits ? nn.BCEWithLogitsLoss() : nn.KerasBinaryCrossentropy()
+  }
 }
 
-function optimizerFor(spec: OptimizerSpec, params: Parameter[]): optim.Optimizer {
+function optimizerFor(spec: TrainOptimizer, params: Parameter[]): optim.Optimizer {
   if (spec.name === 'sgd') return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum })
   // eps null: PyTorch's own default (Adam.defaultEps).
   return new optim.Adam(params, { lr: spec.lr, betas: [spec.beta1, spec.beta2], eps: spec.eps ?? undefined })
@@ -192,6 +204,9 @@ class TorchStyleBackend implements Backend {
           : null,
       // nn's criteria reduce with 'mean', PyTorch's default.
       lossReduction: 'mean',
+      // criterionFor: CrossEntropyLoss / BCEWithLogitsLoss on logits, the Keras criteria on
+      // probabilities with their clip: the spec's request, as it is.
+      ...probabilitiesOf(job.loss),
     }
   }
 

@@ -1,5 +1,5 @@
 /** A PyTorch-like `nn`: modules record ops on tensors; ONNX Runtime computes them (see tensor.ts). */
-import { initialWeights, type LayerWeights, type LossName, transpose, UserError } from '@dualfit/core'
+import { initialWeights, type LayerWeights, type LossSpec, transpose, UserError } from '@dualfit/core'
 import type { ActivationOp } from '@dualfit/onnx'
 import { checkEngine, defaultRuntime, type Runtime } from './runtime.js'
 import { Parameter, Tensor } from './tensor.js'
@@ -123,6 +123,15 @@ export class Tanh extends Activation {
 export class Sigmoid extends Activation {
   protected readonly op = 'sigmoid'
 }
+/** nn.Softmax over the class axis of [batch, classes]: dim 1 (or -1, the same axis). */
+export class Softmax extends Activation {
+  protected readonly op = 'softmax'
+  constructor(readonly dim = 1) {
+    super()
+    if (dim !== 1 && dim !== -1)
+      throw new UserError(`Softmax(dim=${dim}): expected dim 1 or -1 (the class axis)`)
+  }
+}
 
 export class Sequential extends Module {
   readonly modules: Module[]
@@ -144,16 +153,66 @@ export class Sequential extends Module {
 /** A loss: criterion(input, target) records the mean loss (reduction 'mean', PyTorch's default). */
 export type Criterion = (input: Tensor, target: Tensor) => Tensor
 
-function criterion(label: string, name: LossName, delta = 1): Criterion {
+const record = (loss: LossSpec, input: Tensor, target: Tensor) =>
+  new Tensor([], null, { op: 'loss', loss, input, target })
+
+/** A criterion whose target has the input's shape: the regression losses and the binary ones. */
+function elementwise(label: string, loss: LossSpec): Criterion {
   return (input, target) => {
     if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
       throw new UserError(`${label}: input [${input.shape}] and target [${target.shape}] differ in shape`)
     }
-    return new Tensor([], null, { op: 'loss', loss: { name, delta }, input, target })
+    return record(loss, input, target)
   }
 }
 
-export const MSELoss = (): Criterion => criterion('MSELoss', 'mse')
-export const L1Loss = (): Criterion => criterion('L1Loss', 'mae')
+/**
+ * A criterion of input [batch, classes] and target class indices [batch] or [batch, 1] (floats
+ * holding 0 .. classes-1; the graph takes them as [batch, 1]). Indices are checked as PyTorch's
+ * nll_loss checks them, since the graph would silently score an unknown class 0.
+ */
+function classIndices(label: string, loss: LossSpec): Criterion {
+  return (input, target) => {
+    const [rows, classes] = input.shape as [number, number]
+    if (
+      input.shape.length !== 2 ||
+      target.shape[0] !== rows ||
+      (target.shape[1] ?? 1) !== 1 ||
+      target.shape.length > 2
+    )
+      throw new UserError(
+        `${label}: expected input [batch, classes] and target [batch] or [batch, 1], got [${input.shape}] and [${target.shape}]`,
+      )
+    const labels = target.data
+    for (let i = 0; i < labels.length; i++) {
+      const c = labels[i] as number
+      if (!(Number.isInteger(c) && c >= 0 && c < classes))
+        throw new UserError(`${label}: target ${c} (row ${i}) is not a class index in 0..${classes - 1}`)
+    }
+    return record(loss, input, target.shape.length === 2 ? target : new Tensor([rows, 1], labels))
+  }
+}
+
+export const MSELoss = (): Criterion => elementwise('MSELoss', { name: 'mse', delta: 1 })
+export const L1Loss = (): Criterion => elementwise('L1Loss', { name: 'mae', delta: 1 })
 export const HuberLoss = ({ delta = 1 }: { delta?: number } = {}): Criterion =>
-  criterion('HuberLoss', 'huber', delta)
+  elementwise('HuberLoss', { name: 'huber', delta })
+/** nn.CrossEntropyLoss: logits in, class indices as target; mean of logsumexp(z) - z[y]. */
+export const CrossEntropyLoss = (): Criterion =>
+  classIndices('CrossEntropyLoss', { name: 'cross_entropy', delta: 1, fromLogits: true })
+/** nn.BCEWithLogitsLoss: one logit per row in, 0/1 targets of the same shape. */
+export const BCEWithLogitsLoss = (): Criterion =>
+  elementwise('BCEWithLogitsLoss', { name: 'binary_cross_entropy', delta: 1, fromLogits: true })
+/**
+ * Not a PyTorch criterion: Keras' categorical_crossentropy(from_logits=False) on the probabilities
+ * of an nn.Softmax layer, p / sum(p) clipped to [1e-7, 1 - 1e-7] before the log (tfjs-layers
+ * losses.ts). PyTorch's nearest is NLLLoss on log(p.clamp(1e-7, 1 - 1e-7)).
+ */
+export const KerasCategoricalCrossentropy = (): Criterion =>
+  classIndices('KerasCategoricalCrossentropy', { name: 'cross_entropy', delta: 1, fromLogits: false })
+/**
+ * Not a PyTorch criterion: Keras' binary_crossentropy on the probabilities of an nn.Sigmoid layer,
+ * clipped to [1e-7, 1 - 1e-7]. nn.BCELoss differs: it clamps each log at -100 instead.
+ */
+export const KerasBinaryCrossentropy = (): Criterion =>
+  elementwise('KerasBinaryCrossentropy', { name: 'binary_cross_entropy', delta: 1, fromLogits: false })

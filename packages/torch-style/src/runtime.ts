@@ -49,7 +49,7 @@ function trace(root: Tensor): Program {
   let t = root
   if (t.creator?.op === 'loss') {
     loss = { spec: t.creator.loss, target: t.creator.target }
-    key = `${loss.spec.name}:${loss.spec.delta}`
+    key = `${loss.spec.name}:${loss.spec.delta}:${loss.spec.fromLogits}`
     t = t.creator.input
   }
   for (let c = t.creator; c; t = c.input, c = t.creator) {

@@ -9,6 +9,7 @@ import {
   type LayerWeights,
   listEngines,
   mse,
+  resolveOptimizer,
   subset,
   type TrainHooks,
   type TrainJob,
@@ -30,7 +31,10 @@ function job(over: Partial<TrainJob> = {}): TrainJob {
     engine: 'cpu',
     model: { inputs: 1, layers },
     loss: { name: 'mse', delta: 1 },
-    optimizer: { name: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0 },
+    optimizer: resolveOptimizer(
+      { name: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0 },
+      'torch',
+    ),
     epochs: 20,
     batchSize: 7,
     data: seed,
@@ -90,7 +94,10 @@ describe('torch-style backend', () => {
   })
 
   it('weights each batch loss by its size, batches of 3, 3 and 1 (no update with lr 0)', async () => {
-    const sgd0 = { name: 'sgd' as const, lr: 0, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 }
+    const sgd0 = resolveOptimizer(
+      { name: 'sgd', lr: 0, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 },
+      'torch',
+    )
     const r = await fit(job({ epochs: 2, batchSize: 3, optimizer: sgd0 }))
     expect(r.steps).toBe(6)
     const w = job().initialWeights?.[0]
@@ -153,7 +160,10 @@ describe('torch-style backend', () => {
       y: Float32Array.of(0, 1, 1, 0, 0, 1, 1, 0),
     }
     const start = initialWeights('keras', 2, layers, 5)
-    const sgd0 = { name: 'sgd' as const, lr: 0, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 }
+    const sgd0 = resolveOptimizer(
+      { name: 'sgd', lr: 0, beta1: 0.9, beta2: 0.999, eps: null, momentum: 0 },
+      'torch',
+    )
     const r = await fit(
       job({
         model: { inputs: 2, layers },

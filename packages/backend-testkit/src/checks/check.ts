@@ -1,5 +1,5 @@
 /** What a check is, and the train() wrapper and expectations the training checks share. */
-import type { Backend, TrainJob, TrainResult } from '@dualfit/core'
+import type { Backend, TrainJob, TrainResult, TrainSettings } from '@dualfit/core'
 import { fail, messageOf, shapeProblem } from '../assertions.js'
 import type { Recorder } from '../fixtures.js'
 
@@ -43,6 +43,14 @@ export async function train(
     if (typeof logs.loss !== 'number' || !Number.isFinite(logs.loss))
       fail(`${what}: onEpochEnd(${epoch}) got loss ${logs.loss}, not a finite number`)
   return result
+}
+
+export function settingsOf(backend: Backend, what: string, job: TrainJob): TrainSettings {
+  try {
+    return backend.settings(job)
+  } catch (e) {
+    fail(`${what}: settings() threw: ${messageOf(e)}`, e)
+  }
 }
 
 export function expectEpochs(what: string, rec: Recorder, epochs: number, why: string): void {

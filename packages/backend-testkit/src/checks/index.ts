@@ -10,7 +10,7 @@ import { noLeaks } from './leaks.js'
 import { onnxRoundTrip, predicts } from './prediction.js'
 import { declaresSettings } from './settings.js'
 import { abortsWhenAsked, stopsWhenTold, tracksWeights } from './stopping.js'
-import { batchOrder, firstAdamStep, firstSgdStep, validationLoss } from './training.js'
+import { batchOrder, classificationSteps, firstAdamStep, firstSgdStep, validationLoss } from './training.js'
 
 export type { Check, CheckOptions } from './check.js'
 
@@ -20,6 +20,7 @@ export const checks = {
   firstSgdStep,
   batchOrder,
   validationLoss,
+  classificationSteps,
   stopsWhenTold,
   abortsWhenAsked,
   tracksWeights,
@@ -41,12 +42,15 @@ export const CHECK_TITLES: Record<CheckName, string> = {
   firstSgdStep: 'first SGD step matches the float64 reference',
   batchOrder: 'visits rows in order(epoch), one step per batch',
   validationLoss: 'reports valLoss on job.validation',
+  classificationSteps:
+    'cross_entropy and binary_cross_entropy steps (from logits or not, SGD and Adam) match the float64 reference',
   stopsWhenTold: 'stops at once when onEpochEnd says stop',
   abortsWhenAsked: 'an aborted hooks.signal stops training and rejects with its reason',
   tracksWeights: "onEpochEnd's weights() gives that epoch's weights as copies, without changing training",
   deterministic: 'the same job twice gives identical weights and losses',
   frameworkConventions: 'trains with initialWeights and order null, deterministically per seed',
-  declaresSettings: 'settings(job) states what train(job) applies: init, order, batch size, eps, reduction',
+  declaresSettings:
+    'settings(job) states what train(job) applies: init, order, batch size, eps, reduction, probabilities',
   predicts: 'predict matches the float64 forward pass for every activation',
   onnxRoundTrip: 'the exported ONNX model predicts like backend.predict in onnxruntime',
   rejectsBadInput: 'rejects x that is not whole rows, and engines it does not offer',

@@ -27,6 +27,14 @@ export const predicts: Check = async (backend, engine, o = {}) => {
     [{ units: 3, activation }, LINEAR_NET[0] as LayerSpec],
   ])
   nets.push(['2-4 relu-3 tanh-3 sigmoid-2 linear', DEEP_NET])
+  // softmax is only ever a last layer (cross_entropy with fromLogits false): rows of probabilities.
+  nets.push([
+    '2-3 tanh-3 softmax',
+    [
+      { units: 3, activation: 'tanh' },
+      { units: 3, activation: 'softmax' },
+    ],
+  ])
   for (const [k, [label, layers]] of nets.entries()) {
     const what = `predict (${label})`
     const model: TrainedModel = { inputs: DATA.inputs, layers, weights: weightsFor(layers, 100 + k) }

@@ -1,28 +1,35 @@
 /** Settings: `dualfit parity` compares backends by what they declare, so each must be what train() does. */
 import {
   type Backend,
+  batchOrder,
   cloneWeights,
   type EpsilonPlacement,
   type LayerWeights,
+  PROBABILITY_CLIP,
   type TrainJob,
   type TrainSettings,
 } from '@dualfit/core'
-import { describeMismatch, errorOf, fail, messageOf, sci, worst } from '../assertions.js'
-import { ADAM, DATA, LINEAR_NET, makeJob, recorder, SGD, TINY } from '../fixtures.js'
+import { describeMismatch, errorOf, fail, sci, worst } from '../assertions.js'
+import {
+  ADAM,
+  CLASSIFICATION_CASES,
+  DATA,
+  LINEAR_NET,
+  makeJob,
+  recorder,
+  SATURATED,
+  SATURATED_BINARY,
+  SATURATED_WEIGHTS,
+  SEED,
+  SGD,
+  TINY,
+} from '../fixtures.js'
 import { type ReferenceJob, referenceTrain } from '../reference.js'
-import { type Check, DEFAULT_TOLERANCE, train } from './check.js'
+import { type Check, DEFAULT_TOLERANCE, settingsOf, train } from './check.js'
 
 const PLACEMENTS: readonly EpsilonPlacement[] = ['sqrt(v_hat) + eps', 'sqrt(v) + eps_hat']
 /** Large enough that the two placements take clearly different steps. */
 const LARGE_EPS = 0.5
-
-function settingsOf(backend: Backend, what: string, job: TrainJob): TrainSettings {
-  try {
-    return backend.settings(job)
-  } catch (e) {
-    fail(`${what}: settings() threw: ${messageOf(e)}`, e)
-  }
-}
 
 interface Readings<T extends string> {
   /** What the steps are, e.g. '2 Adam steps with eps 0.5'. */
@@ -80,6 +87,7 @@ export const declaresSettings: Check = async (backend, engine, o = {}) => {
   await expectEpsilon(backend, adam, given, tolerance)
   await expectDefaultEpsilon(backend, engine, tolerance)
   await expectLossReduction(backend, engine, tolerance)
+  await expectProbabilities(backend, engine, tolerance)
 }
 
 /** What the job gives is declared 'given'; what it leaves null, the framework's own choice. */
@@ -175,4 +183,60 @@ async function expectLossReduction(backend: Backend, engine: string, tolerance: 
     // A sum's gradient is count times the mean's, and so is a plain SGD step.
     readings: { mean: {}, sum: { optimizer: { ...SGD, lr: SGD.lr * DATA.n * DATA.outputs } } },
   })
+}
+
+type Clip = [number, number] | null
+const KERAS_CLIP: Clip = [PROBABILITY_CLIP, 1 - PROBABILITY_CLIP]
+const clipName = (clip: Clip) => (clip ? `[${clip.join(', ')}]` : 'none')
+
+/**
+ * probabilities: null for a regression loss; for a classification loss the softmax/sigmoid the loss
+ * implies, where it sits, and a clip that train() really applies. One SGD step on SATURATED, whose
+ * row 0 has its label's probability at 2e-9, tells them apart: under a 1e-7 clip that row's
+ * gradient vanishes, without one it is about 1.
+ */
+async function expectProbabilities(backend: Backend, engine: string, tolerance: number): Promise<void> {
+  const regression = settingsOf(backend, WHAT, makeJob(engine)).probabilities
+  if (regression != null)
+    fail(
+      `${WHAT}: settings().probabilities is ${JSON.stringify(regression)} for mse; it must be null (regression)`,
+    )
+  for (const c of CLASSIFICATION_CASES) {
+    const binary = c.loss.name === 'binary_cross_entropy'
+    const layer = { units: binary ? 1 : 3, activation: (c.layers[1] as (typeof c.layers)[number]).activation }
+    const job = makeJob(engine, {
+      model: { inputs: SATURATED.inputs, layers: [layer] },
+      loss: c.loss,
+      optimizer: SGD,
+      data: binary ? SATURATED_BINARY : SATURATED,
+      batchSize: SATURATED.n,
+      initialWeights: [SATURATED_WEIGHTS[binary ? 'binary_cross_entropy' : 'cross_entropy']],
+      order: batchOrder(SATURATED.n, false, SEED),
+    })
+    const what = `${WHAT} (${c.loss.name}, fromLogits ${c.loss.fromLogits})`
+    const p = settingsOf(backend, what, job).probabilities
+    const want = { activation: binary ? 'sigmoid' : 'softmax', at: c.loss.fromLogits ? 'loss' : 'model' }
+    if (p?.activation !== want.activation || p.at !== want.at)
+      fail(
+        `${what}: settings().probabilities is ${JSON.stringify(p)}; expected activation '${want.activation}' at '${want.at}' and the clip train() applies`,
+      )
+    const { clip } = p
+    if (
+      clip !== null &&
+      !(Array.isArray(clip) && clip.length === 2 && 0 <= clip[0] && clip[0] < clip[1] && clip[1] <= 1)
+    )
+      fail(
+        `${what}: settings().probabilities.clip is ${JSON.stringify(clip)}, not null or [lo, hi] in [0, 1]`,
+      )
+    const other = clip ? null : KERAS_CLIP
+    await expectDeclared(backend, what, job, tolerance, {
+      steps: "1 SGD step with a row whose label's probability is 2e-9",
+      setting: 'probabilities.clip',
+      declared: clipName(clip),
+      readings: {
+        [clipName(clip)]: { loss: { ...c.loss, clip } },
+        [clipName(other)]: { loss: { ...c.loss, clip: other } },
+      },
+    })
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * 1. One full-batch step from fixed weights: gradients, loss reduction and optimizer formula at once.
  * 2. Small batches in a shuffled order: each step depends on the ones before it, so order shows.
+ * 3. The same for each classification loss: a few steps of SGD and of Adam, losses and weights.
  */
 import { type Backend, cloneWeights, type LayerSpec, type LayerWeights, type TrainJob } from '@dualfit/core'
 import {
@@ -16,6 +17,7 @@ import {
 } from '../assertions.js'
 import {
   ADAM,
+  CLASSIFICATION_CASES,
   DATA,
   HUBER,
   IN_ORDER,
@@ -32,7 +34,7 @@ import {
   VALIDATION,
 } from '../fixtures.js'
 import { referenceForward, referenceLoss, referenceTrain } from '../reference.js'
-import { type Check, DEFAULT_TOLERANCE, expectEpochs, expectSteps, train } from './check.js'
+import { type Check, DEFAULT_TOLERANCE, expectEpochs, expectSteps, settingsOf, train } from './check.js'
 
 interface StepCase {
   label: string
@@ -197,4 +199,56 @@ export const validationLoss: Check = async (backend, engine, o = {}) => {
       )
     }
   })
+}
+
+/**
+ * Each classification loss (cross_entropy and binary_cross_entropy, from logits or from the model's
+ * softmax/sigmoid) for 2 epochs in batches of 2 in a shuffled order, with SGD and with Adam: 6 steps
+ * each, so a wrong gradient, reduction or clip compounds. Adam's eps placement is the declared one
+ * (declaresSettings checks it).
+ */
+export const classificationSteps: Check = async (backend, engine, o = {}) => {
+  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE
+  for (const c of CLASSIFICATION_CASES)
+    for (const [name, optimizer] of [
+      ['SGD', SGD_MOMENTUM],
+      ['Adam', ADAM],
+    ] as const) {
+      const what = `${name} steps (${c.label})`
+      const job = makeJob(engine, {
+        model: { inputs: DATA.inputs, layers: c.layers },
+        loss: c.loss,
+        optimizer,
+        data: c.data,
+        epochs: 2,
+        batchSize: 2,
+        order: SHUFFLED,
+      })
+      const placement = settingsOf(backend, what, job).epsilon?.placement
+      const start = cloneWeights(job.initialWeights as LayerWeights[])
+      const rec = recorder()
+      const result = await train(backend, what, job, rec)
+      expectEpochs(what, rec, 2, 'the job has 2 epochs')
+      expectSteps(what, result, 6, '5 rows in batches of 2 are 3 steps an epoch, 6 in 2 epochs')
+      const ref = referenceTrain({
+        ...job,
+        initialWeights: start,
+        order: SHUFFLED,
+        ...(placement ? { placement } : {}),
+      })
+      rec.calls.forEach(({ epoch, logs }) => {
+        const want = ref.losses[epoch] as number
+        if (scalarError(logs.loss, want) > tolerance) {
+          const [g, w] = pair(logs.loss, want)
+          fail(
+            `${what}: epoch ${epoch} loss is ${g}, the reference is ${w} (relative error ${sci(scalarError(logs.loss, want))}): the mean over a batch's rows of -log p(label), averaged over the epoch weighted by batch size`,
+          )
+        }
+      })
+      const m = worst(result.weights, ref.weights)
+      if (m.error > tolerance)
+        fail(
+          `${what}: ${describeMismatch(m)}; ${diagnoseStep(start, result.weights, ref.weights, tolerance)}`,
+        )
+    }
 }

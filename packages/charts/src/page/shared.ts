@@ -18,6 +18,10 @@ export interface PageData {
     outputs: number
     /** A built-in dataset with an exact function (core's EXACT_FUNCTIONS), or null. */
     exact: string | null
+    /** A classifier's class names in label order; null for a regression. */
+    classes: string[] | null
+    /** A classifier whose last layer is linear: its outputs are logits, not probabilities. */
+    logits: boolean
     models: { key: string; backend: string }[]
   }[]
 }

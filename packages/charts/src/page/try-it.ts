@@ -1,10 +1,12 @@
 /**
  * report.html's own script: the "try it" boxes, which run each backend's ONNX model in the page
- * beside the dataset's exact function. Bundled for the browser at build time (dist/page/try-it.txt,
- * with core's exact functions) and inlined by html.ts. It is static: what it needs comes from the
+ * beside the dataset's exact function, or for a classifier show the class it picks and each
+ * class's probability. Bundled for the browser at build time (dist/page/try-it.txt, with core's
+ * exact functions and class probabilities, import-free modules) and inlined by html.ts. It is static: what it needs comes from the
  * page's JSON data block and from the ort/ and models/ scripts.
  */
 import { exactFunction } from '@dualfit/core/exact'
+import { argmaxRow, classProbabilities } from '@dualfit/core/metrics'
 import type * as Ort from 'onnxruntime-web'
 import { DATA_ID, MODELS_GLOBAL, ORT_GLOBAL, type PageData } from './shared.js'
 
@@ -94,6 +96,17 @@ function setText(root: ParentNode, selector: string, text: string): void {
   for (const c of root.querySelectorAll(selector)) c.textContent = text
 }
 
+/**
+ * A classifier's row: its outputs as each class's probability (the harness's own
+ * classProbabilities: softmax or sigmoid of logits, [1 - p, p] for one unit) and the class it picks.
+ */
+function showClass(row: Element, classes: string[], y: number[], logits: boolean): void {
+  const probs = classProbabilities(y, y.length, logits)
+  setText(row, '.pred', classes[argmaxRow(probs.p, probs.classes, 0)] ?? '')
+  for (const cell of row.querySelectorAll<HTMLElement>('.prob'))
+    cell.textContent = fmt(probs.p[Number(cell.dataset.class)] as number, 4)
+}
+
 function setup(form: HTMLFormElement, data: PageData): void {
   const spec = data.specs.find((s) => s.id === form.dataset.spec)
   const status = form.querySelector('.status')
@@ -106,7 +119,7 @@ function setup(form: HTMLFormElement, data: PageData): void {
     const x = fields.map((f) => (f.value.trim() === '' ? Number.NaN : Number(f.value)))
     if (x.some((v) => !Number.isFinite(v))) {
       status.textContent = spec.inputs > 1 ? 'Type a number in every field.' : 'Type a number.'
-      setText(form, '.pred, .err, .exact-value', '')
+      setText(form, '.pred, .err, .exact-value, .prob', '')
       return
     }
     const truth = exact ? [exact.f(x[0] as number)] : null
@@ -120,6 +133,10 @@ function setup(form: HTMLFormElement, data: PageData): void {
         try {
           const y = await predict(m.key, spec.inputs, x)
           if (g !== generation) return
+          if (spec.classes) {
+            showClass(row, spec.classes, y, spec.logits)
+            return
+          }
           setText(row, '.pred', y.map((v) => fmt(v)).join(', '))
           setText(
             row,

@@ -1,5 +1,5 @@
 /** Phrases the charts' titles and subtitles share. */
-import type { ExperimentResult, TrialResult } from '@dualfit/core'
+import { classificationLoss, type ExperimentResult, type LossName, type TrialResult } from '@dualfit/core'
 
 export function stageText(t: TrialResult): string {
   return t.stage === 'refit' ? 'refit' : t.stage === 'early-stopping' ? 'early-stopping run' : 'search run'
@@ -15,6 +15,8 @@ export function perBackend(items: { backend: string; text: string }[]): string {
 
 export const lossTitle = (r: ExperimentResult) => {
   const name = typeof r.spec.loss === 'object' ? r.spec.loss.name : String(r.spec.loss)
+  // cross_entropy, binary_cross_entropy: words, short enough for the y axis.
+  if (classificationLoss(name as LossName)) return `${name.replaceAll('_', ' ')} (log)`
   return r.spec.standardize?.y
     ? `${name.toUpperCase()}, standardized y (log)`
     : `${name.toUpperCase()} loss (log scale)`

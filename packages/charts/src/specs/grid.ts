@@ -1,5 +1,5 @@
 /** The grid search chart. */
-import type { ExperimentResult } from '@dualfit/core'
+import type { ExperimentResult, Score } from '@dualfit/core'
 import { paramsLabel } from '@dualfit/report'
 import type { TopLevelSpec } from 'vega-lite'
 import { backendsOf, type SpecGroup } from '../model.js'
@@ -27,6 +27,14 @@ function numericGrid(r: ExperimentResult): number[] | null {
   const key = keys[0] as string
   const xs = r.grid.points.map((p) => p[key])
   return xs.every((v): v is number => typeof v === 'number' && Number.isFinite(v)) ? xs : null
+}
+
+/** Each selection score's axis title, and what the chart's points are. */
+const SCORES: Record<Score, { axis: string; what: string }> = {
+  cv_mse: { axis: 'CV MSE', what: 'mean held-out MSE' },
+  cv_log_loss: { axis: 'CV log loss', what: 'mean held-out log loss' },
+  cv_accuracy: { axis: 'CV accuracy', what: 'mean held-out accuracy (the highest wins)' },
+  train_loss: { axis: 'final training loss', what: 'mean final training loss (the grid score)' },
 }
 
 /** A row per backend and grid point with a finite score; the points that diverged; each selection. */
@@ -177,15 +185,16 @@ export function gridChart(group: SpecGroup): TopLevelSpec | null {
   const key = first.grid.keys.length === 1 ? (first.grid.keys[0] as string) : null
   const { rows, diverged, selected } = gridRows(group.results)
   if (rows.length === 0) return null
-  const logY = rows.every((d) => d.mean > 0)
+  const score = SCORES[first.selection.score] ?? SCORES.train_loss
+  // Accuracy lies in [0, 1] and a diverged point scores 0: a linear axis.
+  const logY = first.selection.score !== 'cv_accuracy' && rows.every((d) => d.mean > 0)
   const zeroFolds = logY && floorZeroFolds(rows)
   const { colors, dashes } = backendStyles(backends)
   const enc = seriesEncoding(backends, colors, dashes, null)
   const over = spreadOver(first)
-  const scoreName = first.selection.score === 'cv_mse' ? 'CV MSE' : 'final training loss'
-  const yTitle = `${scoreName}${logY ? ' (log scale)' : ''}`
+  const yTitle = `${score.axis}${logY ? ' (log scale)' : ''}`
   const subtitle = [
-    `${first.selection.score === 'cv_mse' ? 'mean held-out MSE' : 'mean final training loss (the grid score)'} per grid point${over ? `; ${xs ? 'band' : 'bars'}: lowest to highest of ${over}` : ''}`,
+    `${score.what} per grid point${over ? `; ${xs ? 'band' : 'bars'}: lowest to highest of ${over}` : ''}`,
     `○ selected: ${perBackend(selected)}`,
   ]
   if (zeroFolds) subtitle[0] += ' (a score of 0 is drawn at the axis floor)'

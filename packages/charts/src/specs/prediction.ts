@@ -2,8 +2,9 @@
 import { type ExperimentResult, forwardRow, type TrialResult } from '@dualfit/core'
 import type { TopLevelSpec } from 'vega-lite'
 import type { DataPoints } from '../data.js'
-import { backendsOf, finalRun, type SpecGroup, usableWeights } from '../model.js'
+import { backendsOf, classNames, finalRun, type SpecGroup, usableWeights } from '../model.js'
 import { perBackend, stageText } from './captions.js'
+import { paddedRange } from './scales.js'
 import { backendStyles, frame, type SeriesEncoding, seriesEncoding } from './style.js'
 
 type Model = { r: ExperimentResult; run: TrialResult }
@@ -31,20 +32,10 @@ function inputRange(
   data: DataPoints,
   predicted: number[],
 ): { lo: number; hi: number; rangeNote: string } | null {
-  const xs = [...data.points.map((p) => p[0]), ...predicted]
+  const range = paddedRange([...data.points.map((p) => p[0]), ...predicted])
+  if (!range) return null
   const rangeNote = data.points.length === 0 ? 'around the inputs the spec predicts' : ''
-  if (xs.length === 0) return null
-  let lo = Math.min(...xs)
-  let hi = Math.max(...xs)
-  if (lo === hi) {
-    const d = Math.abs(lo) > 0 ? Math.abs(lo) / 2 : 1
-    lo -= d
-    hi += d
-  }
-  const pad = (hi - lo) * 0.04
-  lo -= pad
-  hi += pad
-  return { lo, hi, rangeNote }
+  return { lo: range[0], hi: range[1], rangeNote }
 }
 
 /** Each model's forward pass at the `grid` inputs (output `j`), then the exact function's. */
@@ -146,9 +137,10 @@ function predictionSubtitle(
 /**
  * The data points of output `output` (default the first), each backend's final model as a curve
  * over the input range (a float64 forward pass of the saved weights), its predictions at the
- * report inputs, and the dataset's exact function when it has one. Only for one input; null
- * otherwise, for an output the data do not have, or when no range is known (a data file not at
- * hand and no inputs to predict).
+ * report inputs, and the dataset's exact function when it has one. Only for a regression of one
+ * input; null otherwise (a classifier's outputs are logits or probabilities, not its data's
+ * column: see the decision regions), for an output the data do not have, or when no range is known
+ * (a data file not at hand and no inputs to predict).
  */
 export function predictionChart(
   group: SpecGroup,
@@ -158,7 +150,7 @@ export function predictionChart(
   const first = group.results[0] as ExperimentResult
   const j = opts.output ?? 0
   const outputs = first.data.columns.y
-  if (first.data.columns.x.length !== 1 || j >= outputs.length) return null
+  if (first.data.columns.x.length !== 1 || j >= outputs.length || classNames(first)) return null
   const models = group.results
     .map((r) => ({ r, run: finalRun(r) }))
     .filter((m): m is Model => usableWeights(m.r, m.run))

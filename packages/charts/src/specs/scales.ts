@@ -53,3 +53,20 @@ export function logAxis(values: number[]) {
     axis: { values: ticks, labelExpr: LOG_LABEL },
   }
 }
+
+/**
+ * A range a little wider than the values (4% each side), so that no point sits on the frame; a
+ * single value gets a range around it. Null when there are no values.
+ */
+export function paddedRange(values: number[]): [number, number] | null {
+  if (values.length === 0) return null
+  let lo = Math.min(...values)
+  let hi = Math.max(...values)
+  if (lo === hi) {
+    const d = Math.abs(lo) > 0 ? Math.abs(lo) / 2 : 1
+    lo -= d
+    hi += d
+  }
+  const pad = (hi - lo) * 0.04
+  return [lo - pad, hi + pad]
+}

@@ -1,7 +1,7 @@
 /** The spread-over-seeds chart. */
 import type { ExperimentResult, TrialResult } from '@dualfit/core'
 import type { TopLevelSpec } from 'vega-lite'
-import { backendsOf, finalRun, finalRuns, type SpecGroup, uniqueSlugs } from '../model.js'
+import { backendsOf, classNames, finalRun, finalRuns, type SpecGroup, uniqueSlugs } from '../model.js'
 import { lossTitle } from './captions.js'
 import { logAxis, positive } from './scales.js'
 import { backendStyles, frame } from './style.js'
@@ -127,6 +127,10 @@ function spreadChart(
   } as TopLevelSpec
 }
 
+/** A classifier's predictions are class probabilities, not its one column of labels: its seeds show the final loss. */
+const classifies = (group: SpecGroup) =>
+  group.results[0] !== undefined && classNames(group.results[0]) !== null
+
 /** The final runs of each backend, when the spec ran more than one seed; null otherwise. */
 function seedRuns(group: SpecGroup): Runs | null {
   const first = group.results[0]
@@ -137,26 +141,26 @@ function seedRuns(group: SpecGroup): Runs | null {
 /**
  * With more than one seed: the spread of each seed's final prediction of output `output` (default
  * the first) at the `input`-th report input (default the first), per backend, or of its final
- * training loss when that prediction is missing. Null with a single seed.
+ * training loss when that prediction is missing or the model is a classifier. Null with a single seed.
  */
 export function seedChart(group: SpecGroup, opts: Partial<SeedPick> = {}): TopLevelSpec | null {
   const runs = seedRuns(group)
   if (!runs) return null
   const pick = { output: opts.output ?? 0, input: opts.input ?? 0 }
-  return spreadChart(group, runs, predictable(runs, pick) ? pick : null, '')
+  return spreadChart(group, runs, predictable(runs, pick) && !classifies(group) ? pick : null, '')
 }
 
 /**
  * Every seeds chart of a spec with more than one seed, named as its file stem: one per output
  * and report input that every final model predicted (`seeds`, plus the output's slug when there
- * are several outputs and `at-<input>` when there are several inputs), or else one of the final
- * training loss, `seeds`.
+ * are several outputs and `at-<input>` when there are several inputs), or else (and for a
+ * classifier) one of the final training loss, `seeds`.
  */
 export function seedCharts(group: SpecGroup): { name: string; spec: TopLevelSpec }[] {
   const runs = seedRuns(group)
   if (!runs) return []
   const first = group.results[0] as ExperimentResult
-  const outputs = first.data.columns.y
+  const outputs = classifies(group) ? [] : first.data.columns.y
   const inputs = (runs[0]?.runs[0]?.predictions ?? []).map((p) =>
     p.x.map((v) => Number(v.toPrecision(6))).join(', '),
   )

@@ -13,7 +13,7 @@ import type { Argv } from 'yargs'
 import { load } from '../backend-choice.js'
 import { checkNewFile, checkOutputDir, existing, FORCE, pathOption, writeFiles } from '../io.js'
 import type { Command, Context } from '../options.js'
-import { readResults } from '../results.js'
+import { onnxOptions, readResults } from '../results.js'
 import { SCRIPT_NAME } from '../script-name.js'
 
 export interface ExportArgs {
@@ -94,7 +94,7 @@ export async function exportModel(a: ExportArgs): Promise<string> {
     const written = await writeFiles(a.out, files)
     return `${plain(`exported ${what} as ${a.to} to ${written.join(' and ')}`)}\n`
   }
-  const bytes = exportOnnx(model)
+  const bytes = exportOnnx(model, onnxOptions(r))
   await writeFiles(dirname(a.out), { [basename(a.out)]: bytes })
   return `${plain(`exported ${what} to ${a.out} (${bytes.length} bytes)`)}\n`
 }
@@ -104,7 +104,7 @@ export const exportCommand: Command = {
   register: (y: Argv, ctx: Context) =>
     y.command(
       'export',
-      "Write a trained model from a results file (compare --out, or train --format json) as ONNX or a backend's own format",
+      "Write a trained model from a results file (compare --out, or train --format json) as ONNX or a backend's own format; a classifier's ONNX model outputs each class's probability and names the classes",
       (o) =>
         o
           .option('results', { type: 'string', demandOption: true, describe: 'results.json' })

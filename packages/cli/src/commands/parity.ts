@@ -10,7 +10,7 @@ import {
 } from '@dualfit/core'
 import { num, plain, terminalWidth, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
-import { parseBackendList } from '../backend-choice.js'
+import { type BackendChoice, parseBackendList } from '../backend-choice.js'
 import {
   type Command,
   type Context,
@@ -25,6 +25,8 @@ import {
 import { planRuns, planTotals } from '../runs.js'
 
 export interface ParityArgs extends ExperimentArgs {
+  /** --set overrides for the second side only: a spec against a variant of itself. */
+  versus?: string[]
   tolerance: number
   format: 'text' | 'json'
   yes: boolean
@@ -65,6 +67,7 @@ export function renderParity(
   if (a.trials.some((t) => t.stage === 'early-stopping')) same.push('early-stopping epochs')
   const agree = p.mismatches.length === 0 && same.length > 0 ? `; same ${same.join(' and ')}` : ''
   lines.push(`  runs             ${p.paired} trial(s) paired${agree}`)
+  if (p.variant) lines.push(`  variant          ${plain(p.variant.join(', ') || 'the same spec')}`)
   for (const m of p.mismatches) lines.push(`  differs          ${plain(m)}`)
   if (p.differences.length === 0) lines.push('  settings         the same on both sides')
   else for (const d of p.differences) lines.push(`  setting differs  ${plain(d)}`)
@@ -73,15 +76,44 @@ export function renderParity(
   return lines.map((l, i) => wrapLine(l, width, i === 0 ? 2 : 19)).join('\n')
 }
 
+/** Each spec on `first`, and with the --versus overrides on `second`: rows of two runs, as planRuns gives. */
+async function planVariant(
+  a: ParityArgs,
+  first: BackendChoice,
+  second: BackendChoice,
+  versus: string[],
+  guard: Parameters<typeof planRuns>[2],
+) {
+  const left = await planRuns(a, [first], guard)
+  try {
+    const right = await planRuns({ ...a, set: [...(a.set ?? []), ...versus] }, [second], guard)
+    return {
+      runs: left.runs.map((row, i) => [...row, ...(right.runs[i] ?? [])]),
+      backends: [...left.backends, ...right.backends],
+    }
+  } catch (e) {
+    for (const b of left.backends) await b.dispose()
+    throw e
+  }
+}
+
 /** Runs each spec on both backends from identical starts and compares them; ok when all agree. */
 export async function parityCheck(a: ParityArgs): Promise<{ text: string; ok: boolean }> {
-  const choices = parseBackendList(a.backends)
+  const listed = parseBackendList(a.backends)
+  const versus = a.versus ?? []
+  // Against a variant, one backend may run both sides.
+  const choices = versus.length > 0 && listed.length === 1 ? [...listed, ...listed] : listed
   if (choices.length !== 2) {
     throw new UserError(
-      `--backends: expected two backends to compare, got ${choices.length} (${choices.map((c) => c.name).join(', ')})`,
+      `--backends: expected two backends to compare${versus.length > 0 ? ' (or one, with --versus)' : ''}, got ${listed.length} (${listed.map((c) => c.name).join(', ')})`,
     )
   }
-  const { runs, backends } = await planRuns(a, choices, (specs) => planGuard(specs, 2, null, a.yes, a.note))
+  const [first, second] = choices as [BackendChoice, BackendChoice]
+  const guard = (specs: number) => planGuard(specs, 2, null, a.yes, a.note)
+  const { runs, backends } =
+    versus.length === 0
+      ? await planRuns(a, choices, guard)
+      : await planVariant(a, first, second, versus, guard)
   try {
     const total = planTotals(runs)
     checkPlan(planWhat(runs.length, 2, null), total.trials, total.steps, a.yes, a.note)
@@ -90,7 +122,10 @@ export async function parityCheck(a: ParityArgs): Promise<{ text: string; ok: bo
       const results: ExperimentResult[] = []
       for (const r of row) results.push(await runExperiment(r.exp, r.backend, r.engine, { signal: a.signal }))
       const pair = results as [ExperimentResult, ExperimentResult]
-      reports.push({ report: parity(pair[0], pair[1], a.tolerance), results: pair })
+      reports.push({
+        report: parity(pair[0], pair[1], a.tolerance, { variant: versus.length > 0 }),
+        results: pair,
+      })
     }
     const ok = reports.every((r) => r.report.ok)
     const text =
@@ -119,7 +154,13 @@ export const parityCommand: Command = {
             },
             default: DEFAULT_PARITY_TOLERANCE,
             describe:
-              'largest relative difference allowed between per-epoch RMS errors (sqrt of the MSE; below the float32 floor, relative to it) and between final weights',
+              'largest relative difference allowed between per-epoch errors (RMS errors for MSE and Huber, log loss in nats for classification; below the float32 floor, relative to it) and between final weights',
+          })
+          .option('versus', {
+            type: 'array',
+            string: true,
+            describe:
+              'run the second side with these spec overrides (like --set): a spec against a variant of itself; then --backends may name one backend for both sides',
           })
           .option('format', {
             choices: ['text', 'json'] as const,
@@ -136,11 +177,16 @@ export const parityCommand: Command = {
             "keras-style vs torch-style on the seed's PyTorch protocol",
           )
           .example('$0 parity --backends torch-style,pytorch', 'the ONNX Runtime loop against real PyTorch')
-          .example('$0 parity --backends torch-style:cpu,torch-style:wasm', 'two engines of one backend'),
+          .example('$0 parity --backends torch-style:cpu,torch-style:wasm', 'two engines of one backend')
+          .example(
+            '$0 parity --spec experiments/iris.json --backends torch-style --versus loss.fromLogits=false --versus model.layers.1.activation=softmax',
+            'logits into the loss against a softmax layer and clipped probabilities',
+          ),
       (a) =>
         ctx.print(
           parityCheck({
             ...experimentArgs(a),
+            ...(a.versus ? { versus: a.versus as string[] } : {}),
             tolerance: a.tolerance as number,
             format: a.format,
             yes: a.yes,

@@ -1,6 +1,6 @@
-import { toJson, UserError } from '@dualfit/core'
+import { argmaxRow, classProbabilities, toJson, UserError } from '@dualfit/core'
 import { isBlank, parseNumber, rangeProblem } from '@dualfit/data'
-import { predictOnnx, readOnnxFile } from '@dualfit/onnx'
+import { type ImportedModel, predictOnnx, readOnnxFile } from '@dualfit/onnx'
 import { num, textTable } from '@dualfit/report'
 import type { Argv } from 'yargs'
 import type { Command, Context } from '../options.js'
@@ -58,9 +58,39 @@ export async function predict(a: PredictArgs): Promise<string> {
       )
     }
   })
+  const { classes } = model
+  if (classes) return classified(a, model, out, classes)
   if (a.format === 'json') return toJson({ model: a.model, engine: a.engine, predictions: out })
   const body = out.map((p) => [p.x.join(', '), p.y.map((v) => num(v, 7)).join(', ')])
   return `${textTable(['x', 'y'], body)}\n`
+}
+
+/**
+ * A classifier's predictions (the class names exportOnnx stored): each row's class and each class's
+ * probability, as results' predictions hold them. Its outputs are probabilities unless its last
+ * layer is linear (logits, a model exported without them), which core's classProbabilities turns
+ * into probabilities the same way the harness does.
+ */
+function classified(
+  a: PredictArgs,
+  model: ImportedModel,
+  out: { x: number[]; y: number[] }[],
+  classes: string[],
+): string {
+  const last = model.layers[model.layers.length - 1]
+  const probs = classProbabilities(
+    out.flatMap((p) => p.y),
+    last?.units ?? 1,
+    last?.activation === 'linear',
+  )
+  const predictions = out.map((p, i) => ({
+    x: p.x,
+    y: Array.from(probs.p.subarray(i * probs.classes, (i + 1) * probs.classes)),
+    label: classes[argmaxRow(probs.p, probs.classes, i)] as string,
+  }))
+  if (a.format === 'json') return toJson({ model: a.model, engine: a.engine, classes, predictions })
+  const body = predictions.map((p) => [p.x.join(', '), p.label, ...p.y.map((v) => num(v, 4))])
+  return `${textTable(['x', 'class', ...classes.map((c) => `p(${c})`)], body)}\n`
 }
 
 export const predictCommand: Command = {
@@ -68,7 +98,7 @@ export const predictCommand: Command = {
   register: (y: Argv, ctx: Context) =>
     y.command(
       'predict',
-      'Predict with an ONNX regression model (exported by dualfit or made elsewhere, e.g. torch.onnx.export)',
+      "Predict with an ONNX model (exported by dualfit or made elsewhere, e.g. torch.onnx.export); a classifier dualfit exported shows each row's class and each class's probability",
       (o) =>
         o
           .option('model', { type: 'string', demandOption: true, describe: '.onnx file' })

@@ -27,6 +27,7 @@ import {
   LIMITS,
   nonNegativeInt,
 } from '../options.js'
+import { onnxOptions } from '../results.js'
 import { SCRIPT_NAME } from '../script-name.js'
 import { DATA_SPEC, type DataArgs, loadSpec } from '../spec.js'
 
@@ -56,13 +57,39 @@ function sampleEpochs(n: number, rows = 12): number[] {
   return [...new Set(Array.from({ length: rows }, (_, i) => Math.round(i * step)))]
 }
 
+/** A prediction as its inputs and outputs; a classifier's as its class and each class's probability. */
+function predictionLine(r: ExperimentResult, p: TrialResult['predictions'][number]): string {
+  const classes = r.data.classes
+  const y =
+    p.label !== undefined && classes
+      ? `${plain(p.label)} (${p.y.map((v, c) => `p(${plain(classes[c] ?? String(c))}) ${num(v, 4)}`).join(', ')})`
+      : p.y.map((v) => num(v, 7)).join(', ')
+  const exact = p.exact
+    ? ` (exact ${p.exact.map((v) => num(v, 7)).join(', ')}, error ${p.absError?.map((v) => num(v, 3)).join(', ')})`
+    : ''
+  return `predict ${p.x.join(', ')} -> ${y}${exact}`
+}
+
+/** A classifier's accuracy and log loss on the rows it trained on and on the held-out ones. */
+function classificationLines(trial: TrialResult, heldOut: number): string[] {
+  const c = trial.classification
+  if (!c) return []
+  const scores = (m: { accuracy: number; logLoss: number }) =>
+    `accuracy ${num(m.accuracy, 4)}, log loss ${num(m.logLoss, 4)}`
+  return [
+    `train ${scores(c.train)}`,
+    ...(c.test ? [`test ${scores(c.test)} on ${heldOut} held-out rows`] : []),
+  ]
+}
+
 /** The run for reading: its loss per epoch, weights, predictions and scores, lines within the terminal. */
 function trainText(r: ExperimentResult, trial: TrialResult, a: TrainArgs, heldOut: number): string {
   // With an exact function, the error at the report inputs per epoch shows the way to quality.
-  const error = trial.history.error
+  const { error, accuracy } = trial.history
   const epochs = sampleEpochs(trial.history.loss.length).map((e) => [
     String(e + 1),
     num(trial.history.loss[e], 6),
+    ...(accuracy ? [num(accuracy[e], 4)] : []),
     ...(error ? [num(error[e], 3)] : []),
   ])
   const unit = r.data.units.y[0] ? ` ${r.data.units.y[0]}` : ''
@@ -82,7 +109,12 @@ function trainText(r: ExperimentResult, trial: TrialResult, a: TrainArgs, heldOu
       : ''
   const width = terminalWidth()
   const table = textTable(
-    ['epoch', 'loss', ...(error ? ['max |error| at report inputs'] : [])],
+    [
+      'epoch',
+      'loss',
+      ...(accuracy ? ['train accuracy'] : []),
+      ...(error ? ['max |error| at report inputs'] : []),
+    ],
     epochs,
     width,
   )
@@ -93,14 +125,12 @@ function trainText(r: ExperimentResult, trial: TrialResult, a: TrainArgs, heldOu
       (w, i) =>
         `layer ${i}: kernel [${w.kernel.map((v) => num(v, 7)).join(', ')}] bias [${w.bias.map((v) => num(v, 7)).join(', ')}]`,
     ),
-    ...trial.predictions.map(
-      (p) =>
-        `predict ${p.x.join(', ')} -> ${p.y.map((v) => num(v, 7)).join(', ')}${p.exact ? ` (exact ${p.exact.map((v) => num(v, 7)).join(', ')}, error ${p.absError?.map((v) => num(v, 3)).join(', ')})` : ''}`,
-    ),
+    ...trial.predictions.map((p) => predictionLine(r, p)),
     ...quality,
     ...(trial.testMse !== null
       ? [`test MSE on ${heldOut} held-out rows: ${num(trial.testMse, 6)}${byOutput}`]
       : []),
+    ...classificationLines(trial, heldOut),
     ...(a.save ? [`saved ${a.save}`] : []),
   ]
   // A layer's weights can be thousands of numbers: wrapped, as every line, to the terminal.
@@ -144,7 +174,9 @@ export async function train(a: TrainArgs): Promise<string> {
           `--save '${a.save}': ${plain(exp.spec.name)} ${trial.diverged ? 'diverged: its weights hold' : 'has weights that hold'} ${problem}; nothing saved (pass --force to save them anyway)`,
         )
       }
-      await writeFiles(dirname(a.save), { [basename(a.save)]: exportOnnx(trainedModelOf(r, trial)) })
+      await writeFiles(dirname(a.save), {
+        [basename(a.save)]: exportOnnx(trainedModelOf(r, trial), onnxOptions(r)),
+      })
     }
     return a.format === 'json' ? toJson(r) : trainText(r, trial, a, exp.holdout?.n ?? 0)
   } finally {
@@ -162,7 +194,8 @@ export const trainCommand: Command = {
         dataOptions(o)
           .option('spec', {
             type: 'string',
-            describe: 'experiment spec file (JSON); --data alone trains a linear model',
+            describe:
+              'experiment spec file (JSON); --data alone trains a linear model, or a classifier for --task classification (a --y of text labels)',
           })
           .option('backend', { type: 'string', default: 'torch-style', describe: 'backend name or package' })
           .option('device', {
@@ -191,7 +224,8 @@ export const trainCommand: Command = {
           .option('save', {
             type: 'string',
             coerce: pathOption('--save'),
-            describe: 'write the trained model as ONNX to this file (an existing file needs --force)',
+            describe:
+              "write the trained model as ONNX to this file (an existing file needs --force); a classifier's outputs each class's probability and names the classes",
           })
           .option('force', {
             type: 'boolean',
@@ -207,6 +241,10 @@ export const trainCommand: Command = {
           .example(
             '$0 train --spec experiments/seed-torch.json --set optimizer.lr=0.1 --save model.onnx',
             "the article's PyTorch run",
+          )
+          .example(
+            '$0 train --spec experiments/moons.json --save moons.onnx',
+            "a classifier: accuracy per epoch; the model outputs each class's probability",
           ),
       (a) =>
         ctx.print(
