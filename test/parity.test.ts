@@ -25,7 +25,16 @@ describe('dualfit parity', () => {
   })
 
   it('exits 1 beyond the tolerance, saying where the curves part and why', () => {
-    const r = dualfit(['parity', '--spec', seedTorch, '--tolerance', '1e-9', '--format', 'json'])
+    const r = dualfit([
+      'parity',
+      '--spec',
+      seedTorch,
+      '--tolerance',
+      '1e-9',
+      '--no-calibrate',
+      '--format',
+      'json',
+    ])
     expect(r.code).toBe(1)
     const out = JSON.parse(r.stdout) as {
       ok: boolean

@@ -40,6 +40,7 @@ function skipReason(example: string): string | null {
   if (/^dualfit (compare|parity) .*--backends \S*pytorch/.test(example))
     return 'needs PyTorch; three-backends.test.ts runs it where torch is installed'
   if (/^dualfit bench\b/.test(example)) return 'a benchmark run of minutes; benchmarks/ tests the suites'
+  if (/--queue\b/.test(example)) return 'needs a Redis at that host; queue.test.ts runs both sides on its own'
   if (/--workers\b/.test(example))
     return "`dualfit compare`'s 20 s run again, on threads; cli.test.ts checks --workers"
   return null

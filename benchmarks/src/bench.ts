@@ -12,7 +12,7 @@ import { BenchUsageError } from './args.js'
 import type { StyleId } from './jobs.js'
 import { renderText, writeAtomic } from './output.js'
 import { probePytorch, pythonPath } from './pytorch.js'
-import { buildDocument, documentJson, type Environment, type PytorchInfo } from './schema.js'
+import { buildDocument, documentJson, type Environment, type PytorchInfo, torchDevice } from './schema.js'
 import type { EngineRun, SuiteContext } from './suites/context.js'
 import { checkExitCode, evaluateTargets, targetDefs } from './targets.js'
 import type { BenchOptions, BenchRow } from './types.js'
@@ -28,12 +28,25 @@ export interface BenchIO {
   name?: string
   /** Columns the tables must fit; the terminal's (or COLUMNS) unless told. */
   width?: number
+  /** The CLI and the experiment specs that the startup suite runs: the workspace's unless told (the bundle's). */
+  programs?: Programs
+}
+
+export interface Programs {
+  /** The CLI's entry module, run with this Node. */
+  cli: string
+  /** The folder of the experiment specs (seed-torch.json). */
+  experiments: string
 }
 
 const STDIO: BenchIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }
 
 /** The repository root: benchmarks/dist/ is two levels down. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const WORKSPACE_PROGRAMS: Programs = {
+  cli: join(ROOT, 'packages/cli/dist/bin.js'),
+  experiments: join(ROOT, 'experiments'),
+}
 
 async function backends(): Promise<{ id: StyleId; backend: Backend }[]> {
   const [torch, keras] = await Promise.all([import('@dualfit/torch-style'), import('@dualfit/keras-style')])
@@ -63,7 +76,13 @@ async function chooseEngines(
         skipped.push(`${id} ${e.id} (${e.device}): ${e.detail}`)
         continue
       }
-      engines.push({ backend: id, engine: e.id, default: first })
+      engines.push({
+        backend: id,
+        engine: e.id,
+        default: first,
+        ...(e.software ? { software: e.software } : {}),
+        ...(e.device === 'gpu' ? { gpu: true } : {}),
+      })
       first = false
     }
   }
@@ -106,6 +125,7 @@ async function runSuites(ctx: SuiteContext, signal: AbortSignal | undefined): Pr
   const { scalingSuite } = await import('./suites/scaling.js')
   const { startupSuite } = await import('./suites/startup.js')
   const { parallelSuite } = await import('./suites/parallel.js')
+  const { distributedSuite } = await import('./suites/distributed.js')
   const { memoryRows } = await import('./suites/memory.js')
   const plan: [boolean, (c: SuiteContext) => Promise<BenchRow[]>][] = [
     [wants('step'), stepSuite],
@@ -114,6 +134,7 @@ async function runSuites(ctx: SuiteContext, signal: AbortSignal | undefined): Pr
     [wants('scaling') || wants('memory'), scalingSuite],
     [wants('startup'), startupSuite],
     [wants('parallel'), parallelSuite],
+    [wants('distributed'), distributedSuite],
   ]
   const rows: BenchRow[] = []
   for (const [run, suite] of plan) {
@@ -129,13 +150,25 @@ async function runSuites(ctx: SuiteContext, signal: AbortSignal | undefined): Pr
 /** PyTorch, probed when a suite needs it, announced on the progress lines. */
 async function pytorchFor(opts: BenchOptions, io: BenchIO, progress: (line: string) => void) {
   const python = pythonPath()
-  if (!opts.suites.some((s) => s !== 'parallel'))
+  if (!opts.suites.some((s) => s !== 'parallel' && s !== 'distributed'))
     return { python, available: false, why: 'not needed by the suites run' } satisfies PytorchInfo
-  const pytorch = await probePytorch(python, io.signal)
+  // --device gpu: PyTorch on CUDA, the same-run reference for the GPU engines, where torch sees one.
+  const pytorch = await probePytorch(python, io.signal, opts.device === 'gpu')
   progress(
-    pytorch.available ? `PyTorch ${pytorch.torch} under ${python}` : `no PyTorch figures: ${pytorch.why}`,
+    pytorch.available
+      ? `PyTorch ${pytorch.torch} under ${python}${torchDevice(pytorch)}`
+      : `no PyTorch figures: ${pytorch.why}`,
   )
   return pytorch
+}
+
+/**
+ * A row measured on a software GPU adapter, marked: its figures show the code path works, not what
+ * a GPU does, so targets never judge it (evaluateTargets).
+ */
+function softwareRow(row: BenchRow, engines: readonly EngineRun[]): BenchRow {
+  const software = engines.find((e) => e.backend === row.backend && e.engine === row.engine)?.software
+  return software ? { ...row, software } : row
 }
 
 /** Runs bench with parsed options; resolves to the exit code (0, 1 on a failed --check, 2 on bad input). */
@@ -168,13 +201,14 @@ export async function runBench(opts: BenchOptions, io: BenchIO = STDIO): Promise
     pytorch,
     tmp,
     root: ROOT,
+    ...(io.programs ?? WORKSPACE_PROGRAMS),
     progress,
     memory: [],
     ...(io.signal ? { signal: io.signal } : {}),
   }
   let rows: BenchRow[]
   try {
-    rows = await runSuites(ctx, io.signal)
+    rows = (await runSuites(ctx, io.signal)).map((r) => softwareRow(r, engines))
   } catch (e) {
     if (io.signal?.aborted) {
       io.err(`${name}: interrupted; nothing was written\n`)

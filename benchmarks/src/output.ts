@@ -52,6 +52,12 @@ export const SUITE_INFO: Record<SuiteName, SuiteInfo> = {
     value: 'speedup',
     pytorch: false,
   },
+  distributed: {
+    title:
+      "distributed: the seed-keras grid through compare --queue (a local redis-server), 2 workers vs 1, and the queue's overhead per trial vs in-process",
+    value: 'speedup / ms',
+    pytorch: false,
+  },
 }
 
 /** A column of a suite's table: its heading and each row's cell. */
@@ -70,7 +76,8 @@ const BARE_COLUMNS: Column[] = [
 // A failed run's message is one line: a line break would open an empty-looking row in the table.
 const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ')
 const noteOf = (r: BenchRow) => oneLine(r.error ?? r.notes ?? '')
-const engineCell = (r: BenchRow) => (r.default ? `${r.engine} *` : r.engine)
+const engineCell = (r: BenchRow) =>
+  `${r.engine}${r.software ? ` (${r.software})` : ''}${r.default ? ' *' : ''}`
 
 function columnsOf(suite: SuiteName, rows: readonly BenchRow[]): Column[] {
   const info = SUITE_INFO[suite]
@@ -130,6 +137,10 @@ export function renderText(doc: BenchDocument, width = Number.POSITIVE_INFINITY)
     )
   }
   const lines = [parts.join('\n\n'), '* the engine dualfit compare picks for this --device: targets judge it']
+  for (const s of new Set(doc.rows.flatMap((r) => (r.software ? [r.software] : []))))
+    lines.push(
+      `(${s}): a software GPU adapter (Vulkan on the CPU): correct, not fast; its rows are never judged`,
+    )
   if (doc.options.device !== 'all') for (const s of doc.skipped) lines.push(`skipped ${s}`)
   lines.push(footerLine(doc))
   if (doc.options.check) {

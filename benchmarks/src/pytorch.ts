@@ -18,14 +18,18 @@ export function failureReason(python: string, f: Finished): string {
   return `${python} failed: ${lastLine(f.stderr) || `exit ${f.code ?? f.signal}`}`
 }
 
-/** Runs one task of the reference script; its last stdout line is JSON. */
+/** Runs one task of the reference script (on CUDA when `cuda`, where torch sees one); its last stdout line is JSON. */
 export async function runPytorch<T>(
-  python: string,
+  { python, cuda }: Pick<PytorchInfo, 'python' | 'cuda'>,
   task: string,
   params: Record<string, unknown> = {},
   signal?: AbortSignal,
 ): Promise<Outcome<T>> {
-  const f = await runProcess(python, [SCRIPT, task, JSON.stringify(params)], signal ? { signal } : {})
+  const env = cuda ? { ...process.env, DUALFIT_TORCH_DEVICE: 'cuda' } : process.env
+  const f = await runProcess(python, [SCRIPT, task, JSON.stringify(params)], {
+    env,
+    ...(signal ? { signal } : {}),
+  })
   if (f.code !== 0) return { ok: false, error: failureReason(python, f) }
   try {
     const lines = f.stdout.trim().split('\n')
@@ -36,9 +40,19 @@ export async function runPytorch<T>(
   }
 }
 
-/** Whether PyTorch can run here, with its versions, or why not. */
-export async function probePytorch(python = pythonPath(), signal?: AbortSignal): Promise<PytorchInfo> {
-  const r = await runPytorch<{ torch: string; python: string; threads: number }>(python, 'probe', {}, signal)
+/** Whether PyTorch can run here, with its versions and device, or why not. */
+export async function probePytorch(
+  python = pythonPath(),
+  signal?: AbortSignal,
+  cuda = false,
+): Promise<PytorchInfo> {
+  const r = await runPytorch<{
+    torch: string
+    python: string
+    threads: number
+    device: string
+    deviceWhy?: string
+  }>({ python, cuda }, 'probe', {}, signal)
   if (!r.ok) return { python, available: false, why: r.error }
   return {
     python,
@@ -46,5 +60,8 @@ export async function probePytorch(python = pythonPath(), signal?: AbortSignal):
     torch: r.value.torch,
     pythonVersion: r.value.python,
     threads: r.value.threads,
+    ...(cuda
+      ? { cuda, device: r.value.device, ...(r.value.deviceWhy ? { deviceWhy: r.value.deviceWhy } : {}) }
+      : {}),
   }
 }

@@ -14,6 +14,12 @@ export interface PytorchInfo {
   threads?: number
   /** Why PyTorch figures are missing, when they are. */
   why?: string
+  /** Asked to run on CUDA (--device gpu): the same-run reference for the GPU engines. */
+  cuda?: boolean
+  /** Where it ran: 'cpu', or the CUDA device's name. */
+  device?: string
+  /** Why it ran on the CPU although CUDA was asked. */
+  deviceWhy?: string
 }
 
 export interface Environment {
@@ -66,11 +72,17 @@ export function documentJson(doc: BenchDocument): string {
   return `${JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`
 }
 
+/** Where PyTorch ran, when CUDA was asked: the GPU, or the CPU and why. */
+export function torchDevice(p: PytorchInfo): string {
+  if (!p.cuda || !p.device) return ''
+  return p.device === 'cpu' ? `, on the CPU: ${p.deviceWhy ?? 'no CUDA'}` : `, on CUDA: ${p.device}`
+}
+
 /** The footer under the tables: date, node, CPU, cores, PyTorch. */
 export function footerLine(doc: Pick<BenchDocument, 'date' | 'environment' | 'options'>): string {
   const e = doc.environment
   const torch = e.pytorch.available
-    ? `PyTorch ${e.pytorch.torch} (${e.pytorch.python}, Python ${e.pytorch.pythonVersion}, ${e.pytorch.threads ?? 1} thread)`
+    ? `PyTorch ${e.pytorch.torch} (${e.pytorch.python}, Python ${e.pytorch.pythonVersion}, ${e.pytorch.threads ?? 1} thread${torchDevice(e.pytorch)})`
     : `no PyTorch (${e.pytorch.why})`
   return [
     `${doc.date.slice(0, 16).replace('T', ' ')} UTC`,

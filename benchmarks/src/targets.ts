@@ -109,7 +109,8 @@ function measuredOf(def: TargetDef, row: BenchRow): number | null {
 /**
  * Judges each target on its backend's default engine (the one `dualfit compare` picks for the
  * --device): PASS or FAIL on the figure, SKIP (why) when its suite did not run or no engine of the
- * backend ran. A dualfit run that failed is a FAIL; a bare loop that failed, a SKIP (why).
+ * backend ran, or ran only on a software GPU adapter (correct, not fast). A dualfit run that failed
+ * is a FAIL; a bare loop that failed, a SKIP (why).
  */
 export function evaluateTargets(
   defs: readonly TargetDef[],
@@ -118,11 +119,15 @@ export function evaluateTargets(
 ): TargetResult[] {
   return defs.map((def): TargetResult => {
     const base = { id: def.id, label: def.label, on: def.on, op: def.op, limit: def.limit, measured: null }
-    const candidates = rows.filter((r) => r.key === def.key && r.backend === def.backend)
+    const ran = rows.filter((r) => r.key === def.key && r.backend === def.backend)
+    const candidates = ran.filter((r) => r.software === undefined)
     if (candidates.length === 0) {
-      const why = suitesRun.includes(def.suite)
-        ? `no ${def.backend} engine ran`
-        : `suite ${def.suite} not run`
+      const soft = ran[0]?.software
+      const why = soft
+        ? `${def.backend} ran on ${soft}, a software adapter: not judged`
+        : suitesRun.includes(def.suite)
+          ? `no ${def.backend} engine ran`
+          : `suite ${def.suite} not run`
       return { ...base, status: 'SKIP', why }
     }
     const row = candidates.find((r) => r.default) ?? (candidates[0] as BenchRow)

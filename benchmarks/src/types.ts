@@ -1,6 +1,14 @@
 /** The shapes `pnpm bench` passes around and writes: rows, options, suites. */
 
-export const SUITE_NAMES = ['step', 'protocols', 'scaling', 'startup', 'memory', 'parallel'] as const
+export const SUITE_NAMES = [
+  'step',
+  'protocols',
+  'scaling',
+  'startup',
+  'memory',
+  'parallel',
+  'distributed',
+] as const
 export type SuiteName = (typeof SUITE_NAMES)[number]
 
 export const DEVICE_CHOICES = ['cpu', 'wasm', 'gpu', 'all'] as const
@@ -58,6 +66,8 @@ export interface BenchRow {
   engineRatio?: number | null
   error?: string
   notes?: string
+  /** The software GPU adapter it ran on (e.g. 'SwiftShader'): correct, not fast; never judged. */
+  software?: string
   /** Raw figures behind the row (steps, epochs, setup ms, samples...). */
   detail?: Record<string, number | string | boolean | null>
 }

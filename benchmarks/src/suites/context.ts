@@ -8,6 +8,10 @@ export interface EngineRun {
   engine: string
   /** The engine `dualfit compare` picks for this --device. */
   default: boolean
+  /** A gpu engine's software adapter (core's softwareGpu), e.g. 'SwiftShader'. */
+  software?: string
+  /** gpu engines run in the CLI's own process only (compare refuses --workers for them). */
+  gpu?: boolean
 }
 
 /** Peak RSS of one child process (dualfit's) next to PyTorch's process for the same work. */
@@ -31,6 +35,10 @@ export interface SuiteContext {
   tmp: string
   /** The repository root (experiments/, packages/cli/dist/bin.js). */
   root: string
+  /** The CLI's entry module: the workspace's, or the bundle's app/bin.js. */
+  cli: string
+  /** The experiment specs' folder: the workspace's, or the bundle's copy. */
+  experiments: string
   signal?: AbortSignal
   progress: (line: string) => void
   memory: MemoryRecord[]

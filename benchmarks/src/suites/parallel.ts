@@ -23,6 +23,12 @@ export async function parallelSuite(ctx: SuiteContext): Promise<BenchRow[]> {
   const epochs = { 'seed-keras': protocolEpochs(ctx.opts.quick)['seed-keras'] as number }
   const rows: BenchRow[] = []
   for (const e of ctx.engines) {
+    if (e.gpu) {
+      ctx.progress(
+        `parallel: ${e.backend} ${e.engine} not run: compare runs gpu engines in its own process only`,
+      )
+      continue
+    }
     const run = (workers: number) =>
       runJob<ParallelResult>(
         { kind: 'parallel', backend: e.backend, engine: e.engine, workers, epochs },

@@ -30,7 +30,7 @@ export function protocolLabel(name: string, epochs: Record<string, number>): str
 async function pytorchProtocols(ctx: SuiteContext, epochs: Record<string, number>) {
   const py = ctx.pytorch.available
     ? await runPytorch<PyProtocols>(
-        ctx.pytorch.python,
+        ctx.pytorch,
         'protocols',
         { kerasEpochs: epochs['seed-keras'], torchEpochs: epochs['seed-torch'] },
         ctx.signal,

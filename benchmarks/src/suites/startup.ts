@@ -33,7 +33,7 @@ async function pytorchStartup(ctx: SuiteContext, reps: number) {
   if (ctx.pytorch.available) {
     const times: number[] = []
     for (let i = 0; i < reps && !error; i++) {
-      const r = await runPytorch(ctx.pytorch.python, 'startup', {}, ctx.signal)
+      const r = await runPytorch(ctx.pytorch, 'startup', {}, ctx.signal)
       if (r.ok) {
         times.push(r.ms)
         kb = r.maxRssKb
@@ -46,7 +46,7 @@ async function pytorchStartup(ctx: SuiteContext, reps: number) {
 
 /** `dualfit train` in fresh processes on one engine: the times of the runs and the peak RSS, or what failed. */
 async function dualfitStartup(ctx: SuiteContext, e: EngineRun, reps: number, bin: string) {
-  const spec = join(ctx.root, 'experiments/seed-torch.json')
+  const spec = join(ctx.experiments, 'seed-torch.json')
   let error: string | undefined = existsSync(bin) ? undefined : `${bin} not built (pnpm build)`
   const times: number[] = []
   let kb: number | null = null
@@ -65,7 +65,7 @@ async function dualfitStartup(ctx: SuiteContext, e: EngineRun, reps: number, bin
       e.engine,
     ]
     const f = await runProcess(process.execPath, [...args, '--set', 'epochs=1', '--format', 'json'], {
-      cwd: ctx.root,
+      cwd: ctx.tmp,
       env: { ...process.env, DUALFIT_BENCH_RSS_FILE: rssFile },
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     })
@@ -88,7 +88,7 @@ async function dualfitStartup(ctx: SuiteContext, e: EngineRun, reps: number, bin
 
 export async function startupSuite(ctx: SuiteContext): Promise<BenchRow[]> {
   const reps = STARTUP_REPS[ctx.opts.quick ? 'quick' : 'full']
-  const bin = join(ctx.root, 'packages/cli/dist/bin.js')
+  const bin = ctx.cli
   const py = await pytorchStartup(ctx, reps)
   if (py.ms !== null) ctx.progress(`startup: PyTorch ${formatValue(py.ms, 'ms')}`)
   const rows: BenchRow[] = []

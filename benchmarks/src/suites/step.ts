@@ -14,7 +14,7 @@ interface PyStep {
 export async function stepSuite(ctx: SuiteContext): Promise<BenchRow[]> {
   const chunks = STEP_CHUNKS[ctx.opts.quick ? 'quick' : 'full']
   const py = ctx.pytorch.available
-    ? await runPytorch<PyStep>(ctx.pytorch.python, 'step', { ...chunks }, ctx.signal)
+    ? await runPytorch<PyStep>(ctx.pytorch, 'step', { ...chunks }, ctx.signal)
     : null
   const pyWhy = pytorchMissing(ctx, py && !py.ok ? py.error : undefined)
   const pyUs = (batch: number) => {

@@ -2,9 +2,12 @@
 import type {
   DataSplit,
   EpochLogs,
+  InitConvention,
   LayerSpec,
   LayerWeights,
   LossSpec,
+  OptimizerSpec,
+  ScheduleSpec,
   TrainHooks,
   TrainJob,
   TrainOptimizer,
@@ -186,3 +189,75 @@ export function recorder(
     },
   }
 }
+
+/** The optimizer fields a spec gives (resolveOptimizer fills the convention's defaults). */
+type OptimizerFields = Omit<OptimizerSpec, 'beta1' | 'beta2' | 'momentum'> & { momentum?: number }
+
+/** One of the optimizer family's cases; `schedule` makes the lr change between epochs. */
+export interface OptimizerCase {
+  label: string
+  optimizer: OptimizerFields
+  schedule?: ScheduleSpec
+}
+
+/**
+ * The family, each case chosen so that the conventions' formulas part within a few steps: eps 0.1
+ * (its placement shows), momentum or decay with a changing lr or several steps (their forms show),
+ * no rho or accumulator (each convention's default applies).
+ */
+export const OPTIMIZER_CASES: OptimizerCase[] = [
+  {
+    label: 'sgd momentum 0.9, weightDecay 0.1',
+    optimizer: { name: 'sgd', lr: 0.05, eps: 0.1, momentum: 0.9, weightDecay: 0.1 },
+  },
+  {
+    label: 'sgd nesterov momentum 0.9, lr halved each epoch',
+    optimizer: { name: 'sgd', lr: 0.05, eps: 0.1, momentum: 0.9, nesterov: true },
+    schedule: { name: 'exponential', gamma: 0.5 },
+  },
+  {
+    label: 'adam eps 0.1, weightDecay 0.1',
+    optimizer: { name: 'adam', lr: 0.01, eps: 0.1, weightDecay: 0.1 },
+  },
+  {
+    label: 'adamw eps 0.1, weightDecay 0.1',
+    optimizer: { name: 'adamw', lr: 0.01, eps: 0.1, weightDecay: 0.1 },
+  },
+  { label: 'rmsprop eps 0.1', optimizer: { name: 'rmsprop', lr: 0.01, eps: 0.1 } },
+  {
+    label: 'rmsprop centered, rho 0.8, momentum 0.5, eps 0.1, lr halved each epoch',
+    optimizer: { name: 'rmsprop', lr: 0.01, eps: 0.1, rho: 0.8, centered: true, momentum: 0.5 },
+    schedule: { name: 'exponential', gamma: 0.5 },
+  },
+  { label: 'adagrad eps 0.1', optimizer: { name: 'adagrad', lr: 0.05, eps: 0.1 } },
+]
+
+/** Under init 'framework': every default left to the backend (eps null, no rho, accumulator or AdamW decay). */
+export const DEFAULT_CASES: OptimizerCase[] = [
+  { label: 'adamw, its default weightDecay', optimizer: { name: 'adamw', lr: 0.01, eps: null } },
+  { label: 'rmsprop, its default rho', optimizer: { name: 'rmsprop', lr: 0.01, eps: null } },
+  { label: 'adagrad, its default accumulator', optimizer: { name: 'adagrad', lr: 0.05, eps: null } },
+]
+
+/** A case's TrainOptimizer under `init`, with Adam's betas. */
+export const optimizerOf = (o: OptimizerFields, init: InitConvention): TrainOptimizer =>
+  resolveOptimizer({ beta1: 0.9, beta2: 0.999, momentum: 0, ...o }, init)
+
+/**
+ * Schedules over 6 full-batch SGD epochs of LINEAR_NET at lr 0.1 (SCHEDULE_LR). cosine's tMax 3
+ * and plateau's threshold and patience make Keras' and PyTorch's lr differ (the testkit's own tests
+ * check that, and that no plateau decision sits near its threshold).
+ */
+export const SCHEDULE_LR = 0.1
+export const SCHEDULE_CASES: ScheduleSpec[] = [
+  { name: 'step', stepSize: 2, gamma: 0.5 },
+  { name: 'exponential', gamma: 0.8 },
+  { name: 'cosine', tMax: 3, minLr: 0.01 },
+  { name: 'plateau', factor: 0.5, patience: 1, threshold: 0.3, cooldown: 0, minLr: 0 },
+]
+
+/** Keras' l2 on both layers of TANH_NET (exact in float32). */
+export const L2_NET: LayerSpec[] = [
+  { units: 16, activation: 'tanh', l2: 0.0625 },
+  { units: 1, activation: 'linear', l2: 0.125 },
+]

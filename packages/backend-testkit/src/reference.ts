@@ -1,11 +1,31 @@
 /**
  * A float64 reference of what every backend computes: Dense forward, the regression and
- * classification losses, their gradients, Adam (PyTorch's or Keras' epsilon placement) and
- * PyTorch-form SGD. Small and direct on purpose, so that it is easy to trust; backends compare
- * their float32 results with it.
+ * classification losses (with layers' l2), their gradients, the optimizer family in each
+ * convention's formulas (core's optimizers.ts states them with their sources) and the lr per epoch
+ * under a schedule (core's scheduledLr). Small and direct on purpose, so that it is easy to trust;
+ * backends compare their float32 results with it.
  */
-import type { EpsilonPlacement, LayerSpec, LossSpec, TrainJob, TrainOptimizer } from '@dualfit/core'
-import { batches, classificationLoss, PROBABILITY_CLIP } from '@dualfit/core'
+import type {
+  AdamEpsilon,
+  DecayForm,
+  Formula,
+  LayerSpec,
+  LossSpec,
+  MomentumForm,
+  OptimizerName,
+  RootEpsilon,
+  TrainJob,
+  TrainOptimizer,
+  TrainSchedule,
+} from '@dualfit/core'
+import {
+  batches,
+  classificationLoss,
+  defaultEps,
+  FORMULAS,
+  PROBABILITY_CLIP,
+  scheduledLr,
+} from '@dualfit/core'
 
 /** Anything with Keras-layout weights: kernel [inputs, units] row-major. TrainedModel fits. */
 export interface ReferenceModel {
@@ -25,11 +45,39 @@ export interface Weights64 {
 export interface OptimizerState {
   /** Steps taken so far. */
   t: number
-  /** Adam's first moment, or SGD's momentum buffer. */
+  /** Adam's first moment, or SGD's and RMSprop's momentum buffer. */
   m: Weights64[]
-  /** Adam's second moment. */
+  /** Adam's and RMSprop's second moment, Adagrad's accumulator. */
   v: Weights64[]
+  /** Centered RMSprop's mean gradient. */
+  a: Weights64[]
 }
+
+/** The formula choices the reference applies to one optimizer: a convention's, or what a backend declares. */
+export interface ReferenceFormula {
+  adamEpsilon: AdamEpsilon
+  rootEpsilon: RootEpsilon
+  /** SGD's momentum; RMSprop's too, where the torch form keeps lr outside the buffer and Keras' inside. */
+  momentum: MomentumForm
+  /** For every optimizer but AdamW (always decoupled). */
+  weightDecay: DecayForm
+}
+
+const KERAS_MOMENTUM = FORMULAS.keras.momentum
+
+/**
+ * A convention's formulas for one optimizer: FORMULAS[convention], but RMSprop's momentum follows
+ * Keras' form (mom = m mom + lr g / d; w -= mom) under tfjs too (tfjs-core
+ * src/optimizers/rmsprop_optimizer.ts), while TF.js' own momentum optimizer keeps PyTorch's.
+ */
+export function conventionFormula(name: OptimizerName, formula: Formula): ReferenceFormula {
+  const { adamEpsilon, rootEpsilon, weightDecay, convention } = formula
+  const rmsprop = name === 'rmsprop' && convention !== 'torch'
+  return { adamEpsilon, rootEpsilon, weightDecay, momentum: rmsprop ? KERAS_MOMENTUM : formula.momentum }
+}
+
+/** PyTorch's formulas: the reference's default. */
+export const TORCH_FORMULA: ReferenceFormula = conventionFormula('adam', FORMULAS.torch)
 
 /**
  * A loss as the reference computes it. `clip` overrides the probability clip the design gives the
@@ -37,9 +85,6 @@ export interface OptimizerState {
  * settings check uses it to tell a backend that clips from one that does not.
  */
 export type ReferenceLoss = LossSpec & { clip?: readonly [number, number] | null }
-
-/** Framework defaults for `eps: null`; the testkit itself always passes a number. */
-const DEFAULT_EPS = 1e-8
 
 /** exp(z - max) / sum: the same values as exp(z) / sum, without overflow. */
 function softmax(z: ArrayLike<number>): Float64Array {
@@ -227,7 +272,7 @@ function outputDelta(
   return pred.map((p, i) => lossSlope(loss, p - (y[i] as number), pred.length) * slope(act, p))
 }
 
-/** The loss over rows x, y and its gradient with respect to every weight (backpropagation). */
+/** The loss over rows x, y (with layers' l2 penalty) and its gradient with respect to every weight (backpropagation). */
 export function referenceGradients(
   model: ReferenceModel,
   loss: ReferenceLoss,
@@ -262,14 +307,48 @@ export function referenceGradients(
       }
     delta = dh
   }
-  return { loss: referenceLoss(loss, pred, y), grads }
+  ws.forEach((w, k) => {
+    const l2 = (model.layers[k] as LayerSpec).l2 ?? 0
+    const g = grads[k] as Weights64
+    for (let i = 0; l2 > 0 && i < w.kernel.length; i++)
+      g.kernel[i] = (g.kernel[i] as number) + 2 * l2 * (w.kernel[i] as number)
+  })
+  return { loss: referenceLoss(loss, pred, y) + l2Penalty(model.layers, ws), grads }
+}
+
+/** Keras' kernel_regularizer l2(λ) (keras/src/regularizers/regularizers.py): λ Σ kernel², summed over layers. */
+function l2Penalty(layers: readonly LayerSpec[], ws: readonly { kernel: ArrayLike<number> }[]): number {
+  let penalty = 0
+  ws.forEach((w, k) => {
+    const l2 = layers[k]?.l2 ?? 0
+    for (let i = 0; i < w.kernel.length; i++) penalty += l2 * (w.kernel[i] as number) ** 2
+  })
+  return penalty
+}
+
+export interface StepOptions {
+  /** Default: the convention of optimizer.formula, or PyTorch's when it is null. */
+  formula?: ReferenceFormula
+  /** This step's lr (a schedule's); default optimizer.lr. */
+  lr?: number
+}
+
+const need = (value: number | null, field: string): number => {
+  if (value === null)
+    throw new Error(`reference: optimizer.${field} is null; pass the value the backend applies`)
+  return value
 }
 
 /**
- * One optimizer step on the batch (x, y), PyTorch's formulas unless `placement` says Keras':
- *  adam, 'sqrt(v_hat) + eps': m, v bias-corrected; p -= lr * mhat / (sqrt(vhat) + eps)
- *  adam, 'sqrt(v) + eps_hat': lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); p -= lr_t * m / (sqrt(v) + eps)
- *  sgd:  buf = g on the first step, then momentum * buf + g; p -= lr * buf
+ * One optimizer step on the batch (x, y) in `formula`'s form (lr is the step's):
+ *  decay     wd > 0: 'decoupled' (and AdamW) w -= lr wd w first; 'gradient' g += wd w
+ *  sgd       torch: v = m v + g, w -= lr (nesterov ? g + m v : v)
+ *            keras: v = m v - lr g, w += (nesterov ? m v - lr g : v)
+ *  adam(w)   m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g²; 'sqrt(v_hat) + eps': w -= lr m_hat / (sqrt(v_hat) + eps);
+ *            'sqrt(v) + eps_hat': w -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)
+ *  rmsprop   v = rho v + (1 - rho) g²; centered: a = rho a + (1 - rho) g, v~ = v - a²; d = sqrt(v~) + eps or
+ *            sqrt(v~ + eps); momentum: torch b = m b + g / d, w -= lr b; keras mom = m mom + lr g / d, w -= mom
+ *  adagrad   acc (from initialAccumulator) += g²; w -= lr g / d, d as RMSprop's
  * Returns new weights and state and the batch loss before the update; inputs are not modified.
  */
 export function referenceStep(
@@ -279,41 +358,81 @@ export function referenceStep(
   x: ArrayLike<number>,
   y: ArrayLike<number>,
   state?: OptimizerState,
-  placement: EpsilonPlacement = 'sqrt(v_hat) + eps',
+  options: StepOptions = {},
 ): { weights: Weights64[]; loss: number; state: OptimizerState } {
+  const { name, beta1, beta2, momentum, nesterov, centered } = optimizer
+  const formula =
+    options.formula ?? (optimizer.formula ? conventionFormula(name, optimizer.formula) : TORCH_FORMULA)
+  const lr = options.lr ?? optimizer.lr
+  const eps = optimizer.eps ?? (defaultEps('torch', name) as number)
+  const wd = need(optimizer.weightDecay, 'weightDecay')
+  const rho = name === 'rmsprop' ? need(optimizer.rho, 'rho') : 0
   const { loss: value, grads } = referenceGradients(model, loss, x, y)
   const weights = toWeights64(model)
-  const prev = state ?? { t: 0, m: zerosLike(weights), v: zerosLike(weights) }
-  const next: OptimizerState = {
-    t: prev.t + 1,
-    m: prev.m.map((w) => ({ ...w, kernel: w.kernel.slice(), bias: w.bias.slice() })),
-    v: prev.v.map((w) => ({ ...w, kernel: w.kernel.slice(), bias: w.bias.slice() })),
+  const copy = (ws: Weights64[]) => ws.map((w) => ({ ...w, kernel: w.kernel.slice(), bias: w.bias.slice() }))
+  const accumulator = name === 'adagrad' ? need(optimizer.initialAccumulator, 'initialAccumulator') : 0
+  const prev = state ?? {
+    t: 0,
+    m: zerosLike(weights),
+    v: zerosLike(weights).map((w) => ({
+      ...w,
+      kernel: w.kernel.fill(accumulator),
+      bias: w.bias.fill(accumulator),
+    })),
+    a: zerosLike(weights),
   }
-  const { lr, beta1, beta2, momentum } = optimizer
-  const eps = optimizer.eps ?? DEFAULT_EPS
-  const update = (p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array) => {
+  const next: OptimizerState = { t: prev.t + 1, m: copy(prev.m), v: copy(prev.v), a: copy(prev.a) }
+  const [bc1, bc2] = [1 - beta1 ** next.t, 1 - beta2 ** next.t]
+  const keras = formula.momentum === KERAS_MOMENTUM
+  const root = (v: number) =>
+    formula.rootEpsilon === 'sqrt(v) + eps' ? Math.sqrt(v) + eps : Math.sqrt(v + eps)
+  const update = (p: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, a: Float64Array) => {
     for (let i = 0; i < p.length; i++) {
-      const gi = g[i] as number
-      if (optimizer.name === 'adam') {
-        m[i] = beta1 * (m[i] as number) + (1 - beta1) * gi
-        v[i] = beta2 * (v[i] as number) + (1 - beta2) * gi * gi
-        const [mi, vi] = [m[i] as number, v[i] as number]
-        const [bc1, bc2] = [1 - beta1 ** next.t, 1 - beta2 ** next.t]
+      let g = grad[i] as number
+      if (wd > 0 && (name === 'adamw' || formula.weightDecay === 'decoupled'))
+        p[i] = (p[i] as number) - lr * wd * (p[i] as number)
+      else g += wd * (p[i] as number)
+      const [mi, vi, ai] = [m[i] as number, v[i] as number, a[i] as number]
+      if (name === 'sgd') {
+        m[i] = keras ? momentum * mi - lr * g : momentum * mi + g
+        const mv = momentum * (m[i] as number)
+        if (keras) p[i] = (p[i] as number) + (nesterov ? mv - lr * g : (m[i] as number))
+        else p[i] = (p[i] as number) - lr * (nesterov ? g + mv : (m[i] as number))
+      } else if (name === 'adam' || name === 'adamw') {
+        m[i] = beta1 * mi + (1 - beta1) * g
+        v[i] = beta2 * vi + (1 - beta2) * g * g
         p[i] =
           (p[i] as number) -
-          (placement === 'sqrt(v_hat) + eps'
-            ? (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps)
-            : ((lr * Math.sqrt(bc2)) / bc1) * (mi / (Math.sqrt(vi) + eps)))
+          (formula.adamEpsilon === 'sqrt(v_hat) + eps'
+            ? (lr * ((m[i] as number) / bc1)) / (Math.sqrt((v[i] as number) / bc2) + eps)
+            : ((lr * Math.sqrt(bc2)) / bc1) * ((m[i] as number) / (Math.sqrt(v[i] as number) + eps)))
+      } else if (name === 'rmsprop') {
+        v[i] = rho * vi + (1 - rho) * g * g
+        if (centered) a[i] = rho * ai + (1 - rho) * g
+        const d = root((v[i] as number) - (centered ? (a[i] as number) ** 2 : 0))
+        if (momentum === 0) p[i] = (p[i] as number) - (lr * g) / d
+        else if (keras) {
+          m[i] = momentum * mi + (lr * g) / d
+          p[i] = (p[i] as number) - (m[i] as number)
+        } else {
+          m[i] = momentum * mi + g / d
+          p[i] = (p[i] as number) - lr * (m[i] as number)
+        }
       } else {
-        m[i] = next.t === 1 || momentum === 0 ? gi : momentum * (m[i] as number) + gi
-        p[i] = (p[i] as number) - lr * (m[i] as number)
+        v[i] = vi + g * g
+        p[i] = (p[i] as number) - (lr * g) / root(v[i] as number)
       }
     }
   }
   weights.forEach((w, k) => {
-    const [g, m, v] = [grads[k], next.m[k], next.v[k]] as [Weights64, Weights64, Weights64]
-    update(w.kernel, g.kernel, m.kernel, v.kernel)
-    update(w.bias, g.bias, m.bias, v.bias)
+    const [g, m, v, a] = [grads[k], next.m[k], next.v[k], next.a[k]] as Weights64[] as [
+      Weights64,
+      Weights64,
+      Weights64,
+      Weights64,
+    ]
+    update(w.kernel, g.kernel, m.kernel, v.kernel, a.kernel)
+    update(w.bias, g.bias, m.bias, v.bias, a.bias)
   })
   return { weights, loss: value, state: next }
 }
@@ -326,47 +445,62 @@ export function gather(data: ArrayLike<number>, width: number, idx: ArrayLike<nu
   return out
 }
 
-/** What referenceTrain needs of a TrainJob; initial weights and order must be given. */
+/**
+ * What referenceTrain needs of a TrainJob; initial weights and order must be given, and a
+ * schedule's semantics (the ones a backend declares, under init 'framework').
+ */
 export interface ReferenceJob
-  extends Pick<TrainJob, 'optimizer' | 'epochs' | 'batchSize' | 'data' | 'validation'> {
+  extends Pick<TrainJob, 'optimizer' | 'epochs' | 'batchSize' | 'data' | 'validation' | 'schedule'> {
   loss: ReferenceLoss
   model: { inputs: number; layers: readonly LayerSpec[] }
   initialWeights: readonly { kernel: ArrayLike<number>; bias: ArrayLike<number> }[]
   order: (epoch: number) => ArrayLike<number>
-  /** Adam's epsilon placement; default PyTorch's. */
-  placement?: EpsilonPlacement
+  /** Default: optimizer.formula's convention, or PyTorch's when it is null (see referenceStep). */
+  formula?: ReferenceFormula
 }
 
 export interface ReferenceRun {
   weights: Weights64[]
   /** Per epoch: each batch's loss before its update, averaged weighted by batch size. */
   losses: number[]
-  /** Per epoch, on job.validation with the weights at the end of the epoch. */
+  /** Per epoch, on job.validation with the weights at the end of the epoch, l2 included (as Keras reports val_loss). */
   valLosses: number[]
+  /** Per epoch: the lr it ran at. */
+  lrs: number[]
   steps: number
 }
 
-/** Training as the contract describes it: order(epoch) cut into consecutive batches, one step each. */
+/** The lr of epoch `epoch` given the losses of the epochs before it (core's scheduledLr). */
+function epochLr(
+  optimizer: TrainOptimizer,
+  schedule: TrainSchedule | null | undefined,
+  losses: number[],
+): number {
+  if (!schedule) return optimizer.lr
+  if (schedule.semantics === null)
+    throw new Error('reference: schedule.semantics is null; pass the semantics the backend applies')
+  // scheduledLr gives one lr per loss; the placeholder loss stands for the epoch about to run.
+  return scheduledLr(optimizer.lr, schedule, schedule.semantics, [...losses, 0])[losses.length] as number
+}
+
+/** Training as the contract describes it: order(epoch) cut into consecutive batches, one step each, at the epoch's lr. */
 export function referenceTrain(job: ReferenceJob): ReferenceRun {
   const { inputs, layers } = job.model
   const { data } = job
   let weights: Weights64[] = toWeights64({ inputs, layers, weights: job.initialWeights })
   let state: OptimizerState | undefined
-  const run: ReferenceRun = { weights, losses: [], valLosses: [], steps: 0 }
+  const run: ReferenceRun = { weights, losses: [], valLosses: [], lrs: [], steps: 0 }
   for (let epoch = 0; epoch < job.epochs; epoch++) {
+    const lr = epochLr(job.optimizer, job.schedule, run.losses)
+    run.lrs.push(lr)
     let sum = 0
     for (const batch of batches(Uint32Array.from(job.order(epoch)), job.batchSize)) {
       const x = gather(data.x, data.inputs, batch)
       const y = gather(data.y, data.outputs, batch)
-      const step = referenceStep(
-        { inputs, layers, weights },
-        job.loss,
-        job.optimizer,
-        x,
-        y,
-        state,
-        job.placement,
-      )
+      const step = referenceStep({ inputs, layers, weights }, job.loss, job.optimizer, x, y, state, {
+        lr,
+        ...(job.formula ? { formula: job.formula } : {}),
+      })
       weights = step.weights
       state = step.state
       sum += step.loss * batch.length
@@ -375,7 +509,7 @@ export function referenceTrain(job: ReferenceJob): ReferenceRun {
     run.losses.push(sum / data.n)
     if (job.validation) {
       const pred = referenceForward({ inputs, layers, weights }, job.validation.x)
-      run.valLosses.push(referenceLoss(job.loss, pred, job.validation.y))
+      run.valLosses.push(referenceLoss(job.loss, pred, job.validation.y) + l2Penalty(layers, weights))
     }
   }
   run.weights = weights

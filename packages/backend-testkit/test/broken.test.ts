@@ -130,6 +130,51 @@ describe('the testkit fails a backend that breaks the contract, and says how', (
     )
   })
 
+  it("steps RMSprop with sqrt(v) + eps while declaring Keras' sqrt(v + eps)", async () => {
+    await expect(checks.optimizerSteps(broken({ rootEpsOutside: true }), 'js', opts)).rejects.toThrow(
+      /^rmsprop eps 0.1, init 'keras': epoch 0 loss is .+; settings\(\) declare rootEpsilon.placement 'sqrt\(v \+ eps\)' but the steps follow 'sqrt\(v\) \+ eps'$/,
+    )
+  })
+
+  it("keeps PyTorch's momentum form while declaring Keras'; the schedule shows it", async () => {
+    await expect(checks.optimizerSteps(broken({ torchMomentum: true }), 'js', opts)).rejects.toThrow(
+      /^sgd nesterov momentum 0.9, lr halved each epoch, init 'keras': epoch 1 loss .+; settings\(\) declare momentum.form 'v = m v - lr g; w \+= v' but the steps follow 'v = m v \+ g; w -= lr v'$/,
+    )
+  })
+
+  it('adds weight decay to the gradient while declaring it decoupled', async () => {
+    await expect(checks.optimizerSteps(broken({ gradientDecay: true }), 'js', opts)).rejects.toThrow(
+      /^sgd momentum 0.9, weightDecay 0.1, init 'keras': .+; settings\(\) declare weightDecay.form 'decoupled' but the steps follow 'gradient'$/,
+    )
+  })
+
+  it("applies and declares PyTorch's formulas whatever the job's convention", async () => {
+    await expect(checks.optimizerSteps(broken({ ignoresFormula: true }), 'js', opts)).rejects.toThrow(
+      `sgd momentum 0.9, weightDecay 0.1, init 'keras': settings().optimizer.momentum is {"value":0.9,"form":"v = m v + g; w -= lr v","nesterov":false}; under init 'keras' it must be {"value":0.9,"form":"v = m v - lr g; w += v","nesterov":false}`,
+    )
+  })
+
+  it("under init 'framework', declares a rho it does not apply", async () => {
+    await expect(checks.frameworkOptimizers(broken({ declaresRho: 0.9 }), 'js', opts)).rejects.toThrow(
+      /^rmsprop eps 0.1, init 'framework': .+; settings\(\) declare rho 0.9 but the steps follow rho 0.99$/,
+    )
+  })
+
+  it("schedules in PyTorch's semantics while declaring Keras'", async () => {
+    await expect(checks.schedules(broken({ torchSchedules: true }), 'js', opts)).rejects.toThrow(
+      /^cosine schedule, init 'keras': epoch 4 reports lr 0.0324.*, the reference is 0.01 .+; settings\(\) declare schedule semantics 'keras' but the lr follows 'torch'$/,
+    )
+  })
+
+  it('leaves l2 out of the reported loss, or out of the gradient', async () => {
+    await expect(checks.l2Penalty(broken({ l2NotInLoss: true }), 'js', opts)).rejects.toThrow(
+      /^l2 0.0625 and 0.125 on a 2-16-1 tanh net, sgd, init 'torch': epoch 0 loss .+; the loss leaves out the penalty: report λ Σ kernel² in it, as Keras does$/,
+    )
+    await expect(checks.l2Penalty(broken({ l2NotInGradient: true }), 'js', opts)).rejects.toThrow(
+      /; the weights match training without l2: add 2 λ kernel to each kernel gradient$/,
+    )
+  })
+
   it('passes every check when nothing is broken (the same checks describeBackend runs)', async () => {
     const b = broken({})
     for (const check of Object.values(checks)) await check(b, 'js', opts)

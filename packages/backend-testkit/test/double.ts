@@ -4,19 +4,22 @@
  * breaks one rule of the contract, to show that the matching check catches it.
  */
 import type {
+  AdamEpsilon,
   Backend,
   Engine,
   EpochLogs,
   LayerSpec,
   LayerWeights,
   LossSpec,
+  MomentumForm,
+  RootEpsilon,
   TrainedModel,
   TrainHooks,
   TrainJob,
   TrainResult,
   TrainSettings,
 } from '@dualfit/core'
-import { batches, classificationLoss, PROBABILITY_CLIP, Rng } from '@dualfit/core'
+import { batches, classificationLoss, FORMULAS, PROBABILITY_CLIP, Rng, scheduledLr } from '@dualfit/core'
 
 export interface Faults {
   flipGradient?: boolean
@@ -52,6 +55,52 @@ export interface Faults {
   clipsLogits?: boolean
   /** Never clips probabilities, while settings() declares the Keras clip for fromLogits false. */
   neverClips?: boolean
+  /** RMSprop and Adagrad divide by sqrt(v) + eps whatever settings() declares. */
+  rootEpsOutside?: boolean
+  /** SGD's momentum in PyTorch's form whatever settings() declares. */
+  torchMomentum?: boolean
+  /** Weight decay added to the gradient whatever settings() declares (AdamW aside). */
+  gradientDecay?: boolean
+  /** Under init 'framework', declares RMSprop's rho 0.9 while applying its own 0.99. */
+  declaresRho?: number
+  /** Schedules in PyTorch's semantics whatever settings() declares. */
+  torchSchedules?: boolean
+  /** The l2 penalty is in the gradient but not in the reported loss. */
+  l2NotInLoss?: boolean
+  /** The l2 penalty is in the reported loss but not in the gradient. */
+  l2NotInGradient?: boolean
+  /** Applies and declares its own (PyTorch's) formulas whatever job.optimizer.formula asks. */
+  ignoresFormula?: boolean
+}
+
+/** The formulas and values train(job) applies: the job's convention, or the double's own (PyTorch's). */
+interface Applied {
+  eps: number
+  rho: number
+  accumulator: number
+  weightDecay: number
+  adamEpsilon: AdamEpsilon
+  rootEpsilon: RootEpsilon
+  momentum: MomentumForm
+  decoupled: boolean
+  semantics: 'keras' | 'torch'
+}
+
+function applied(job: TrainJob, faults: Faults): Applied {
+  const o = job.optimizer
+  const f = (faults.ignoresFormula ? null : o.formula) ?? FORMULAS.torch
+  return {
+    eps: o.eps ?? (o.name === 'adagrad' ? 1e-10 : DEFAULT_EPS),
+    rho: o.rho ?? 0.99,
+    accumulator: o.initialAccumulator ?? 0,
+    weightDecay: o.weightDecay ?? 0.01,
+    adamEpsilon: f.adamEpsilon,
+    rootEpsilon: f.rootEpsilon,
+    // tfjs-core's RMSprop keeps lr inside its momentum, as Keras does.
+    momentum: o.name === 'rmsprop' && f.convention !== 'torch' ? FORMULAS.keras.momentum : f.momentum,
+    decoupled: o.name === 'adamw' || f.weightDecay === 'decoupled',
+    semantics: job.schedule?.semantics ?? 'torch',
+  }
 }
 
 /** What liveResources reports: handles train() holds right now (or leaked). */
@@ -242,28 +291,71 @@ export class DoubleBackend implements Backend {
         return { inputs: fanIn, units: s.units, kernel: draw(fanIn * s.units), bias: draw(s.units) }
       })
     const layers = toLayers(inputs, specs, start)
-    const m = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }))
-    const v = layers.map((l) => ({ w: new Float32Array(l.w.length), b: new Float32Array(l.b.length) }))
-    const { lr, beta1, beta2, momentum } = job.optimizer
-    const eps = job.optimizer.eps ?? DEFAULT_EPS
+    const zeros = (fill = 0) =>
+      layers.map((l) => ({
+        w: new Float32Array(l.w.length).fill(fill),
+        b: new Float32Array(l.b.length).fill(fill),
+      }))
+    const o = job.optimizer
+    const a = applied(job, this.faults)
+    const m = zeros()
+    const v = zeros(o.name === 'adagrad' ? a.accumulator : 0)
+    const c = zeros()
+    const { beta1, beta2, momentum, nesterov } = o
+    const { eps, rho } = a
+    const torchMomentum = this.faults.torchMomentum || a.momentum === FORMULAS.torch.momentum
+    const decoupled = a.decoupled && !(this.faults.gradientDecay && o.name !== 'adamw')
+    const rootOutside = this.faults.rootEpsOutside || a.rootEpsilon === 'sqrt(v) + eps'
+    const semantics = this.faults.torchSchedules ? 'torch' : a.semantics
+    const wd = o.name === 'adamw' ? a.weightDecay : (o.weightDecay ?? 0)
+    const losses: number[] = []
+    let lr = o.lr
     let steps = 0
     const setupMs = performance.now() - t0
 
-    const step = (p: Float32Array, g: Float32Array, mm: Float32Array, vv: Float32Array) => {
+    const step = (
+      p: Float32Array,
+      grad: Float32Array,
+      mm: Float32Array,
+      vv: Float32Array,
+      aa: Float32Array,
+    ) => {
       for (let i = 0; i < p.length; i++) {
-        const gi = g[i] as number
-        if (job.optimizer.name === 'adam') {
+        let gi = grad[i] as number
+        if (wd > 0 && decoupled) p[i] = (p[i] as number) * (1 - lr * wd)
+        else if (wd > 0) gi += wd * (p[i] as number)
+        const denom = (s: number) => (rootOutside ? Math.sqrt(s) + eps : Math.sqrt(s + eps))
+        if (o.name === 'adam' || o.name === 'adamw') {
           mm[i] = beta1 * (mm[i] as number) + (1 - beta1) * gi
           vv[i] = beta2 * (vv[i] as number) + (1 - beta2) * gi * gi
           const mhat = (mm[i] as number) / (1 - beta1 ** steps)
           const vhat = (vv[i] as number) / (1 - beta2 ** steps)
           const lrHat = (lr * Math.sqrt(1 - beta2 ** steps)) / (1 - beta1 ** steps)
-          p[i] = this.faults.stepsEpsHat
-            ? (p[i] as number) - (lrHat * (mm[i] as number)) / (Math.sqrt(vv[i] as number) + eps)
-            : (p[i] as number) - (lr * mhat) / (Math.sqrt(vhat) + eps)
+          p[i] =
+            this.faults.stepsEpsHat || a.adamEpsilon === 'sqrt(v) + eps_hat'
+              ? (p[i] as number) - (lrHat * (mm[i] as number)) / (Math.sqrt(vv[i] as number) + eps)
+              : (p[i] as number) - (lr * mhat) / (Math.sqrt(vhat) + eps)
+        } else if (o.name === 'rmsprop') {
+          vv[i] = rho * (vv[i] as number) + (1 - rho) * gi * gi
+          if (o.centered) aa[i] = rho * (aa[i] as number) + (1 - rho) * gi
+          const d = denom((vv[i] as number) - (o.centered ? (aa[i] as number) ** 2 : 0))
+          if (momentum > 0 && torchMomentum) {
+            mm[i] = momentum * (mm[i] as number) + gi / d
+            p[i] = (p[i] as number) - lr * (mm[i] as number)
+          } else if (momentum > 0) {
+            mm[i] = momentum * (mm[i] as number) + (lr * gi) / d
+            p[i] = (p[i] as number) - (mm[i] as number)
+          } else p[i] = (p[i] as number) - (lr * gi) / d
+        } else if (o.name === 'adagrad') {
+          vv[i] = (vv[i] as number) + gi * gi
+          p[i] = (p[i] as number) - (lr * gi) / denom(vv[i] as number)
+        } else if (torchMomentum) {
+          mm[i] = momentum * (mm[i] as number) + gi
+          const dir = nesterov ? gi + momentum * (mm[i] as number) : (mm[i] as number)
+          p[i] = (p[i] as number) - lr * dir
         } else {
-          mm[i] = steps === 1 ? gi : momentum * (mm[i] as number) + gi
-          p[i] = (p[i] as number) - lr * (mm[i] as number)
+          mm[i] = momentum * (mm[i] as number) - lr * gi
+          p[i] = (p[i] as number) + (nesterov ? momentum * (mm[i] as number) - lr * gi : (mm[i] as number))
         }
         if (this.faults.nondeterministic && steps === 1) p[i] = (p[i] as number) + 1e-4 * ++this.noise
       }
@@ -276,6 +368,7 @@ export class DoubleBackend implements Backend {
       const order = this.faults.ignoreOrder
         ? identity
         : (job.order?.(epoch) ?? new Rng(job.seed, 'test-double-order', epoch).permutation(data.n))
+      if (job.schedule) lr = scheduledLr(o.lr, job.schedule, semantics, [...losses, 0])[epoch] as number
       let sum = 0
       for (const batch of batches(order, job.batchSize)) {
         if (!this.faults.ignoreAbort) hooks.signal?.throwIfAborted()
@@ -315,18 +408,31 @@ export class DoubleBackend implements Backend {
           delta = dh
         }
         steps++
+        // Keras' kernel_regularizer l2(λ): λ Σ w² in the loss, 2 λ w in the kernel's gradient.
+        let penalty = 0
+        layers.forEach((l, k) => {
+          const l2 = (specs[k] as LayerSpec).l2 ?? 0
+          const g = grads[k] as (typeof grads)[0]
+          for (let i = 0; i < l.w.length; i++) {
+            const w = l.w[i] as number
+            penalty += l2 * w * w
+            if (!this.faults.l2NotInGradient) g.w[i] = (g.w[i] as number) + 2 * l2 * w
+          }
+        })
         layers.forEach((l, k) => {
           const g = grads[k] as (typeof grads)[0]
+          const [mk, vk, ck] = [m[k], v[k], c[k]] as [(typeof m)[0], (typeof m)[0], (typeof m)[0]]
           if (this.faults.flipGradient) for (const t of [g.w, g.b]) t.set(t.map((x) => -x))
-          step(l.w, g.w, (m[k] as (typeof m)[0]).w, (v[k] as (typeof v)[0]).w)
-          step(l.b, g.b, (m[k] as (typeof m)[0]).b, (v[k] as (typeof v)[0]).b)
+          step(l.w, g.w, mk.w, vk.w, ck.w)
+          step(l.b, g.b, mk.b, vk.b, ck.b)
         })
         const reported = this.faults.lossAfterUpdate
           ? this.lossOf(job.loss, forward(layers, x, batch.length).pop() as Float32Array, y).value
-          : value
+          : value + (this.faults.l2NotInLoss ? 0 : penalty)
         sum += reported * batch.length
       }
-      const logs: EpochLogs = { loss: sum / data.n }
+      losses.push(sum / data.n)
+      const logs: EpochLogs = { loss: sum / data.n, lr }
       if (job.validation) {
         const pred = forward(layers, job.validation.x, job.validation.n).pop() as Float32Array
         logs.valLoss = this.lossOf(job.loss, pred, job.validation.y).value
@@ -367,17 +473,31 @@ export class DoubleBackend implements Backend {
 
   settings(job: TrainJob): TrainSettings {
     const given = (v: unknown) => v !== null && !this.faults.declaresOwnInit
+    const o = job.optimizer
+    const a = applied(job, this.faults)
+    const wd = o.name === 'adamw' ? a.weightDecay : (o.weightDecay ?? 0)
     return {
       initializer: given(job.initialWeights) ? 'given' : 'uniform(-0.5, 0.5) kernel and bias, seeded',
       order: job.order ? 'given' : 'a seeded permutation per epoch',
       batchSize: job.batchSize,
       epsilon:
-        job.optimizer.name === 'adam'
-          ? {
-              value: job.optimizer.eps ?? this.faults.declaresDefaultEps ?? DEFAULT_EPS,
-              placement: 'sqrt(v_hat) + eps',
-            }
+        o.name === 'adam' || o.name === 'adamw'
+          ? { value: job.optimizer.eps ?? this.faults.declaresDefaultEps ?? a.eps, placement: a.adamEpsilon }
           : null,
+      optimizer: {
+        name: o.name,
+        rootEpsilon:
+          o.name === 'rmsprop' || o.name === 'adagrad' ? { value: a.eps, placement: a.rootEpsilon } : null,
+        momentum:
+          (o.name === 'sgd' || o.name === 'rmsprop') && o.momentum > 0
+            ? { value: o.momentum, form: a.momentum, nesterov: o.nesterov }
+            : null,
+        rho: o.name === 'rmsprop' ? (o.rho ?? this.faults.declaresRho ?? a.rho) : null,
+        centered: o.name === 'rmsprop' ? o.centered : null,
+        initialAccumulator: o.name === 'adagrad' ? a.accumulator : null,
+        weightDecay: wd > 0 ? { value: wd, form: a.decoupled ? 'decoupled' : 'gradient' } : null,
+        schedule: job.schedule ? { name: job.schedule.name, semantics: a.semantics } : null,
+      },
       lossReduction: 'mean',
       probabilities: classificationLoss(job.loss.name)
         ? {

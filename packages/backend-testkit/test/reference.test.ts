@@ -1,4 +1,4 @@
-import type { LayerSpec, LossSpec } from '@dualfit/core'
+import { FORMULAS, type LayerSpec, type LossSpec, resolveSchedule, scheduledLr } from '@dualfit/core'
 import { describe, expect, it } from 'vitest'
 import {
   ADAM,
@@ -6,12 +6,17 @@ import {
   DATA,
   HUBER,
   IN_ORDER,
+  L2_NET,
   LINEAR_NET,
   MAE,
   MSE,
+  OPTIMIZER_CASES,
+  optimizerOf,
   SATURATED,
   SATURATED_BINARY,
   SATURATED_WEIGHTS,
+  SCHEDULE_CASES,
+  SCHEDULE_LR,
   SGD,
   SGD_MOMENTUM,
   SHUFFLED,
@@ -19,14 +24,18 @@ import {
   weightsFor,
 } from '../src/fixtures.js'
 import {
+  conventionFormula,
   referenceForward,
   referenceGradients,
   referenceLoss,
   referenceStep,
   referenceTrain,
   relativeError,
+  TORCH_FORMULA,
   type Weights64,
 } from '../src/reference.js'
+
+const EPS_HAT = { formula: { ...TORCH_FORMULA, adamEpsilon: 'sqrt(v) + eps_hat' as const } }
 
 const ACTS: LayerSpec['activation'][] = ['linear', 'relu', 'tanh', 'sigmoid']
 
@@ -37,7 +46,7 @@ function numeric(layers: LayerSpec[], loss: LossSpec, h = 1e-6, data = DATA): We
     kernel: Float64Array.from(w.kernel),
     bias: Float64Array.from(w.bias),
   }))
-  const f = () => referenceLoss(loss, referenceForward({ inputs: 2, layers, weights }, data.x), data.y)
+  const f = () => referenceGradients({ inputs: 2, layers, weights }, loss, data.x, data.y).loss
   return weights.map((w) => {
     const diff = (t: Float64Array) =>
       t.map((v, i) => {
@@ -151,12 +160,12 @@ describe('reference', () => {
     const model = { inputs: 1, layers: LINEAR_NET, weights: [{ kernel: [0.5], bias: [0] }] }
     const [x, y] = [[2], [3]]
     const adam = { ...ADAM, eps: 0.5 }
-    const hat = referenceStep(model, MSE, adam, x, y, undefined, 'sqrt(v) + eps_hat')
+    const hat = referenceStep(model, MSE, adam, x, y, undefined, EPS_HAT)
     // First step, g = -8: lr * sqrt(1 - beta2) * 8 / (sqrt(1 - beta2) * 8 + eps).
     const c = Math.sqrt(1 - 0.999)
     expect(hat.weights[0]?.kernel[0]).toBeCloseTo(0.5 + (0.01 * c * 8) / (c * 8 + 0.5), 12)
     const next = { ...model, weights: hat.weights }
-    const second = referenceStep(next, MSE, adam, x, y, hat.state, 'sqrt(v) + eps_hat')
+    const second = referenceStep(next, MSE, adam, x, y, hat.state, EPS_HAT)
     const torch = referenceStep(next, MSE, { ...adam, eps: 0.5 / Math.sqrt(1 - 0.999 ** 2) }, x, y, hat.state)
     expect(second.weights[0]?.kernel[0]).toBeCloseTo(torch.weights[0]?.kernel[0] as number, 12)
   })
@@ -201,7 +210,138 @@ describe('reference', () => {
   })
 })
 
+describe('reference: the optimizer family', () => {
+  const model = { inputs: 1, layers: LINEAR_NET, weights: [{ kernel: [0.5], bias: [0] }] }
+  const [x, y] = [[2], [3]]
+  // pred 1: the kernel's gradient is g = -8 (see the Adam test above).
+  const kernel = (o: Parameters<typeof optimizerOf>[0], init: 'keras' | 'torch') =>
+    referenceStep(model, MSE, optimizerOf(o, init), x, y).weights[0]?.kernel[0] as number
+
+  it("RMSprop's and Adagrad's eps: PyTorch's sqrt(v) + eps, Keras' sqrt(v + eps); the defaults of rho and the accumulator", () => {
+    const rms = { name: 'rmsprop', lr: 0.01, eps: 0.5 } as const
+    // rho: PyTorch 0.99, Keras 0.9.
+    expect(kernel(rms, 'torch')).toBeCloseTo(0.5 + (0.01 * 8) / (Math.sqrt(0.01 * 64) + 0.5), 12)
+    expect(kernel(rms, 'keras')).toBeCloseTo(0.5 + (0.01 * 8) / Math.sqrt(0.1 * 64 + 0.5), 12)
+    const ada = { name: 'adagrad', lr: 0.01, eps: 0.5 } as const
+    // accumulator: PyTorch 0, Keras 0.1.
+    expect(kernel(ada, 'torch')).toBeCloseTo(0.5 + (0.01 * 8) / (8 + 0.5), 12)
+    expect(kernel(ada, 'keras')).toBeCloseTo(0.5 + (0.01 * 8) / Math.sqrt(0.1 + 64 + 0.5), 12)
+  })
+
+  it('AdamW decays first; Adam decays in the gradient under torch, decoupled under keras', () => {
+    const adamw = { name: 'adamw', lr: 0.01, eps: 0, weightDecay: 0.5 } as const
+    // Adam's first step is lr sign(g) with eps 0.
+    expect(kernel(adamw, 'torch')).toBeCloseTo(0.5 * (1 - 0.005) + 0.01, 12)
+    expect(kernel({ ...adamw, name: 'adam' }, 'keras')).toBeCloseTo(0.5 * (1 - 0.005) + 0.01, 12)
+    // torch: g = -8 + 0.25 is still negative, so the step is still +lr, without the decay.
+    expect(kernel({ ...adamw, name: 'adam' }, 'torch')).toBeCloseTo(0.5 + 0.01, 12)
+  })
+
+  it("SGD momentum: PyTorch's and Keras' forms agree at a constant lr and part once it changes", () => {
+    const o = optimizerOf({ name: 'sgd', lr: 0.1, eps: 0.1, momentum: 0.9, nesterov: true }, 'torch')
+    const run = (momentum: typeof FORMULAS.torch.momentum, lr2: number) => {
+      const formula = { ...TORCH_FORMULA, momentum }
+      const one = referenceStep(model, MSE, o, x, y, undefined, { formula })
+      return referenceStep({ ...model, weights: one.weights }, MSE, o, x, y, one.state, { formula, lr: lr2 })
+        .weights
+    }
+    const [torch, keras] = [FORMULAS.torch.momentum, FORMULAS.keras.momentum]
+    expect(relativeError(run(torch, 0.1)[0]?.kernel ?? [], run(keras, 0.1)[0]?.kernel ?? [])).toBeLessThan(
+      1e-12,
+    )
+    expect(
+      relativeError(run(torch, 0.05)[0]?.kernel ?? [], run(keras, 0.05)[0]?.kernel ?? []),
+    ).toBeGreaterThan(1e-2)
+  })
+
+  it("tfjs' RMSprop keeps lr inside its momentum, as Keras does; its SGD momentum is PyTorch's", () => {
+    expect(conventionFormula('rmsprop', FORMULAS.tfjs).momentum).toBe(FORMULAS.keras.momentum)
+    expect(conventionFormula('sgd', FORMULAS.tfjs).momentum).toBe(FORMULAS.torch.momentum)
+  })
+
+  it('l2: the penalty is in the loss, and its gradient matches finite differences', () => {
+    const { grads, loss } = referenceGradients(
+      { inputs: 2, layers: L2_NET, weights: weightsFor(L2_NET) },
+      MSE,
+      DATA.x,
+      DATA.y,
+    )
+    const plain = referenceGradients(
+      { inputs: 2, layers: TANH_NET, weights: weightsFor(L2_NET) },
+      MSE,
+      DATA.x,
+      DATA.y,
+    )
+    expect(loss).toBeGreaterThan(plain.loss + 1e-2)
+    numeric(L2_NET, MSE).forEach((n, k) => {
+      expect(relativeError(grads[k]?.kernel ?? [], n.kernel)).toBeLessThan(1e-6)
+      expect(relativeError(grads[k]?.bias ?? [], n.bias)).toBeLessThan(1e-6)
+    })
+  })
+})
+
 describe('fixtures', () => {
+  it("every optimizer case's conventions part by far more than any tolerance, so a wrong formula shows", () => {
+    for (const c of OPTIMIZER_CASES) {
+      const run = (init: 'keras' | 'torch' | 'tfjs') =>
+        referenceTrain({
+          model: { inputs: 2, layers: TANH_NET },
+          loss: MSE,
+          optimizer: optimizerOf(c.optimizer, init),
+          schedule: resolveSchedule(c.schedule, init),
+          epochs: 2,
+          batchSize: 2,
+          data: DATA,
+          initialWeights: weightsFor(TANH_NET),
+          order: SHUFFLED,
+        }).weights
+      const [keras, torch, tfjs] = [run('keras'), run('torch'), run('tfjs')]
+      const apart = (a: Weights64[], b: Weights64[]) =>
+        Math.max(
+          ...a.flatMap((w, k) => [
+            relativeError(w.kernel, b[k]?.kernel ?? []),
+            relativeError(w.bias, b[k]?.bias ?? []),
+          ]),
+        )
+      expect(apart(keras, torch), c.label).toBeGreaterThan(1e-3)
+      // tfjs shares some formulas with each (Keras' root eps and decay, PyTorch's Adam eps and SGD momentum).
+      expect(Math.max(apart(tfjs, keras), apart(tfjs, torch)), c.label).toBeGreaterThan(1e-3)
+    }
+  })
+
+  it("schedules: Keras' and PyTorch's lr differ for cosine and plateau, and no plateau decision is near its threshold", () => {
+    for (const s of SCHEDULE_CASES) {
+      const run = (semantics: 'keras' | 'torch') =>
+        referenceTrain({
+          model: { inputs: 2, layers: LINEAR_NET },
+          loss: MSE,
+          optimizer: optimizerOf({ name: 'sgd', lr: SCHEDULE_LR, eps: 1e-7 }, semantics),
+          schedule: { ...s, semantics },
+          epochs: 7,
+          batchSize: DATA.n,
+          data: DATA,
+          initialWeights: weightsFor(LINEAR_NET),
+          order: IN_ORDER,
+        })
+      const [keras, torch] = [run('keras'), run('torch')]
+      expect(keras.lrs.join() === torch.lrs.join(), s.name).toBe(
+        s.name === 'step' || s.name === 'exponential',
+      )
+      if (s.name !== 'plateau') continue
+      for (const r of [keras, torch]) {
+        // Each loss against best - threshold (Keras) and best (1 - threshold) (PyTorch): far apart.
+        r.losses.forEach((loss, e) => {
+          const best = Math.min(...r.losses.slice(0, e))
+          if (e > 0) {
+            expect(Math.abs(loss - (best - s.threshold)) / loss).toBeGreaterThan(1e-3)
+            expect(Math.abs(loss - best * (1 - s.threshold)) / loss).toBeGreaterThan(1e-3)
+          }
+        })
+        expect(scheduledLr(SCHEDULE_LR, s, r === keras ? 'keras' : 'torch', r.losses)).toEqual(r.lrs)
+      }
+    }
+  })
+
   // Keras' Adam puts eps ~30x larger in effect; with every |g| far above that, either form passes.
   it('the clip fixture: row 0 is far outside the clip, the others inside, for every classification loss', () => {
     for (const c of CLASSIFICATION_CASES) {

@@ -17,6 +17,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join, sep } from 'node:path'
+import { SWIFTSHADER_ICD } from '@dualfit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BundleResult, buildBundle, WORKSPACE } from '../src/build.js'
 
@@ -196,6 +197,83 @@ describe.skipIf(otherPlatform)(
       expectClean(r)
       expect(r.stdout).toMatch(/torch-style/)
       expect(r.stdout).toMatch(/keras-style/)
+    }, 600_000)
+  },
+)
+
+/**
+ * The bundle with Dawn (--dawn) on SwiftShader's software adapter, through benchmarks/gpu-check.sh as
+ * a GPU machine runs it: unpacked by the script, both styles on webgpu within 1e-4 of their cpu
+ * runs, and `dualfit bench --device gpu` (startup, the cheapest suite on a software adapter).
+ */
+const noGpu =
+  otherPlatform ??
+  (existsSync(SWIFTSHADER_ICD) ? null : `no software Vulkan driver (${SWIFTSHADER_ICD}, Debian's chromium)`)
+
+describe.skipIf(noGpu)(
+  noGpu ? `gpu-check.sh on a --dawn bundle (skipped: ${noGpu})` : 'gpu-check.sh on a --dawn bundle',
+  () => {
+    let dir: string
+    let archive: string
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'dualfit-gpu-check-test-'))
+      archive = (await buildBundle({ outDir: join(dir, 'out'), dawn: true, level: 1 })).archive
+    }, 300_000)
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    })
+
+    it('checks both styles on webgpu against cpu and runs bench --device gpu: one JSON, one table, exit 0', () => {
+      // The script needs bash, tar and coreutils from PATH, where this machine also has a node: a
+      // `node` first on PATH that fails shows that only the bundle's own Node runs.
+      const trap = join(dir, 'trap')
+      mkdirSync(trap)
+      writeFileSync(join(trap, 'node'), '#!/bin/sh\necho "the system node ran" >&2\nexit 97\n', {
+        mode: 0o755,
+      })
+      const env = {
+        ...isolatedEnv(),
+        PATH: `${trap}${delimiter}${process.env.PATH}`,
+        VK_ICD_FILENAMES: SWIFTSHADER_ICD,
+        DUALFIT_PYTHON: '/usr/bin/python3',
+      }
+      const script = join(WORKSPACE, 'benchmarks/gpu-check.sh')
+      const args = [archive, '--out', 'check', '--quick', '--suite', 'startup']
+      const r = spawnSync(script, args, { cwd: dir, env, encoding: 'utf8', timeout: 540_000 })
+      expect(r.status, r.stderr).toBe(0)
+      const doc = JSON.parse(readFileSync(join(dir, 'check/gpu-check.json'), 'utf8'))
+      expect(
+        doc.parity.map((p: { backend: string; engine: string; software: string; ok: boolean }) => p),
+      ).toEqual([
+        expect.objectContaining({
+          backend: 'keras-style',
+          engine: 'webgpu',
+          software: 'SwiftShader',
+          ok: true,
+        }),
+        expect.objectContaining({
+          backend: 'torch-style',
+          engine: 'webgpu',
+          software: 'SwiftShader',
+          ok: true,
+        }),
+      ])
+      expect(doc.failed).toEqual([])
+      // The startup rows and their memory rows: the CLI and the spec found inside the bundle.
+      const rows = doc.bench.rows as { suite: string; backend: string; engine: string; software?: string }[]
+      expect(rows.map((x) => `${x.suite} ${x.backend} ${x.engine} ${x.software}`).sort()).toEqual([
+        'memory keras-style webgpu SwiftShader',
+        'memory torch-style webgpu SwiftShader',
+        'startup keras-style webgpu SwiftShader',
+        'startup torch-style webgpu SwiftShader',
+      ])
+      expect(readFileSync(join(dir, 'check/gpu-check.txt'), 'utf8')).toMatch(
+        /^PASS {2}parity keras-style webgpu \(SwiftShader/m,
+      )
+      // An existing --out is refused in one line, exit 2.
+      const again = spawnSync(script, args, { cwd: dir, env, encoding: 'utf8' })
+      expect(again.status).toBe(2)
+      expect(again.stderr).toBe("gpu-check: --out 'check': already there; name a new folder\n")
     }, 600_000)
   },
 )

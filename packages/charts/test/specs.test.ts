@@ -10,6 +10,7 @@ import {
   lossChart,
   predictionChart,
   qualityChart,
+  renderSvg,
   type SpecGroup,
   seedChart,
   slug,
@@ -74,6 +75,18 @@ describe('loss chart', () => {
 
   it('is a fixed 720 x 360 view, legend and titles included', () => {
     expect(spec).toMatchObject({ width: 720, height: 360, autosize: { type: 'fit', contains: 'padding' } })
+  })
+
+  it('draws the lr per epoch under the loss when a run recorded one (a schedule), and renders', async () => {
+    const scheduled = trial('refit', { history: { loss: [100, 10, 1, 0.1], lr: [0.1, 0.1, 0.01, 0.01] } })
+    const s = lossChart(group(result('a', { trials: [scheduled] }))) as Json
+    const [loss, lr] = s.vconcat as Json[]
+    expect(rows(s, layers(loss)[0])).toHaveLength(4)
+    expect(lr?.data.values).toEqual(
+      [0.1, 0.1, 0.01, 0.01].map((v, i) => ({ series: 'a', epoch: i + 1, lr: v })),
+    )
+    expect(lr?.encoding.y.title).toBe('learning rate')
+    expect(await renderSvg(s)).toContain('learning rate')
   })
 })
 

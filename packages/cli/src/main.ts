@@ -10,6 +10,7 @@ import { parityCommand } from './commands/parity.js'
 import { predictCommand } from './commands/predict.js'
 import { reportCommand } from './commands/report.js'
 import { trainCommand } from './commands/train.js'
+import { workerCommand } from './commands/worker.js'
 import { attachDashValues, type Context } from './options.js'
 import { SCRIPT_NAME } from './script-name.js'
 
@@ -48,6 +49,7 @@ const COMMANDS = [
   backendsCommand,
   mergeCommand,
   reportCommand,
+  workerCommand,
 ]
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given writers (stdout/stderr by default). */

@@ -122,7 +122,7 @@ export interface EngineInfo {
   default?: boolean
   /** Why the backend picked it for this workload (see Backend.chooseEngine). */
   chosen?: string
-  /** A gpu engine's adapter when it is a software one, e.g. 'SwiftShader': correct, not fast (softwareGpu). */
+  /** A webgpu engine's adapter when it is a software one, e.g. 'SwiftShader': correct, not fast (softwareGpu). */
   software?: string
 }
 

@@ -3,8 +3,72 @@
  * tried in the backend's order of preference, each probed lazily and once, and when none fits every
  * reason is reported together.
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import type { Backend, Device, Engine, EngineInfo, Workload } from './backend.js'
 import { UserError } from './errors.js'
+
+/**
+ * SwiftShader's Vulkan driver as Debian's chromium package ships it: with libvulkan1 and
+ * VK_ICD_FILENAMES pointing here, both WebGPU engines find a software adapter (docs/backends.md).
+ */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
+
+/** Vulkan drivers that run on the CPU, by the library their ICD manifest names. */
+const SOFTWARE_VULKAN: [RegExp, string][] = [
+  [/vk_swiftshader/, 'SwiftShader'],
+  [/vulkan_lvp/, 'lavapipe'],
+]
+
+/** ICD manifests in `entries` (files, or folders of *.json), in order; unreadable ones are left out. */
+function manifests(entries: string[]): string[] {
+  return entries.flatMap((p) => {
+    try {
+      if (!statSync(p).isDirectory()) return [p]
+      return readdirSync(p)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => join(p, f))
+    } catch {
+      return []
+    }
+  })
+}
+
+/**
+ * The software Vulkan driver a WebGPU engine runs on, or null. On Linux both WebGPU engines (Dawn in the
+ * webgpu package, Dawn in onnxruntime-node) sit on Vulkan; neither reports its adapter to JS alike,
+ * so this reads the ICD manifests the Vulkan loader would read: VK_DRIVER_FILES (or the older
+ * VK_ICD_FILENAMES) plus VK_ADD_DRIVER_FILES, else its search folders (Vulkan-Loader
+ * docs/LoaderDriverInterface.md, "Driver Discovery on Linux"). Software only when every driver
+ * found is a software one: with a hardware driver there, Dawn prefers it.
+ */
+export function softwareGpu(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (process.platform !== 'linux') return null
+  const list = (v: string | undefined) => (v ? v.split(':').filter(Boolean) : [])
+  const home = env.XDG_DATA_HOME || join(homedir(), '.local/share')
+  const folders = [
+    ...list(env.XDG_CONFIG_DIRS || '/etc/xdg'),
+    '/etc',
+    home,
+    ...list(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share'),
+  ].map((d) => join(d, 'vulkan/icd.d'))
+  const chosen = list(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES)
+  const files = manifests([...(chosen.length ? chosen : folders), ...list(env.VK_ADD_DRIVER_FILES)])
+  const names = files.map((f) => {
+    let lib = ''
+    try {
+      const icd = (JSON.parse(readFileSync(f, 'utf8')) as { ICD?: { library_path?: string } }).ICD
+      lib = resolve(dirname(f), icd?.library_path ?? '')
+    } catch {
+      // unreadable: counted as hardware below, which never mislabels a GPU as software
+    }
+    return SOFTWARE_VULKAN.find(([re]) => re.test(lib))?.[1] ?? null
+  })
+  const first = names[0]
+  return first && names.every((n) => n !== null) ? first : null
+}
 
 const probes = new WeakMap<Backend, Map<string, Promise<string | null>>>()
 
@@ -25,7 +89,16 @@ function probe(backend: Backend, engine: Engine): Promise<string | null> {
 
 async function info(backend: Backend, engine: Engine): Promise<EngineInfo> {
   const why = await probe(backend, engine)
-  return { id: engine.id, device: engine.device, available: why === null, detail: why ?? engine.detail }
+  const out = { id: engine.id, device: engine.device, available: why === null, detail: why ?? engine.detail }
+  // WebGPU engines only (every backend here names them 'webgpu'): CUDA never runs on Vulkan.
+  const software = out.available && engine.id === 'webgpu' ? softwareGpu() : null
+  return software
+    ? {
+        ...out,
+        detail: `${out.detail}; on ${software}, a software adapter (the CPU): correct, not fast`,
+        software,
+      }
+    : out
 }
 
 /** Every engine of a backend, probed; the first available one is marked default. */

@@ -14,28 +14,33 @@ export {
 } from './datasets.js'
 export { alive, cleanDeadTemps, isTemp, makeDirs, outputProblem, tempName } from './dirs.js'
 export { EarlyStopping, type EarlyStoppingRule } from './early-stopping.js'
-export { type EngineChoice, listEngines, resolveEngine } from './engines.js'
+export { type EngineChoice, listEngines, resolveEngine, SWIFTSHADER_ICD, softwareGpu } from './engines.js'
 export { epochHooks, History, Stopping } from './epochs.js'
 export { isUserError, UserError } from './errors.js'
 export { EXACT_FUNCTIONS, type ExactFunction, exactFunction } from './exact.js'
 export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
 export { type Fold, kFold, stratifiedKFold } from './folds.js'
-export { cloneWeights, initialWeights } from './init.js'
+export { cloneWeights, initialWeights, ulpWeights } from './init.js'
 export { mergeShards, type ShardRead } from './merge.js'
 export { argmaxRow, classMetrics, classProbabilities, mae, mean, median, mse, sd } from './metrics.js'
 export { checkModel, forwardRow, forwardRows, rowsOf, softmax, transpose, weightsProblem } from './model.js'
 export * from './optimizers.js'
 export { batches, batchOrder } from './order.js'
 export {
+  type Calibration,
   type CurvePoint,
+  calibrationText,
   DEFAULT_PARITY_TOLERANCE,
   errorFloor,
   errorScale,
   FLOAT32_RESOLUTION,
+  NOISE_BAND,
   type ParityReport,
   parity,
   relativeDifference,
+  selfNoise,
   settingDifferences,
+  wantsCalibration,
 } from './parity.js'
 export * from './parse-spec.js'
 export {
@@ -68,5 +73,5 @@ export type {
   TrialStore,
 } from './store.js'
 export { runStudy, type StudyOptions, type StudyOutcome, type StudyRun } from './study.js'
-export { buildJob, runTrial, type TrialRun, timeToQuality } from './trial.js'
+export { buildJob, type Perturbation, runTrial, type TrialRun, timeToQuality } from './trial.js'
 export * from './trials.js'

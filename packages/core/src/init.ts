@@ -49,3 +49,25 @@ export function initialWeights(
 export function cloneWeights(weights: LayerWeights[]): LayerWeights[] {
   return weights.map((w) => ({ ...w, kernel: w.kernel.slice(), bias: w.bias.slice() }))
 }
+
+/**
+ * Every nonzero value moved up to the next float32 (one unit in the last place): a rounding-level
+ * change, for measuring how far training amplifies rounding (parity's calibration). A zero stays
+ * zero: its next float32 is a denormal, which engines may flush.
+ */
+export function ulpUp(xs: Float32Array): Float32Array {
+  const bits = new Int32Array(1)
+  const f = new Float32Array(bits.buffer)
+  return xs.map((x) => {
+    if (x === 0 || !Number.isFinite(x)) return x
+    f[0] = x
+    // float32 bits are sign and magnitude: a larger magnitude when positive, a smaller when negative.
+    bits[0] = (bits[0] as number) + (x > 0 ? 1 : -1)
+    return f[0] as number
+  })
+}
+
+/** ulpUp of every initial weight. */
+export function ulpWeights(weights: LayerWeights[]): LayerWeights[] {
+  return weights.map((w) => ({ ...w, kernel: ulpUp(w.kernel), bias: ulpUp(w.bias) }))
+}

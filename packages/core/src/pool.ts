@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
+import { UserError } from './errors.js'
 import type { Experiment } from './plan.js'
 import type { TrialRun } from './trial.js'
-import type { TrialTask } from './trial-worker.js'
+import type { TaskResult, TrialTask } from './trial-worker.js'
 import type { Trial } from './trials.js'
 
 /**
@@ -10,7 +11,7 @@ import type { Trial } from './trials.js'
  * the backend by name once, so a task is only (spec, trial): results are the same as in-process.
  */
 export class TrialPool {
-  private readonly pool: Piscina<TrialTask, TrialRun>
+  private readonly pool: Piscina<TrialTask, TaskResult>
   readonly workers: number
   /** Set to 1 to make every worker's trial stop at its next optimizer step (see trial-worker.ts). */
   private readonly stop = new Int32Array(new SharedArrayBuffer(4))
@@ -42,16 +43,21 @@ export class TrialPool {
   /** A `run` for runExperiment: this experiment's trials on `backend`'s `engine`, in the pool. */
   runner(exp: Experiment, backend: string, engine: string): (trial: Trial) => Promise<TrialRun> {
     return (trial) => {
-      const task = this.pool.run({
-        raw: exp.raw,
-        source: exp.source,
-        baseDir: exp.baseDir,
-        backend,
-        engine,
-        from: this.resolveFrom,
-        trial,
-        stop: this.stop,
-      })
+      const task = this.pool
+        .run({
+          raw: exp.raw,
+          source: exp.source,
+          baseDir: exp.baseDir,
+          backend,
+          engine,
+          from: this.resolveFrom,
+          trial,
+          stop: this.stop,
+        })
+        .then((r) => {
+          if ('problems' in r) throw new UserError(r.problems)
+          return r
+        })
       this.running.add(task)
       const done = () => this.running.delete(task)
       task.then(done, done)

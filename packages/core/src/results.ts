@@ -133,6 +133,29 @@ export interface ExperimentResult {
   }
   trials: TrialResult[]
   totals: { trials: number; steps: number; trainMs: number; wallMs: number }
+  /**
+   * compare, when a parity verdict against this (first) backend needed calibrating: how far this run
+   * parts from itself one ulp away (core's selfNoise), kept so that reports drawn again agree.
+   */
+  noise?: SelfNoise
+}
+
+/** A run against itself one ulp away: its largest curve and weight differences, and the parameters that part most. */
+export interface SelfNoise {
+  curves: number
+  weights: number
+  parameters: ParameterDifference[]
+}
+
+/** One parameter of two runs' final weights: where it is, both values, how far apart. */
+export interface ParameterDifference {
+  trial: string
+  layer: number
+  part: 'kernel' | 'bias'
+  index: number[]
+  values: [number, number]
+  /** |a - b| relative to the layer's largest weight, as the final weights are compared. */
+  difference: number
 }
 
 /** The model a trial ended with, as plain data any backend or the ONNX exporter takes. */

@@ -7,7 +7,7 @@ import { type Experiment, finalTrials, searchTrials } from './plan.js'
 import type { ExperimentResult, PointScore, TrialResult } from './results.js'
 import { RESULTS_SCHEMA_VERSION } from './results.js'
 import { scorePoints, selectPoint } from './select.js'
-import { runTrial, type TrialRun } from './trial.js'
+import { type Perturbation, runTrial, type TrialRun } from './trial.js'
 import type { Stage, Trial } from './trials.js'
 
 const CORE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
@@ -23,6 +23,11 @@ export interface RunOptions {
   run?: (trial: Trial) => Promise<TrialRun>
   /** Trials in flight at once (default 1); results keep the planned order either way. */
   concurrency?: number
+  /**
+   * Every trial's job perturbed at rounding level (parity's calibration; in-process runs only,
+   * not with `run`). Under init 'framework' there are no given weights and it changes nothing.
+   */
+  perturb?: Perturbation
 }
 
 /** An engine id is resolved here; an EngineInfo from resolveEngine keeps why it was chosen. */
@@ -108,7 +113,8 @@ export async function runExperiment(
   const search = searchTrials(exp)
   const total = search.length + finalTrials(exp, 0).length
   let done = 0
-  const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine, opts.signal))
+  if (opts.run && opts.perturb) throw new Error('runExperiment: perturb applies to in-process runs only')
+  const run = opts.run ?? ((t: Trial) => runTrial(exp, t, backend, engine, opts.signal, opts.perturb))
   const onDone = (r: TrialResult) => opts.onTrial?.(++done, total, r)
   const runs = await runAll(search, run, opts, onDone)
   const scores = scorePoints(

@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js'
+import { isUserError } from './errors.js'
 import { type Experiment, prepareExperiment } from './plan.js'
 import { loadBackend } from './registry.js'
 import { runTrial, type TrialRun } from './trial.js'
@@ -39,7 +40,22 @@ function stopSignal(stop: Int32Array): AbortSignal {
   return signal
 }
 
-export default async function runTask(task: TrialTask): Promise<TrialRun> {
+/**
+ * A trial's run, or the problems of the UserError it threw: an error crosses to the main thread by
+ * structured clone, which keeps its message but not its class or name (pool.ts throws it again).
+ */
+export type TaskResult = TrialRun | { problems: string[] }
+
+export default async function runTask(task: TrialTask): Promise<TaskResult> {
+  try {
+    return await runOne(task)
+  } catch (e) {
+    if (isUserError(e)) return { problems: e.problems }
+    throw e
+  }
+}
+
+async function runOne(task: TrialTask): Promise<TrialRun> {
   const key = `${task.baseDir}\n${task.source}\n${JSON.stringify(task.raw)}`
   let exp = experiments.get(key)
   if (!exp) {

@@ -4,7 +4,7 @@ import { subset } from './datasets.js'
 import { Accuracy, type EpochCallback, epochHooks, History, Quality, Stopping } from './epochs.js'
 import { UserError } from './errors.js'
 import { kFold, stratifiedKFold } from './folds.js'
-import { initialWeights } from './init.js'
+import { initialWeights, ulpUp, ulpWeights } from './init.js'
 import { argmaxRow, classMetrics, classProbabilities, mse, mseByColumn } from './metrics.js'
 import { checkModel, forwardRow } from './model.js'
 import { resolveOptimizer, resolveSchedule } from './optimizers.js'
@@ -45,11 +45,21 @@ function trialRows(
   return { train: d, test: exp.holdout }
 }
 
+/**
+ * A rounding-level change to a job, for measuring how far the problem amplifies rounding (parity's
+ * calibration): 'ulp' moves every initial weight and every training input and target (not a class
+ * index) up by one float32 ulp (ulpUp). The start alone is not enough: training often forgets a
+ * start one ulp away (seed-keras at lr 0.1 ends on the same float32 weights), while two engines
+ * round differently at every step; rows one ulp away do too.
+ */
+export type Perturbation = 'ulp'
+
 /** The job a backend runs for one trial: identical for every backend, by construction. */
 export function buildJob(
   exp: Experiment,
   trial: Trial,
   engine: string,
+  perturb?: Perturbation,
 ): {
   job: TrainJob
   /** The rows trained on, in the data's own units. */
@@ -76,6 +86,9 @@ export function buildJob(
   const shuffle = s.shuffle && batchSize < train.n
   // Only final models are judged on quality: their weights are tracked epoch by epoch.
   const targets = trial.stage !== 'search' ? qualityTargets(exp) : null
+  const start = framework
+    ? null
+    : initialWeights(init, exp.dataset.inputs, s.model.layers, trial.seed, ...stream)
   const job: TrainJob = {
     engine,
     model: { inputs: exp.dataset.inputs, layers: s.model.layers },
@@ -84,11 +97,12 @@ export function buildJob(
     schedule: resolveSchedule(s.schedule, s.init),
     epochs: trialEpochs(s, trial.stage),
     batchSize,
-    data: train,
+    data:
+      perturb === 'ulp'
+        ? { ...train, x: ulpUp(train.x), y: exp.dataset.classes ? train.y : ulpUp(train.y) }
+        : train,
     ...(validation ? { validation } : {}),
-    initialWeights: framework
-      ? null
-      : initialWeights(init, exp.dataset.inputs, s.model.layers, trial.seed, ...stream),
+    initialWeights: start && perturb === 'ulp' ? ulpWeights(start) : start,
     order: framework ? null : batchOrder(train.n, shuffle, trial.seed, ...stream),
     seed: trial.seed,
   }
@@ -225,9 +239,10 @@ export async function runTrial(
   backend: Backend,
   engine: string,
   signal?: AbortSignal,
+  perturb?: Perturbation,
 ): Promise<TrialRun> {
   const t0 = performance.now()
-  const { job, train, test, scaler, targets } = buildJob(exp, trial, engine)
+  const { job, train, test, scaler, targets } = buildJob(exp, trial, engine, perturb)
   const s = exp.points[trial.point]?.spec as ExperimentSpec
   const es = trial.stage === 'early-stopping' ? s.earlyStopping : null
   // The harness, not the backend, keeps the history, the stopping rule and the best weights.

@@ -15,10 +15,13 @@ async function predict(model: TrainedModel, x: Float32Array, engine: string): Pr
   await useEngine(engine)
   const m = buildModel(model.inputs, model.layers, model.weights)
   try {
-    return tf.tidy(() => {
-      const y = m.predict(tf.tensor2d(x, [n, model.inputs])) as tf.Tensor
-      return Float32Array.from(y.dataSync())
-    })
+    const y = tf.tidy(() => m.predict(tf.tensor2d(x, [n, model.inputs])) as tf.Tensor)
+    try {
+      // data(), not dataSync(): see readWeights.
+      return Float32Array.from((await y.data()) as Float32Array)
+    } finally {
+      y.dispose()
+    }
   } finally {
     m.dispose()
   }

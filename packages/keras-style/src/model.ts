@@ -6,10 +6,10 @@ import {
   type LossSpec,
   Rng,
   type TrainOptimizer,
-  type TrainSettings,
 } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tl from '@tensorflow/tfjs-layers'
+import { makeOptimizer } from './optimizers.js'
 
 /**
  * Dense layers on `[inputs]`. With `weights` the model starts from them (Keras kernel layout
@@ -30,6 +30,8 @@ export function buildModel(
         units: layer.units,
         activation: layer.activation,
         ...(i === 0 ? { inputShape: [inputs] } : {}),
+        // Keras' kernel_regularizer=l2(λ): λ Σ kernel² added to the training loss (regularizers.js L1L2).
+        ...(layer.l2 ? { kernelRegularizer: tl.regularizers.l2({ l2: layer.l2 }) } : {}),
         // Given weights replace the initial ones at once; zeros spare an unseeded random draw.
         kernelInitializer: weights
           ? 'zeros'
@@ -118,24 +120,13 @@ export function targets(loss: LossSpec, classes: number, d: DataSplit): tf.Tenso
   return tf.tensor2d(d.y, [d.n, d.outputs])
 }
 
-/**
- * tf.train.adam as tfjs 4.22 computes it: unlike Python Keras, it divides the bias-corrected m by
- * sqrt(bias-corrected v) + eps (PyTorch's placement). eps null is the backend's float epsilon, 1e-7
- * on every engine here (all float32).
- */
-export function adamEpsilon(o: TrainOptimizer): TrainSettings['epsilon'] {
-  return o.name === 'adam' ? { value: o.eps ?? 1e-7, placement: 'sqrt(v_hat) + eps' } : null
-}
-
-function kerasOptimizer(o: TrainOptimizer): tf.Optimizer {
-  // eps null (framework defaults): left to tfjs (see adamEpsilon).
-  if (o.name === 'adam') return tf.train.adam(o.lr, o.beta1, o.beta2, o.eps ?? undefined)
-  // tfjs momentum (accum = m * accum + g; w -= lr * accum) equals Keras' and PyTorch's for a fixed lr.
-  return o.momentum > 0 ? tf.train.momentum(o.lr, o.momentum) : tf.train.sgd(o.lr)
-}
-
-export function compileModel(model: tl.LayersModel, loss: LossSpec, optimizer: TrainOptimizer): tf.Optimizer {
-  const opt = kerasOptimizer(optimizer)
+export function compileModel(
+  model: tl.LayersModel,
+  loss: LossSpec,
+  optimizer: TrainOptimizer,
+  scheduled: boolean,
+): tf.Optimizer {
+  const opt = makeOptimizer(optimizer, scheduled)
   model.compile({ loss: kerasLoss(loss), optimizer: opt })
   return opt
 }

@@ -12,8 +12,10 @@ import {
   type TrainSettings,
 } from '@dualfit/core'
 import * as tf from '@tensorflow/tfjs-core'
+import * as tl from '@tensorflow/tfjs-layers'
 import { useEngine } from './engines.js'
-import { adamEpsilon, buildModel, compileModel, readWeights, targets } from './model.js'
+import { buildModel, compileModel, readWeights, targets } from './model.js'
+import { LrSchedule, optimizerSettings } from './optimizers.js'
 
 type Tensors = [tf.Tensor2D, tf.Tensor2D]
 
@@ -85,13 +87,30 @@ export function settings(job: TrainJob): TrainSettings {
       : 'glorotNormal kernel (truncated normal), zero bias (tf.layers.dense defaults), seeded per layer',
     order: job.order ? 'given' : 'tfjs fit(shuffle) Fisher-Yates on one index array, seeded',
     batchSize: job.batchSize,
-    epsilon: adamEpsilon(job.optimizer),
+    ...optimizerSettings(job.optimizer, job.schedule),
     // Keras' named losses average over outputs, then fit over the batch: the mean of every element;
     // the classification losses give one value per row, so the mean over rows.
     lossReduction: 'mean',
     // tfjs-core's losses on logits clip nothing; tfjs-layers' on probabilities clip to [epsilon(),
     // 1 - epsilon()], 1e-7 here (losses.js): the spec's request, as it is.
     ...probabilitiesOf(job.loss),
+  }
+}
+
+/**
+ * The layers' l2 penalties at the current weights: fit's training loss includes them (training.js
+ * totalLossFunction) but its val_loss does not (makeTestFunction); Keras reports both with them
+ * (keras/src/trainers/trainer.py compute_loss adds model.losses).
+ */
+async function penalty(model: tl.LayersModel): Promise<number> {
+  const losses = model.calculateLosses()
+  if (losses.length === 0) return 0
+  const total = tf.tidy(() => tf.addN(losses))
+  tf.dispose(losses)
+  try {
+    return ((await total.data()) as Float32Array)[0] as number
+  } finally {
+    total.dispose()
   }
 }
 
@@ -104,7 +123,8 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
   await useEngine(job.engine)
   const { data, validation } = job
   const model = buildModel(job.model.inputs, job.model.layers, job.initialWeights, job.seed)
-  const optimizer = compileModel(model, job.loss, job.optimizer)
+  const optimizer = compileModel(model, job.loss, job.optimizer, Boolean(job.schedule))
+  const schedule = job.schedule ? new LrSchedule(job.schedule, job.optimizer.lr, optimizer) : null
   const classes = (job.model.layers.at(-1) as LayerSpec).units
   const tensors = (d: DataSplit): Tensors => [
     tf.tensor2d(d.x, [d.n, d.inputs]),
@@ -129,20 +149,26 @@ export async function train(job: TrainJob, hooks: TrainHooks): Promise<TrainResu
         epochs: job.epochs,
         batchesPerEpoch,
         verbose: 0,
-        // fit's default: a turn for the event loop every 125 ms, so that Ctrl-C is seen mid-trial.
-        // 'never' blocks it for a whole trial and measured no faster.
-        yieldEvery: 'auto',
         // One pass over the validation rows (its default batch is 32).
         ...(val && validation ? { validationData: val, validationBatchSize: validation.n } : {}),
-        callbacks: {
-          onEpochEnd: async (epoch, logs) => {
-            epochsRun = epoch + 1
-            const epochLogs: EpochLogs = { loss: logs?.loss ?? Number.NaN }
-            if (val) epochLogs.valLoss = logs?.val_loss ?? Number.NaN
-            const answer = await hooks.onEpochEnd(epoch, epochLogs, () => readWeights(model))
-            if (answer === 'stop') model.stopTraining = true
-          },
-        },
+        callbacks: [
+          ...(schedule ? [schedule] : []),
+          new tl.CustomCallback(
+            {
+              onEpochEnd: async (epoch, logs) => {
+                epochsRun = epoch + 1
+                const epochLogs: EpochLogs = { loss: logs?.loss ?? Number.NaN }
+                if (val) epochLogs.valLoss = (logs?.val_loss ?? Number.NaN) + (await penalty(model))
+                if (schedule) epochLogs.lr = schedule.lr
+                const answer = await hooks.onEpochEnd(epoch, epochLogs, () => readWeights(model))
+                if (answer === 'stop') model.stopTraining = true
+              },
+            },
+            // fit's default: a turn for the event loop every 125 ms, so that Ctrl-C is seen mid-trial.
+            // 'never' blocks it for a whole trial and measured no faster.
+            'auto',
+          ),
+        ],
       },
     )
     return {

@@ -22,17 +22,26 @@ Once torch is imported, before reading any request, the process announces itself
 Requests all have `id` (an integer, echoed in every reply about that request) and `op`:
 
   {"id", "op": "train", "engine": "cpu"|"cuda",
-        "model": {"inputs", "layers": [{"units", "activation"}]},
+        "model": {"inputs", "layers": [{"units", "activation", "l2" (optional: λ Σ kernel² added to the loss)}]},
         "loss": {"name": "mse"|"mae"|"huber"|"cross_entropy"|"binary_cross_entropy", "delta",
                  "fromLogits": bool (classification losses; default true)},
-        "optimizer": {"name": "adam"|"sgd", "lr", "beta1", "beta2", "eps": number|null, "momentum"},
+        "optimizer": {"name": "sgd"|"adam"|"adamw"|"rmsprop"|"adagrad", "lr", "beta1", "beta2",
+                      "eps", "momentum", "nesterov", "rho", "centered", "initialAccumulator",
+                      "weightDecay" (numbers and booleans, every one resolved by the TS side),
+                      "adamEpsilon": "sqrt(v_hat) + eps"|"sqrt(v) + eps_hat",
+                      "rootEpsilon": "sqrt(v) + eps"|"sqrt(v + eps)",
+                      "momentumForm": "v = m v + g; w -= lr v"|"v = m v - lr g; w += v",
+                      "decay": "decoupled"|"gradient"},
+        "schedule": {"name": "step"|"exponential"|"cosine"|"plateau", its fields (core's ScheduleSpec),
+                     "semantics": "keras"|"torch"} | null,
         "epochs", "batchSize",
         "data": {"n", "inputs", "outputs", "x": b64, "y": b64}, "validation": {...} | null,
         "initialWeights": [{"weight": b64, "bias": b64}] | null,
         "order": b64 (epoch 0's order, uint32) | null,
         "seed"}
       After each epoch e:
-        python -> {"id", "epoch": e, "loss": number, "valLoss": number (only with validation)}
+        python -> {"id", "epoch": e, "loss": number, "valLoss": number (only with validation),
+                   "lr": number (the lr epoch e ran at; only with a schedule)}
         TS     -> {"id", "weights": true} (optional, any number of times: core wants this epoch's
                    weights) answered by python -> {"id", "epoch": e, "weights": [{"weight": b64,
                    "bias": b64}]} (the weights after the epoch's last step); then
@@ -56,11 +65,15 @@ Under a classification loss y is one column of class indices (0 .. K-1 as float3
 layer's units; 0/1 for binary_cross_entropy), whatever the last layer's width.
 
 Training is the plain PyTorch loop (nn.Sequential of nn.Linear and activations, the loss module,
-torch.optim.Adam / SGD, zero_grad / backward / step per batch), in float32, with
+a torch.optim optimizer, zero_grad / backward / step per batch, an lr_scheduler stepped per
+epoch), in float32, with
 torch.set_num_threads(1) and torch.use_deterministic_algorithms(True) so runs repeat bit for bit.
 With `initialWeights` and `order` null (dualfit's init 'framework'), weights come from
 torch.manual_seed(seed) and nn.Linear's own initialization, and batches from a shuffling
 DataLoader, exactly as a script that seeds, builds the model and iterates a DataLoader would.
+Where the job asks for a formula torch.optim lacks (Keras' epsilon placements, momentum form or
+decoupled weight decay), a small Optimizer subclass below applies Keras' own; a schedule in Keras'
+semantics is set per epoch by KerasSchedule, in PyTorch's by torch.optim.lr_scheduler.
 """
 
 import base64
@@ -257,15 +270,259 @@ def criterion_for(loss, classes):
     raise ValueError(f"unknown loss '{name}'")
 
 
-def optimizer_for(spec, params):
-    name = spec["name"]
-    if name == "adam":
-        eps = spec.get("eps")
-        kw = {} if eps is None else {"eps": float(eps)}  # None: torch's default (1e-8)
-        return torch.optim.Adam(params, lr=float(spec["lr"]), betas=(float(spec["beta1"]), float(spec["beta2"])), **kw)
+# ---------------------------------------------------------------------------- optimizers
+#
+# torch.optim where its formula is the one asked for; otherwise a small Optimizer of Keras' formula
+# (keras/src/optimizers/*.py, Keras 3), in float32 like the parameters. Each reads group["lr"] at
+# every step, so lr schedulers drive them as they drive torch.optim's.
+
+TORCH_MOMENTUM = "v = m v + g; w -= lr v"
+TORCH_ROOT = "sqrt(v) + eps"
+TORCH_ADAM = "sqrt(v_hat) + eps"
+
+
+def decayed(p, wd):
+    """The gradient with L2 decay added (g + wd w), as torch.optim's weight_decay argument does."""
+    return p.grad if wd == 0 else p.grad.add(p, alpha=wd)
+
+
+class KerasSGD(torch.optim.Optimizer):
+    """keras/src/optimizers/sgd.py: v = m v - lr g; w += v (nesterov: w += m v - lr g, v updated first)."""
+
+    def __init__(self, params, lr, momentum, nesterov, weight_decay):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            lr, m = group["lr"], group["momentum"]
+            for p in group["params"]:
+                g = decayed(p, group["weight_decay"])
+                v = self.state[p].setdefault("momentum", torch.zeros_like(p))
+                v.mul_(m).sub_(g * lr)
+                p.add_(v * m - g * lr if group["nesterov"] else v)
+
+
+class KerasAdam(torch.optim.Optimizer):
+    """keras/src/optimizers/adam.py: alpha = lr sqrt(1 - b2^t) / (1 - b1^t); w -= alpha m / (sqrt(v) + eps)."""
+
+    def __init__(self, params, lr, betas, eps, weight_decay):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                g = decayed(p, group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["t"] += 1
+                t, m, v = state["t"], state["m"], state["v"]
+                alpha = group["lr"] * math.sqrt(1 - b2**t) / (1 - b1**t)
+                m.add_((g - m) * (1 - b1))
+                v.add_((g * g - v) * (1 - b2))
+                p.sub_(m * alpha / (v.sqrt() + group["eps"]))
+
+
+class KerasRMSprop(torch.optim.Optimizer):
+    """keras/src/optimizers/rmsprop.py: v = rho v + (1 - rho) g^2 (centered: minus a^2, a = rho a + (1 - rho) g);
+    d = sqrt(v + eps); momentum > 0: mom = m mom + lr g / d, w -= mom; else w -= lr g / d."""
+
+    def __init__(self, params, lr, rho, eps, momentum, centered, weight_decay):
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "momentum": momentum, "centered": centered}
+        super().__init__(params, {**defaults, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            rho, m = group["rho"], group["momentum"]
+            for p in group["params"]:
+                g = decayed(p, group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(v=torch.zeros_like(p), a=torch.zeros_like(p), mom=torch.zeros_like(p))
+                v = state["v"]
+                v.mul_(rho).add_(g * g * (1 - rho))
+                denominator = v + group["eps"]
+                if group["centered"]:
+                    a = state["a"]
+                    a.mul_(rho).add_(g * (1 - rho))
+                    denominator = v - a * a + group["eps"]
+                increment = g * group["lr"] / denominator.sqrt()
+                if m > 0:
+                    increment = state["mom"].mul_(m).add_(increment)
+                p.sub_(increment)
+
+
+class KerasAdagrad(torch.optim.Optimizer):
+    """keras/src/optimizers/adagrad.py: acc (from initial_accumulator_value) += g^2; w -= lr g / sqrt(acc + eps)."""
+
+    def __init__(self, params, lr, eps, initial_accumulator_value, weight_decay):
+        defaults = {"lr": lr, "eps": eps, "initial_accumulator_value": initial_accumulator_value}
+        super().__init__(params, {**defaults, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = decayed(p, group["weight_decay"])
+                acc = self.state[p].setdefault("acc", torch.full_like(p, group["initial_accumulator_value"]))
+                acc.add_(g * g)
+                p.sub_(g * group["lr"] / (acc + group["eps"]).sqrt())
+
+
+def decoupled(base):
+    """`base` with Keras 3's decoupled weight decay (keras/src/optimizers/base_optimizer.py,
+    _apply_weight_decay: w -= w wd lr, before the update), as torch.optim.AdamW applies it."""
+
+    class Decoupled(base):
+        def __init__(self, params, decay, **kw):
+            super().__init__(params, weight_decay=0, **kw)
+            for group in self.param_groups:
+                group["decay"] = decay
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.mul_(1 - group["lr"] * group["decay"])
+            return super().step()
+
+    return Decoupled
+
+
+def optimizer_for(o, params):
+    """The optimizer the TS side declared (every value and form resolved there: its settings(job))."""
+    name, lr, wd = o["name"], float(o["lr"]), float(o["weightDecay"])
+    momentum = float(o["momentum"])
     if name == "sgd":
-        return torch.optim.SGD(params, lr=float(spec["lr"]), momentum=float(spec.get("momentum", 0)))
-    raise ValueError(f"unknown optimizer '{name}'")
+        keras = momentum > 0 and o["momentumForm"] != TORCH_MOMENTUM
+        cls = KerasSGD if keras else torch.optim.SGD
+        kw = {"lr": lr, "momentum": momentum, "nesterov": bool(o["nesterov"])}
+    elif name in ("adam", "adamw"):
+        betas = (float(o["beta1"]), float(o["beta2"]))
+        kw = {"lr": lr, "betas": betas, "eps": float(o["eps"])}
+        if o["adamEpsilon"] == TORCH_ADAM:
+            # torch/optim/adamw.py decays as Keras does (w *= 1 - lr wd, then Adam): no wrapper needed.
+            optim = torch.optim.AdamW if o["decay"] == "decoupled" else torch.optim.Adam
+            return optim(params, weight_decay=wd, **kw)
+        cls = KerasAdam
+    elif name == "rmsprop":
+        torch_form = o["rootEpsilon"] == TORCH_ROOT
+        if momentum > 0 and torch_form != (o["momentumForm"] == TORCH_MOMENTUM):
+            raise ValueError("rmsprop: momentum form and epsilon placement must be one framework's")
+        kw = {"lr": lr, "eps": float(o["eps"]), "momentum": momentum, "centered": bool(o["centered"])}
+        # torch/optim/rmsprop.py calls rho alpha.
+        kw[("alpha" if torch_form else "rho")] = float(o["rho"])
+        cls = torch.optim.RMSprop if torch_form else KerasRMSprop
+    elif name == "adagrad":
+        kw = {"lr": lr, "eps": float(o["eps"]), "initial_accumulator_value": float(o["initialAccumulator"])}
+        cls = torch.optim.Adagrad if o["rootEpsilon"] == TORCH_ROOT else KerasAdagrad
+    else:
+        raise ValueError(f"unknown optimizer '{name}'")
+    if o["decay"] == "decoupled" and wd > 0:
+        return decoupled(cls)(params, decay=wd, **kw)
+    return cls(params, weight_decay=wd if o["decay"] == "gradient" else 0, **kw)
+
+
+# ---------------------------------------------------------------------------- schedules
+
+
+class KerasSchedule:
+    """The lr per epoch in Keras' semantics, set on the optimizer after each epoch for the next:
+    step (a LearningRateScheduler of lr0 gamma^floor(e / stepSize)), exponential (ExponentialDecay,
+    one decay step per epoch), cosine (keras/src/optimizers/schedules/learning_rate_schedule.py,
+    CosineDecay: holds minLr from tMax on) and plateau (keras/src/callbacks/reduce_lr_on_plateau.py:
+    better when loss < best - min_delta, reduce after `patience` epochs that are not)."""
+
+    def __init__(self, optimizer, s):
+        self.optimizer, self.s = optimizer, s
+        self.lr0 = optimizer.param_groups[0]["lr"]
+        self.epoch, self.best, self.wait, self.cooldown = 0, math.inf, 0, 0
+
+    def set(self, lr):
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def step(self, loss):
+        s, lr0 = self.s, self.lr0
+        self.epoch += 1
+        e = self.epoch
+        if s["name"] == "step":
+            self.set(lr0 * s["gamma"] ** (e // s["stepSize"]))
+        elif s["name"] == "exponential":
+            self.set(lr0 * s["gamma"] ** e)
+        elif s["name"] == "cosine":
+            cosine = (1 + math.cos(math.pi * min(e, s["tMax"]) / s["tMax"])) / 2
+            self.set(s["minLr"] + (lr0 - s["minLr"]) * cosine)
+        else:
+            self.plateau(loss)
+
+    def plateau(self, loss):
+        s = self.s
+        if self.cooldown > 0:
+            self.cooldown -= 1
+            self.wait = 0
+        if loss < self.best - s["threshold"]:
+            self.best, self.wait = loss, 0
+        elif self.cooldown == 0:
+            self.wait += 1
+            lr = self.optimizer.param_groups[0]["lr"]
+            if self.wait >= s["patience"] and lr > s["minLr"]:
+                self.set(max(lr * s["factor"], s["minLr"]))
+                self.cooldown, self.wait = s["cooldown"], 0
+
+
+class TorchSchedule:
+    """torch.optim.lr_scheduler's own: StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau
+    (mode min, relative threshold), stepped once per epoch (plateau on the epoch's training loss)."""
+
+    def __init__(self, optimizer, s):
+        lrs = torch.optim.lr_scheduler
+        name = s["name"]
+        if name == "step":
+            self.scheduler = lrs.StepLR(optimizer, step_size=int(s["stepSize"]), gamma=float(s["gamma"]))
+        elif name == "exponential":
+            self.scheduler = lrs.ExponentialLR(optimizer, gamma=float(s["gamma"]))
+        elif name == "cosine":
+            self.scheduler = lrs.CosineAnnealingLR(optimizer, T_max=int(s["tMax"]), eta_min=float(s["minLr"]))
+        elif name == "plateau":
+            self.scheduler = lrs.ReduceLROnPlateau(
+                optimizer,
+                mode="min",
+                factor=float(s["factor"]),
+                patience=int(s["patience"]),
+                threshold=float(s["threshold"]),
+                threshold_mode="rel",
+                cooldown=int(s["cooldown"]),
+                min_lr=float(s["minLr"]),
+            )
+        else:
+            raise ValueError(f"unknown schedule '{name}'")
+        self.plateau = name == "plateau"
+
+    def step(self, loss):
+        self.scheduler.step(loss) if self.plateau else self.scheduler.step()
+
+
+def schedule_for(s, optimizer):
+    if s is None:
+        return None
+    semantics = {"keras": KerasSchedule, "torch": TorchSchedule}
+    if s["semantics"] not in semantics:
+        raise ValueError(f"schedule semantics '{s['semantics']}': expected keras or torch")
+    return semantics[s["semantics"]](optimizer, s)
+
+
+def with_l2(criterion, model, layers):
+    """Keras' kernel_regularizer l2(λ) per layer: λ Σ kernel^2 (kernels, not biases) added to the loss,
+    which Keras differentiates and reports, for training and validation alike."""
+    terms = [(float(l["l2"]), lin) for lin, l in zip(linears(model), layers) if l.get("l2")]
+    if not terms:
+        return criterion
+    return lambda out, y: criterion(out, y) + sum(lam * lin.weight.square().sum() for lam, lin in terms)
 
 
 def split_of(d, device, targets):
@@ -300,7 +557,9 @@ def train(req):
         load_weights(model, req["initialWeights"])
     model = model.to(device)
     criterion, targets = criterion_for(req["loss"], int(spec["layers"][-1]["units"]))
+    criterion = with_l2(criterion, model, spec["layers"])
     optimizer = optimizer_for(req["optimizer"], model.parameters())
+    schedule = schedule_for(req.get("schedule"), optimizer)
     x, y = split_of(req["data"], device, targets)
     n = x.shape[0]
     validation = split_of(req["validation"], device, targets) if req.get("validation") else None
@@ -316,6 +575,7 @@ def train(req):
     steps = 0
     for epoch in range(int(req["epochs"])):
         model.train()
+        lr = optimizer.param_groups[0]["lr"]  # what this epoch runs at
         total = 0.0
         seen = 0
         batches = order.split(batch_size) if harness_order else loader
@@ -330,6 +590,9 @@ def train(req):
             seen += len(rows)
             steps += 1
         msg = {"id": rid, "epoch": epoch, "loss": number(total / seen)}
+        if schedule is not None:
+            msg["lr"] = lr
+            schedule.step(total / seen)
         if validation is not None:
             model.eval()
             with torch.no_grad():

@@ -9,10 +9,13 @@ import {
   type Backend,
   checkModel,
   type DataSplit,
+  defaultEps,
   type Engine,
   type EpochLogs,
+  FORMULAS,
   type LayerWeights,
   probabilitiesOf,
+  resolveOptimizer,
   rowsOf,
   type TrainedModel,
   type TrainHooks,
@@ -34,8 +37,45 @@ export const DEFAULT_PYTHON = '/usr/bin/python3'
 /** The worker script shipped with this package (next to src/ and dist/). */
 export const SCRIPT = fileURLToPath(new URL('../python/dualfit_torch.py', import.meta.url))
 
-/** torch.optim.Adam's default eps, which the worker leaves in place when the job's eps is null. */
-const TORCH_ADAM_EPS = 1e-8
+/**
+ * The optimizer train(job) runs, every value and form resolved: the job's formula, else PyTorch's
+ * own (torch/optim/*.py), with PyTorch's defaults where the job leaves a value null. python builds
+ * its optimizer from exactly this, and settings() states it.
+ */
+function appliedOptimizer(job: TrainJob) {
+  const o = job.optimizer
+  const formula = o.formula ?? FORMULAS.torch
+  // torch.optim's defaults (eps, alpha, initial_accumulator_value, AdamW's weight_decay): core's torch convention.
+  const { name, lr, beta1, beta2, momentum } = o
+  const own = resolveOptimizer({ name, lr, beta1, beta2, momentum, eps: defaultEps('torch', name) }, 'torch')
+  return {
+    name,
+    lr,
+    beta1,
+    beta2,
+    eps: o.eps ?? (own.eps as number),
+    momentum,
+    nesterov: o.nesterov,
+    rho: o.rho ?? (own.rho as number),
+    centered: o.centered,
+    initialAccumulator: o.initialAccumulator ?? (own.initialAccumulator as number),
+    weightDecay: o.weightDecay ?? (own.weightDecay as number),
+    adamEpsilon: formula.adamEpsilon,
+    rootEpsilon: formula.rootEpsilon,
+    // RMSprop's momentum is its framework's: PyTorch's b = m b + g / d, w -= lr b (rmsprop.py);
+    // Keras' and TF.js' mom = m mom + lr g / d, w -= mom (rmsprop.py, rmsprop_optimizer.ts).
+    momentumForm:
+      o.name === 'rmsprop'
+        ? FORMULAS[formula.convention === 'torch' ? 'torch' : 'keras'].momentum
+        : formula.momentum,
+    // AdamW decays the weights whatever the convention (torch/optim/adamw.py, Keras' AdamW).
+    decay: o.name === 'adamw' ? ('decoupled' as const) : formula.weightDecay,
+  }
+}
+
+/** The job's schedule as train(job) runs it; semantics null: the backend's own, torch.optim.lr_scheduler's. */
+const appliedSchedule = ({ schedule }: TrainJob) =>
+  schedule ? { ...schedule, semantics: schedule.semantics ?? ('torch' as const) } : null
 
 export const ENGINE_IDS = ['cpu', 'cuda'] as const
 export type EngineId = (typeof ENGINE_IDS)[number]
@@ -160,7 +200,8 @@ export class PyTorchBackend implements Backend {
           engine,
           model: { inputs, layers },
           loss: job.loss,
-          optimizer: job.optimizer,
+          optimizer: appliedOptimizer(job),
+          schedule: appliedSchedule(job),
           epochs: job.epochs,
           batchSize: job.batchSize,
           data: splitMessage(job.data),
@@ -177,6 +218,7 @@ export class PyTorchBackend implements Backend {
             const epoch = event.epoch as number
             const logs: EpochLogs = { loss: decodeNumber(event.loss) }
             if (event.valLoss !== undefined) logs.valLoss = decodeNumber(event.valLoss)
+            if (event.lr !== undefined) logs.lr = event.lr as number
             // Weights cross the pipe only when core asks for them (snapshots, time to quality).
             const weights = async () => coreWeights((await ask({ weights: true })).weights, layerShapes)
             const stop = (await hooks.onEpochEnd(epoch, logs, weights)) === 'stop'
@@ -197,18 +239,31 @@ export class PyTorchBackend implements Backend {
   }
 
   settings(job: TrainJob): TrainSettings {
-    const { optimizer } = job
+    const o = appliedOptimizer(job)
+    const schedule = appliedSchedule(job)
+    const rmsprop = o.name === 'rmsprop'
     return {
       initializer: job.initialWeights
         ? 'given'
         : "nn.Linear's own: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weight and bias, after torch.manual_seed(seed)",
       order: job.order ? 'given' : 'DataLoader(shuffle=True), after torch.manual_seed(seed)',
       batchSize: job.batchSize,
-      // torch.optim.Adam adds eps to sqrt(v) divided by sqrt(1 - beta2^t), i.e. to sqrt(v_hat).
-      epsilon:
-        optimizer.name === 'adam'
-          ? { value: optimizer.eps ?? TORCH_ADAM_EPS, placement: 'sqrt(v_hat) + eps' }
-          : null,
+      // torch.optim.Adam(W) adds eps to sqrt(v) divided by sqrt(1 - beta2^t), i.e. to sqrt(v_hat);
+      // the worker's KerasAdam to sqrt(v) (eps_hat).
+      epsilon: o.name === 'adam' || o.name === 'adamw' ? { value: o.eps, placement: o.adamEpsilon } : null,
+      optimizer: {
+        name: o.name,
+        rootEpsilon: rmsprop || o.name === 'adagrad' ? { value: o.eps, placement: o.rootEpsilon } : null,
+        momentum:
+          (rmsprop || o.name === 'sgd') && o.momentum > 0
+            ? { value: o.momentum, form: o.momentumForm, nesterov: o.nesterov }
+            : null,
+        rho: rmsprop ? o.rho : null,
+        centered: rmsprop ? o.centered : null,
+        initialAccumulator: o.name === 'adagrad' ? o.initialAccumulator : null,
+        weightDecay: o.weightDecay > 0 ? { value: o.weightDecay, form: o.decay } : null,
+        schedule: schedule ? { name: schedule.name, semantics: schedule.semantics } : null,
+      },
       // nn.MSELoss, L1Loss, HuberLoss, CrossEntropyLoss and BCEWithLogitsLoss default to
       // reduction='mean'; the worker's Keras forms (fromLogits false) take the mean too.
       lossReduction: 'mean',

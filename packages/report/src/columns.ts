@@ -282,7 +282,8 @@ const MEASURES: Measure[] = [
         const p = s.parity
         if (!p) return 'reference'
         const part = p.curves.part ? `, part at epoch ${p.curves.part.epoch}` : ''
-        return `${p.ok ? '✓' : '✗'} ${num(p.curves.max, 2)}, ${num(p.weights.max, 2)}${part}`
+        // ✓ noise: beyond tolerance, within the first backend's own difference from itself.
+        return `${p.ok ? '✓' : '✗'}${p.verdict === 'noise' ? ' noise' : ''} ${num(p.curves.max, 2)}, ${num(p.weights.max, 2)}${part}`
       },
       show: (rows) => rows.some((r) => r.parity),
     },

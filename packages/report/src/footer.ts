@@ -1,5 +1,5 @@
 /** The lines under a table: where backends part, and what was compared. */
-import type { DataInfo } from '@dualfit/core'
+import { calibrationText, type DataInfo } from '@dualfit/core'
 import { duration, plain } from './format.js'
 import { rowNames, type Summary } from './summary.js'
 
@@ -28,6 +28,8 @@ export function parityLines(rows: Summary[]): string[] {
   const names = rowNames(rows)
   return rows.flatMap((r, i) => {
     const p = r.parity
+    if (p?.verdict === 'noise')
+      return [plain(`parity ✓ ${names[i]} vs ${names[0]}: ${calibrationText(p)[0]} (dualfit parity)`)]
     if (!p || p.ok) return []
     const part = p.curves.part
     const where = part ? `the loss curves part at epoch ${part.epoch} of ${part.trial}` : 'the runs differ'

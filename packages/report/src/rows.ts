@@ -43,25 +43,60 @@ export function turn({ head, body }: { head: string[]; body: string[][] }): {
 /**
  * Under init 'framework' each backend uses its own defaults: these rows show them side by side,
  * so that "the same model" differing out of the box has its reasons in view. Null otherwise, or
- * when no result says what it applied (older files).
+ * when no result says what it applied (older files). A row that applies to no backend here (RMSprop's
+ * rho under Adam, probabilities under a regression loss) is left out.
  */
 export function settingsRows(rows: Summary[]): { head: string[]; body: string[][] } | null {
   const known = rows.filter((r) => r.settings)
   if (rows[0]?.init !== 'framework' || known.length === 0) return null
+  const NA = '—'
+  const opt = (r: Summary) => r.settings?.optimizer
   const eps = (r: Summary) => (r.settings?.epsilon ? String(r.settings.epsilon.value) : '— (not Adam)')
   const measures: [string, (r: Summary) => string][] = [
     ['initializer', (r) => r.settings?.initializer ?? ''],
+    ['optimizer', (r) => opt(r)?.name ?? NA],
     ['Adam epsilon', eps],
-    ['Adam epsilon placement', (r) => r.settings?.epsilon?.placement ?? '—'],
+    ['Adam epsilon placement', (r) => r.settings?.epsilon?.placement ?? NA],
+    ['RMSprop/Adagrad epsilon', (r) => String(opt(r)?.rootEpsilon?.value ?? NA)],
+    ['RMSprop/Adagrad epsilon placement', (r) => opt(r)?.rootEpsilon?.placement ?? NA],
+    ["RMSprop rho (PyTorch's alpha)", (r) => String(opt(r)?.rho ?? NA)],
+    ['RMSprop centered', (r) => String(opt(r)?.centered ?? NA)],
+    ['Adagrad initial accumulator', (r) => String(opt(r)?.initialAccumulator ?? NA)],
+    ['momentum', (r) => momentumCell(opt(r)?.momentum)],
+    ['weight decay', (r) => decayCell(opt(r)?.weightDecay)],
+    ['lr schedule', (r) => scheduleCell(opt(r)?.schedule)],
     ['batch size', (r) => String(r.settings?.batchSize ?? '')],
     ['batch order', (r) => r.settings?.order ?? ''],
     ['loss reduction', (r) => r.settings?.lossReduction ?? ''],
+    ['probabilities', (r) => probabilitiesCell(r.settings?.probabilities)],
   ]
   return {
     head: ['framework defaults in effect', ...known.map((r) => `${r.backend} (${r.engine})`)],
-    body: measures.map(([label, cell]) => [label, ...known.map(cell)]),
+    body: measures
+      .map(([label, cell]) => [label, ...known.map(cell)])
+      .filter((row) => row.slice(1).some((c) => c !== NA)),
   }
 }
+
+type Optimizer = NonNullable<NonNullable<Summary['settings']>['optimizer']>
+
+const momentumCell = (m: Optimizer['momentum'] | undefined) =>
+  m ? `${m.value}${m.nesterov ? ' Nesterov' : ''}, ${m.form}` : '—'
+
+const decayCell = (d: Optimizer['weightDecay'] | undefined) =>
+  d
+    ? `${d.value}, ${d.form === 'decoupled' ? 'decoupled (w -= lr wd w)' : 'in the gradient (g += wd w)'}`
+    : '—'
+
+const scheduleCell = (s: Optimizer['schedule'] | undefined) =>
+  s ? `${s.name}, ${s.semantics === 'keras' ? 'Keras' : 'PyTorch'} semantics` : '—'
+
+const probabilitiesCell = (p: NonNullable<Summary['settings']>['probabilities']) =>
+  p
+    ? `${p.activation} ${p.at === 'loss' ? 'in the loss (logits out)' : 'as the last layer'}, ${
+        p.clip ? `clipped to [${p.clip[0]}, 1 - ${p.clip[0]}]` : 'unclipped'
+      }`
+    : '—'
 
 /** Past this many classes a confusion matrix no longer reads at a glance: the tables leave it out. */
 export const MAX_CONFUSION_CLASSES = 10

@@ -270,8 +270,14 @@ function qualityOf(final: TrialResult[]): Summary['toQuality'] {
   }
 }
 
-/** One spec's runs on several backends, each after the first with its parity against the first. */
+/**
+ * One spec's runs on several backends, each after the first with its parity against the first,
+ * calibrated by the first run's own noise where compare kept it (ExperimentResult.noise).
+ */
 export function summarizeGroup(results: ExperimentResult[]): Summary[] {
   const first = results[0]
-  return results.map((r, i) => ({ ...summarize(r), parity: i > 0 && first ? parity(first, r) : null }))
+  return results.map((r, i) => ({
+    ...summarize(r),
+    parity: i > 0 && first ? parity(first, r) : null,
+  }))
 }

@@ -22,10 +22,12 @@ import {
   type TrainJob,
   type TrainOptimizer,
   type TrainResult,
+  type TrainSchedule,
   type TrainSettings,
   transpose,
 } from '@dualfit/core'
 import { deviceOf, ENGINE_DETAIL, ORT_ENGINES, probeEngine } from '@dualfit/onnx'
+import * as lrScheduler from './lr-scheduler.js'
 import * as nn from './nn.js'
 import * as optim from './optim.js'
 import { checkEngine, Runtime } from './runtime.js'
@@ -74,10 +76,95 @@ export function criterionFor(loss: LossSpec): nn.Criterion {
   }
 }
 
+/**
+ * The optimizer a job asks for. Null fields (init 'framework') leave PyTorch's own defaults in
+ * place, as torch.optim's constructors have them, and a null formula PyTorch's formulas.
+ */
 function optimizerFor(spec: TrainOptimizer, params: Parameter[]): optim.Optimizer {
-  if (spec.name === 'sgd') return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum })
-  // eps null: PyTorch's own default (Adam.defaultEps).
-  return new optim.Adam(params, { lr: spec.lr, betas: [spec.beta1, spec.beta2], eps: spec.eps ?? undefined })
+  const common = {
+    lr: spec.lr,
+    weightDecay: spec.weightDecay ?? undefined,
+    formula: spec.formula ?? undefined,
+  }
+  const eps = spec.eps ?? undefined
+  const betas: [number, number] = [spec.beta1, spec.beta2]
+  switch (spec.name) {
+    case 'sgd':
+      return new optim.SGD(params, { ...common, momentum: spec.momentum, nesterov: spec.nesterov })
+    case 'adam':
+      return new optim.Adam(params, { ...common, betas, eps })
+    case 'adamw':
+      return new optim.AdamW(params, { ...common, betas, eps })
+    case 'rmsprop':
+      return new optim.RMSprop(params, {
+        ...common,
+        alpha: spec.rho ?? undefined,
+        eps,
+        momentum: spec.momentum,
+        centered: spec.centered,
+      })
+    case 'adagrad':
+      return new optim.Adagrad(params, {
+        ...common,
+        eps,
+        initialAccumulatorValue: spec.initialAccumulator ?? undefined,
+      })
+  }
+}
+
+/** The scheduler a job's schedule asks for, as the step to take after each epoch with its loss. */
+function schedulerFor(
+  s: TrainSchedule | null | undefined,
+  o: optim.Optimizer,
+): ((loss: number) => void) | null {
+  if (!s) return null
+  // null: torch-style's own, PyTorch's.
+  const semantics = s.semantics ?? 'torch'
+  const each = (scheduler: lrScheduler.LRScheduler) => () => scheduler.step()
+  switch (s.name) {
+    case 'step':
+      return each(new lrScheduler.StepLR(o, { stepSize: s.stepSize, gamma: s.gamma }))
+    case 'exponential':
+      return each(new lrScheduler.ExponentialLR(o, { gamma: s.gamma }))
+    case 'cosine':
+      return each(new lrScheduler.CosineAnnealingLR(o, { tMax: s.tMax, etaMin: s.minLr, semantics }))
+    case 'plateau': {
+      const { factor, patience, threshold, cooldown, minLr } = s
+      const plateau = new lrScheduler.ReduceLROnPlateau(o, {
+        factor,
+        patience,
+        threshold,
+        cooldown,
+        minLr,
+        semantics,
+      })
+      return (loss) => plateau.step(loss)
+    }
+  }
+}
+
+/**
+ * Keras' kernel_regularizer l2(λ) written into the PyTorch loop as a PyTorch user would: the loss
+ * plus λ Σ W² (keras/src/regularizers/regularizers.py), so W.grad gains 2λ W. Call after
+ * backward(), before the step; returns the penalty, at the weights the gradient was taken at.
+ */
+function l2Penalty(terms: { weight: Parameter; l2: number }[]): number {
+  let penalty = 0
+  for (const { weight, l2 } of terms) {
+    let sum = 0
+    for (const w of weight.data) sum += w * w
+    penalty += l2 * sum
+  }
+  return penalty
+}
+
+function addL2(terms: { weight: Parameter; l2: number }[]): number {
+  for (const { weight, l2 } of terms) {
+    const w = weight.data
+    const g = weight.grad?.data
+    if (g) for (let i = 0; i < w.length; i++) g[i] = (g[i] as number) + 2 * l2 * (w[i] as number)
+  }
+  return l2Penalty(terms)
 }
 
 /** A split as (x, y) tensors. */
@@ -154,6 +241,11 @@ class TorchStyleBackend implements Backend {
     const model = buildModel(inputs, layers, start).to(engine, this.#runtime)
     const criterion = criterionFor(job.loss)
     const optimizer = optimizerFor(job.optimizer, model.parameters())
+    const scheduleStep = schedulerFor(job.schedule, optimizer)
+    const l2 = linearsOf(model).flatMap((l, k) => {
+      const lambda = layers[k]?.l2 ?? 0
+      return lambda > 0 ? [{ weight: l.weight, l2: lambda }] : []
+    })
     const all = tensors(job.data)
     const batch = batchTensors(job.data, all, job.batchSize)
     const validation = job.validation && tensors(job.validation)
@@ -164,6 +256,7 @@ class TorchStyleBackend implements Backend {
     let steps = 0
     for (let epoch = 0; epoch < job.epochs; epoch++) {
       model.train()
+      const lr = optimizer.lr
       let sum = 0
       let seen = 0
       for (const rows of batches(order(epoch), job.batchSize)) {
@@ -173,23 +266,31 @@ class TorchStyleBackend implements Backend {
         const out = model.forward(x)
         const loss = criterion(out, y)
         await loss.backward()
+        const penalty = addL2(l2)
         optimizer.step()
-        sum += loss.item() * rows.length
+        sum += (loss.item() + penalty) * rows.length
         seen += rows.length
         steps++
       }
       const logs: EpochLogs = { loss: sum / seen }
+      if (scheduleStep) logs.lr = lr
       if (validation) {
         model.eval()
-        logs.valLoss = (await criterion(model.forward(validation.x), validation.y).compute())[0]
+        // As Keras reports val_loss: the penalty included (it is part of the loss being minimised).
+        const valLoss = (await criterion(model.forward(validation.x), validation.y).compute())[0] as number
+        logs.valLoss = valLoss + l2Penalty(l2)
       }
       if ((await hooks.onEpochEnd(epoch, logs, async () => weightsOf(model))) === 'stop') break
+      scheduleStep?.(logs.loss)
     }
     return { weights: weightsOf(model), steps, setupMs }
   }
 
   settings(job: TrainJob): TrainSettings {
-    const { optimizer } = job
+    // What optimizerFor makes of the job, read off the optimizer itself.
+    const o = optimizerFor(job.optimizer, [])
+    const root = o instanceof optim.RMSprop || o instanceof optim.Adagrad
+    const withMomentum = (o instanceof optim.SGD || o instanceof optim.RMSprop) && o.momentum > 0 ? o : null
     return {
       initializer: job.initialWeights
         ? 'given'
@@ -198,10 +299,23 @@ class TorchStyleBackend implements Backend {
         ? 'given'
         : "a fresh permutation per epoch (a shuffling DataLoader's, core's batchOrder), seeded",
       batchSize: job.batchSize,
-      epsilon:
-        optimizer.name === 'adam'
-          ? { value: optimizer.eps ?? optim.Adam.defaultEps, placement: optim.Adam.placement }
+      epsilon: o instanceof optim.Adam ? { value: o.eps, placement: o.formula.adamEpsilon } : null,
+      optimizer: {
+        name: job.optimizer.name,
+        rootEpsilon: root ? { value: o.eps, placement: o.formula.rootEpsilon } : null,
+        momentum: withMomentum && {
+          value: withMomentum.momentum,
+          form: withMomentum.momentumForm,
+          nesterov: withMomentum instanceof optim.SGD && withMomentum.nesterov,
+        },
+        rho: o instanceof optim.RMSprop ? o.alpha : null,
+        centered: o instanceof optim.RMSprop ? o.centered : null,
+        initialAccumulator: o instanceof optim.Adagrad ? o.initialAccumulatorValue : null,
+        weightDecay: o.weightDecay > 0 ? { value: o.weightDecay, form: o.decayForm } : null,
+        schedule: job.schedule
+          ? { name: job.schedule.name, semantics: job.schedule.semantics ?? 'torch' }
           : null,
+      },
       // nn's criteria reduce with 'mean', PyTorch's default.
       lossReduction: 'mean',
       // criterionFor: CrossEntropyLoss / BCEWithLogitsLoss on logits, the Keras criteria on

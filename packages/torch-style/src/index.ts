@@ -1,4 +1,5 @@
 export { createBackend } from './backend.js'
+export * as lrScheduler from './lr-scheduler.js'
 export * as nn from './nn.js'
 export { manualSeed } from './nn.js'
 export * as optim from './optim.js'

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { trainRecorded } from '@dualfit/backend-testkit'
 import {
   type Backend,
@@ -16,6 +15,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest'
 import { criterionFor } from '../src/backend.js'
 import { createBackend, nn, tensor } from '../src/index.js'
+import { pythonTorch, torchReference } from './torch-reference.js'
 
 const backend: Backend = createBackend()
 afterAll(() => backend.dispose())
@@ -167,15 +167,6 @@ describe('torch-style classification', () => {
   })
 })
 
-/** Why /usr/bin/python3 with torch cannot run here, or null (finds torch without its slow import). */
-function pythonTorch(): string | null {
-  const r = spawnSync('/usr/bin/python3', [
-    '-c',
-    'import importlib.util as u; exit(u.find_spec("torch") is None)',
-  ])
-  if (r.error) return `/usr/bin/python3: ${r.error.message}`
-  return r.status === 0 ? null : 'no torch module for /usr/bin/python3'
-}
 const missing = pythonTorch()
 
 describe.skipIf(missing !== null)(`against real PyTorch${missing ? ` (skipped: ${missing})` : ''}`, () => {
@@ -207,12 +198,7 @@ describe.skipIf(missing !== null)(`against real PyTorch${missing ? ` (skipped: $
       lr: 0.5,
       steps: STEPS,
     }))
-    const py = spawnSync('/usr/bin/python3', [new URL('./torch_reference.py', import.meta.url).pathname], {
-      input: JSON.stringify(input),
-      encoding: 'utf8',
-    })
-    expect(py.status, py.stderr).toBe(0)
-    const want = JSON.parse(py.stdout) as number[][]
+    const want = torchReference(input).map((r) => r.losses)
     for (const [i, j] of jobs.entries()) {
       const got = (await trainRecorded(backend, j)).history.loss
       const torch = want[i] as number[]

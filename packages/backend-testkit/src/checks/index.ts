@@ -7,6 +7,7 @@ import type { Check } from './check.js'
 import { deterministic, frameworkConventions } from './determinism.js'
 import { dispose, saves } from './files.js'
 import { noLeaks } from './leaks.js'
+import { frameworkOptimizers, l2Penalty, optimizerSteps, schedules } from './optimizers.js'
 import { onnxRoundTrip, predicts } from './prediction.js'
 import { declaresSettings } from './settings.js'
 import { abortsWhenAsked, stopsWhenTold, tracksWeights } from './stopping.js'
@@ -21,6 +22,10 @@ export const checks = {
   batchOrder,
   validationLoss,
   classificationSteps,
+  optimizerSteps,
+  frameworkOptimizers,
+  schedules,
+  l2Penalty,
   stopsWhenTold,
   abortsWhenAsked,
   tracksWeights,
@@ -44,6 +49,13 @@ export const CHECK_TITLES: Record<CheckName, string> = {
   validationLoss: 'reports valLoss on job.validation',
   classificationSteps:
     'cross_entropy and binary_cross_entropy steps (from logits or not, SGD and Adam) match the float64 reference',
+  optimizerSteps:
+    "sgd, adam, adamw, rmsprop and adagrad steps under init keras, torch and tfjs match that convention's formulas, as settings() declares them",
+  frameworkOptimizers:
+    "under init 'framework', each optimizer's steps match the formulas and defaults settings() declares",
+  schedules:
+    'step, exponential, cosine and plateau schedules: EpochLogs.lr and the losses match keras, torch or the declared semantics',
+  l2Penalty: "layers' l2 is in the gradient and in the reported loss",
   stopsWhenTold: 'stops at once when onEpochEnd says stop',
   abortsWhenAsked: 'an aborted hooks.signal stops training and rejects with its reason',
   tracksWeights: "onEpochEnd's weights() gives that epoch's weights as copies, without changing training",

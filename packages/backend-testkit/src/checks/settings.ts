@@ -24,7 +24,7 @@ import {
   SGD,
   TINY,
 } from '../fixtures.js'
-import { type ReferenceJob, referenceTrain } from '../reference.js'
+import { type ReferenceJob, referenceTrain, TORCH_FORMULA } from '../reference.js'
 import { type Check, DEFAULT_TOLERANCE, settingsOf, train } from './check.js'
 
 const PLACEMENTS: readonly EpsilonPlacement[] = ['sqrt(v_hat) + eps', 'sqrt(v) + eps_hat']
@@ -127,10 +127,9 @@ async function expectEpsilon(
     steps: `2 Adam steps with eps ${LARGE_EPS}`,
     setting: 'epsilon placement',
     declared: eps.placement,
-    readings: Object.fromEntries(PLACEMENTS.map((p) => [p, { placement: p }])) as Record<
-      EpsilonPlacement,
-      Partial<ReferenceJob>
-    >,
+    readings: Object.fromEntries(
+      PLACEMENTS.map((p) => [p, { formula: { ...TORCH_FORMULA, adamEpsilon: p } }]),
+    ) as Record<EpsilonPlacement, Partial<ReferenceJob>>,
   })
 }
 
@@ -161,7 +160,12 @@ async function expectDefaultEpsilon(backend: Backend, engine: string, tolerance:
     steps: `1 Adam step with eps null on a gradient of ${sci(g)}`,
     setting: 'default epsilon.value',
     declared: value,
-    readings: { [value]: { optimizer: { ...ADAM, eps: fallback.value }, placement: fallback.placement } },
+    readings: {
+      [value]: {
+        optimizer: { ...ADAM, eps: fallback.value },
+        formula: { ...TORCH_FORMULA, adamEpsilon: fallback.placement },
+      },
+    },
     hint: (w) => `; the step implies eps ${sci(implied(w))}`,
   })
 }

@@ -33,7 +33,7 @@ import {
   TANH_NET,
   VALIDATION,
 } from '../fixtures.js'
-import { referenceForward, referenceLoss, referenceTrain } from '../reference.js'
+import { referenceForward, referenceLoss, referenceTrain, TORCH_FORMULA } from '../reference.js'
 import { type Check, DEFAULT_TOLERANCE, expectEpochs, expectSteps, settingsOf, train } from './check.js'
 
 interface StepCase {
@@ -234,7 +234,7 @@ export const classificationSteps: Check = async (backend, engine, o = {}) => {
         ...job,
         initialWeights: start,
         order: SHUFFLED,
-        ...(placement ? { placement } : {}),
+        ...(placement ? { formula: { ...TORCH_FORMULA, adamEpsilon: placement } } : {}),
       })
       rec.calls.forEach(({ epoch, logs }) => {
         const want = ref.losses[epoch] as number

@@ -4,7 +4,7 @@ import type { TopLevelSpec } from 'vega-lite'
 import { thinIndexes } from '../data.js'
 import { backendsOf, finalRun, type SpecGroup } from '../model.js'
 import { perBackend, stageText } from './captions.js'
-import { MAX_EPOCHS } from './scales.js'
+import { EPOCH_X, MAX_EPOCHS } from './scales.js'
 import { backendStyles, frame, seriesEncoding } from './style.js'
 
 type AccuracyRow = { series: string; epoch: number; accuracy: number }
@@ -42,12 +42,7 @@ export function accuracyChart(group: SpecGroup): TopLevelSpec | null {
   const { colors, dashes } = backendStyles(backends)
   const enc = seriesEncoding(backends, colors, dashes, null)
   const lowest = Math.min(...train.map((d) => d.accuracy), ...validation.map((d) => d.accuracy))
-  const x = {
-    field: 'epoch',
-    type: 'quantitative' as const,
-    title: 'epoch',
-    axis: { tickMinStep: 1, labelFlush: false, tickCount: 10 },
-  }
+  const x = EPOCH_X
   const y = {
     field: 'accuracy',
     type: 'quantitative' as const,

@@ -3,6 +3,14 @@
 /** At most this many epochs per line (always the first and the last): more only slows the SVG down. */
 export const MAX_EPOCHS = 1000
 
+/** The x encoding of every per-epoch chart (loss, accuracy): whole epochs, about ten ticks. */
+export const EPOCH_X = {
+  field: 'epoch',
+  type: 'quantitative' as const,
+  title: 'epoch',
+  axis: { tickMinStep: 1, labelFlush: false, tickCount: 10 },
+}
+
 export const positive = (v: number) => Number.isFinite(v) && v > 0
 
 /** Labels of a log axis: 0.001 to 1000 as plain numbers, beyond that as 1e+4, 1e-5. */

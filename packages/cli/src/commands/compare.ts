@@ -2,14 +2,19 @@ import { buildReport } from '@dualfit/charts'
 import {
   type Dataset,
   type ExperimentResult,
+  isUserError,
   RESULTS_SCHEMA_VERSION,
+  runExperiment,
   runStudy,
   type StoredTrial,
   type StudyOutcome,
+  selfNoise,
   toJson,
   UserError,
+  wantsCalibration,
 } from '@dualfit/core'
 import { TrialPool } from '@dualfit/core/pool'
+import { checkUrl, QueueRun } from '@dualfit/queue'
 import {
   type Layout,
   renderCsv,
@@ -74,6 +79,10 @@ export interface ExecuteArgs extends ExecuteFlags {
   /** How to continue after an interruption, for the note. */
   again?: string
   shard: { index: number; count: number } | null
+  /** A Redis URL: trials go through its queue to `dualfit worker` processes. */
+  queue?: string
+  /** Keep a finished --queue run's keys (its trials' results) in Redis. */
+  keepQueue?: boolean
   signal: AbortSignal
   /** A line for stderr: the plan, and what an interruption kept. */
   note: (line: string) => void
@@ -89,11 +98,25 @@ export async function compare(a: CompareArgs): Promise<CompareResult> {
   // Both live in --out's journal: without one they would do nothing, silently.
   if (!a.out && a.resume) throw new UserError('--resume: name the folder of the run to continue with --out')
   if (!a.out && a.shard) throw new UserError("--shard: name a folder for the shard's journal with --out")
+  if (a.queue && a.shard)
+    throw new UserError('--shard: not with --queue (workers take any trial; no slices needed)')
+  if (a.queue && a.workers > 1)
+    throw new UserError(
+      '--workers: not with --queue (trials run in the workers: dualfit worker --concurrency N)',
+    )
   const choices = parseBackendList(a.backends)
   const { runs, backends } = await planRuns(a, choices, (specs) =>
     planGuard(specs, choices.length, a.shard, a.yes, a.note),
   )
+  // ONNX Runtime's WebGPU provider dies on worker threads (std::bad_alloc, onnxruntime-node 1.30),
+  // and the trials of one GPU share it anyway: gpu engines run in this process.
+  const onGpu = a.workers > 1 ? runs.flat().find((r) => r.engine.device === 'gpu') : undefined
   try {
+    if (onGpu) {
+      throw new UserError(
+        `--workers ${a.workers}: ${onGpu.backend.id} runs on its ${onGpu.engine.id} engine (gpu), which runs in this process only; use --workers 1`,
+      )
+    }
     // Every input is valid: now the output folder (it will hold the journal).
     if (a.out) prepareOut(a.out)
     return await execute(runs, a)
@@ -119,8 +142,14 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
         })
       : null
   bar?.start(trials, 0, { what: '' })
+  const queue = a.queue
+    ? await QueueRun.open(a.queue, runs.flat(), { ...(a.out ? { out: a.out } : {}), note: a.note })
+    : null
+  if (queue) a.note(`trials go to ${queue.label}; ${SCRIPT_NAME} worker --queue URL runs them`)
   const pool = a.workers > 1 ? new TrialPool(a.workers, [import.meta.url], a.signal) : null
   let outcome: StudyOutcome
+  // A queue run that ended, done or failed on its input, leaves no key behind (unless kept).
+  let ended = false
   try {
     outcome = await runStudy(runs, {
       store,
@@ -131,10 +160,17 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
       onTrial: (r) => bar?.increment({ what: `${r.exp.spec.name} on ${r.backend.id}` }),
       ...(a.known ? { known: a.known } : {}),
       ...(pool ? { runner: (r) => pool.runner(r.exp, r.name, r.engine.id), concurrency: pool.workers } : {}),
+      // Every trial of a stage in the queue at once: the workers decide how many run.
+      ...(queue ? { runner: (r) => queue.runner(r), concurrency: total.trials } : {}),
     })
+    ended = true
+  } catch (e) {
+    ended = isUserError(e)
+    throw e
   } finally {
     bar?.stop()
     await pool?.destroy()
+    await queue?.close(ended, a.keepQueue)
     await store?.close()
     if (a.signal.aborted && store)
       a.note(
@@ -163,8 +199,20 @@ async function resultSet(
   for (const [i, group] of rows.entries()) {
     const first = runs[i]?.[0]
     if (!first || group.length === 0) continue
-    // Each backend after the first also gets its parity against the first.
-    const summaries = summarizeGroup(group)
+    // Each backend after the first also gets its parity against the first, calibrated by the
+    // first's own noise where a verdict fails with nothing to name (the one extra run, then only).
+    let summaries = summarizeGroup(group)
+    const calibrate = summaries.some((s) => s.parity && wantsCalibration(s.parity))
+    if (calibrate) {
+      const noise = await runExperiment(first.exp, first.backend, first.engine, {
+        signal: a.signal,
+        perturb: 'ulp',
+      })
+      // Kept with the first result, so that `dualfit report` draws the same verdicts again.
+      const head = group[0] as ExperimentResult
+      head.noise = selfNoise(head, noise)
+      summaries = summarizeGroup(group)
+    }
     groups.push(summaries)
     // The report reuses both rather than summarizing and reading the data again.
     shared.summaries.set(first.exp.specHash, summaries)
@@ -222,6 +270,16 @@ export const compareCommand: Command = {
             describe:
               "continue an interrupted run from --out's journal.jsonl, without re-running finished trials",
           })
+          .option('queue', {
+            type: 'string',
+            coerce: checkUrl,
+            describe: `redis://[user:password@]host:port[/db] (rediss:// for TLS): put the trials in a queue there for any number of \`${SCRIPT_NAME} worker\` processes, on any machine, to run; results are the same as a local run's; see docs/distributed.md`,
+          })
+          .option('keep-queue', {
+            type: 'boolean',
+            default: false,
+            describe: "with --queue: keep the finished run's keys (its trials' results) in Redis",
+          })
           .option('shard', {
             coerce: parseShard,
             describe: `i/n: run only the i-th of n deterministic slices of the trials (0-based); see ${SCRIPT_NAME} merge`,
@@ -241,8 +299,16 @@ export const compareCommand: Command = {
           )
           .example('$0 compare --workers 2', 'trials on two worker threads: faster, same results')
           .example(
+            '$0 compare --queue redis://queue-host:6379 --out run/',
+            'trials through Redis to `dualfit worker` processes anywhere; --resume continues it',
+          )
+          .example(
             '$0 compare --data cars.csv --x Horsepower,Weight_in_lbs --y Miles_per_Gallon --drop-missing',
-            'your data: a linear model, standardized, 20% held out for test, lr by 5-fold CV',
+            'your data: a linear model, standardized, 20% held out for test, lr by 5-fold CV (a --y of text labels: a classifier)',
+          )
+          .example(
+            '$0 compare --spec experiments/iris.json',
+            'a classifier: accuracy, log loss and a confusion matrix per backend',
           ),
       (a) =>
         ctx.finish(
@@ -252,6 +318,8 @@ export const compareCommand: Command = {
             ...(a.out ? { out: a.out } : {}),
             resume: a.resume,
             shard: a.shard ?? null,
+            ...(a.queue ? { queue: a.queue } : {}),
+            keepQueue: a.keepQueue,
             signal: ctx.signal,
             note: ctx.note,
           }),

@@ -1,4 +1,5 @@
 import {
+  calibrationText,
   DEFAULT_PARITY_TOLERANCE,
   type ExperimentResult,
   type ParityReport,
@@ -7,6 +8,7 @@ import {
   runExperiment,
   toJson,
   UserError,
+  wantsCalibration,
 } from '@dualfit/core'
 import { num, plain, terminalWidth, wrapLine } from '@dualfit/report'
 import type { Argv } from 'yargs'
@@ -28,6 +30,8 @@ export interface ParityArgs extends ExperimentArgs {
   /** --set overrides for the second side only: a spec against a variant of itself. */
   versus?: string[]
   tolerance: number
+  /** Calibrate a failed verdict by the first backend's own noise (one more run); default true. */
+  calibrate?: boolean
   format: 'text' | 'json'
   yes: boolean
   signal: AbortSignal
@@ -46,9 +50,11 @@ export function renderParity(
   const verdict =
     p.verdict === 'diverged'
       ? `✗ diverged (${p.diverged.map((d) => plain(d.backend)).join(', ')})`
-      : p.ok
-        ? `✓ within ${sci(p.tolerance)}`
-        : `✗ beyond ${sci(p.tolerance)}`
+      : p.verdict === 'noise'
+        ? `✓ within the problem's own noise (beyond ${sci(p.tolerance)})`
+        : p.ok
+          ? `✓ within ${sci(p.tolerance)}`
+          : `✗ beyond ${sci(p.tolerance)}`
   const lines = [`${plain(p.spec)}: ${na} vs ${nb}: parity ${verdict}`]
   const { part, peak } = p.curves
   if (part) {
@@ -71,6 +77,7 @@ export function renderParity(
   for (const m of p.mismatches) lines.push(`  differs          ${plain(m)}`)
   if (p.differences.length === 0) lines.push('  settings         the same on both sides')
   else for (const d of p.differences) lines.push(`  setting differs  ${plain(d)}`)
+  for (const c of calibrationText(p)) lines.push(`  calibration      ${plain(c)}`)
   if (p.cause) lines.push(`  likely cause     ${plain(p.cause)}`)
   // A long line continues under its text, past the labels' column.
   return lines.map((l, i) => wrapLine(l, width, i === 0 ? 2 : 19)).join('\n')
@@ -122,10 +129,18 @@ export async function parityCheck(a: ParityArgs): Promise<{ text: string; ok: bo
       const results: ExperimentResult[] = []
       for (const r of row) results.push(await runExperiment(r.exp, r.backend, r.engine, { signal: a.signal }))
       const pair = results as [ExperimentResult, ExperimentResult]
-      reports.push({
-        report: parity(pair[0], pair[1], a.tolerance, { variant: versus.length > 0 }),
-        results: pair,
-      })
+      const variant = versus.length > 0
+      let report = parity(pair[0], pair[1], a.tolerance, { variant })
+      const [first] = row
+      if (a.calibrate !== false && wantsCalibration(report) && first) {
+        // Beyond tolerance with nothing to name: how far does the first side part from itself?
+        const noise = await runExperiment(first.exp, first.backend, first.engine, {
+          signal: a.signal,
+          perturb: 'ulp',
+        })
+        report = parity(pair[0], pair[1], a.tolerance, { variant, noise })
+      }
+      reports.push({ report, results: pair })
     }
     const ok = reports.every((r) => r.report.ok)
     const text =
@@ -155,6 +170,12 @@ export const parityCommand: Command = {
             default: DEFAULT_PARITY_TOLERANCE,
             describe:
               'largest relative difference allowed between per-epoch errors (RMS errors for MSE and Huber, log loss in nats for classification; below the float32 floor, relative to it) and between final weights',
+          })
+          .option('calibrate', {
+            type: 'boolean',
+            default: true,
+            describe:
+              'when curves or weights differ beyond tolerance and nothing differs to name, run the first backend again with its initial weights and rows one float32 ulp away, and pass within twice its difference from itself (--no-calibrate: the tolerance alone)',
           })
           .option('versus', {
             type: 'array',
@@ -188,6 +209,7 @@ export const parityCommand: Command = {
             ...experimentArgs(a),
             ...(a.versus ? { versus: a.versus as string[] } : {}),
             tolerance: a.tolerance as number,
+            calibrate: a.calibrate as boolean,
             format: a.format,
             yes: a.yes,
             signal: ctx.signal,
