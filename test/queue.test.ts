@@ -100,8 +100,14 @@ interface Proc {
   stderr: () => string
   done: Promise<Run>
 }
+/** Where the processes make their temp folders: a SIGKILLed worker cannot remove its own. */
+let scratch: string | undefined
 function start(args: string[], cwd: string, env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } })
+  scratch ??= tempDir()
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, TMPDIR: scratch, ...env },
+  })
   started.push(child)
   let stdout = ''
   let stderr = ''
