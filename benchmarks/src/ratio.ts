@@ -29,7 +29,8 @@ export function formatValue(v: number | null | undefined, unit: Unit): string {
     case 'µs/step':
       return duration(v / 1000)
     default:
-      return duration(v)
+      // A difference of two times (the queue's cost per trial) can come out below zero.
+      return v < 0 ? `-${duration(-v)}` : duration(v)
   }
 }
 

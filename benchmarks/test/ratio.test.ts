@@ -54,6 +54,8 @@ describe('formatValue', () => {
     expect(formatValue(105.2, 'MB')).toBe('105 MB')
     expect(formatValue(1.925, 'x')).toBe('1.93x')
     expect(formatValue(null, 'ms')).toBe('—')
+    // A difference of times below zero (the queue's cost per trial, within noise) keeps its unit.
+    expect(formatValue(-12.8, 'ms')).toBe('-12.8 ms')
   })
 })
 
