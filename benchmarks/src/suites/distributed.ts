@@ -27,9 +27,14 @@ const freePort = () =>
   })
 
 /** Starts a process; resolves once `ready` is in its output (stdout or stderr). */
-function started(cmd: string, args: string[], ready: string): Promise<ChildProcess> {
+function started(
+  cmd: string,
+  args: string[],
+  ready: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
     let text = ''
     const look = (d: Buffer) => {
       text += d
@@ -110,6 +115,9 @@ export async function distributedSuite(ctx: SuiteContext): Promise<BenchRow[]> {
             process.execPath,
             [bin, 'worker', '--queue', url, '--backends', e.backend],
             'waiting for trials',
+            // Their temp folders in the suite's, which goes with it: a worker still stopping when
+            // the bench exits cannot remove its own.
+            { ...process.env, TMPDIR: ctx.tmp },
           ),
         ),
       )
