@@ -4,7 +4,7 @@
  */
 import type { DataSplit, EpochLogs, LayerWeights, TrainHooks } from './backend.js'
 import { EarlyStopping, type EarlyStoppingRule } from './early-stopping.js'
-import { argmaxRow, classProbabilities } from './metrics.js'
+import { argmaxRow, modelProbabilities } from './metrics.js'
 import { forwardRows } from './model.js'
 import type { LayerSpec } from './spec.js'
 
@@ -123,9 +123,7 @@ export class Accuracy implements EpochCallback {
 }
 
 function accuracyOf(model: { layers: LayerSpec[]; weights: LayerWeights[] }, d: DataSplit): number {
-  const out = forwardRows(model, d.x, d.n)
-  const width = model.layers.at(-1)?.units ?? 1
-  const probs = classProbabilities(out, width, model.layers.at(-1)?.activation === 'linear')
+  const probs = modelProbabilities(model.layers, forwardRows(model, d.x, d.n))
   let right = 0
   for (let r = 0; r < d.n; r++) if (argmaxRow(probs.p, probs.classes, r) === d.y[r]) right++
   return right / d.n

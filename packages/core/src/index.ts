@@ -22,7 +22,17 @@ export { formatBytes, MB, readBounded, readBoundedText } from './files.js'
 export { type Fold, kFold, stratifiedKFold } from './folds.js'
 export { cloneWeights, initialWeights, ulpWeights } from './init.js'
 export { mergeShards, type ShardRead } from './merge.js'
-export { argmaxRow, classMetrics, classProbabilities, mae, mean, median, mse, sd } from './metrics.js'
+export {
+  argmaxRow,
+  classMetrics,
+  classProbabilities,
+  mae,
+  mean,
+  median,
+  modelProbabilities,
+  mse,
+  sd,
+} from './metrics.js'
 export { checkModel, forwardRow, forwardRows, rowsOf, softmax, transpose, weightsProblem } from './model.js'
 export * from './optimizers.js'
 export { batches, batchOrder } from './order.js'

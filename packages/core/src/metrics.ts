@@ -88,6 +88,18 @@ export function classProbabilities(
   return { rows, classes, p }
 }
 
+/**
+ * classProbabilities of a model's raw outputs: logits when its last layer is linear, else the
+ * probabilities its softmax or sigmoid layer gives.
+ */
+export function modelProbabilities(
+  layers: readonly { units: number; activation: string }[],
+  outputs: ArrayLike<number>,
+): { rows: number; classes: number; p: Float64Array } {
+  const last = layers[layers.length - 1]
+  return classProbabilities(outputs, last?.units ?? 1, last?.activation === 'linear')
+}
+
 /** The first class with the highest probability in row r (NaN rows predict class 0). */
 export function argmaxRow(p: ArrayLike<number>, classes: number, r: number): number {
   let best = 0

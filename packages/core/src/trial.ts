@@ -5,7 +5,7 @@ import { Accuracy, type EpochCallback, epochHooks, History, Quality, Stopping } 
 import { UserError } from './errors.js'
 import { kFold, stratifiedKFold } from './folds.js'
 import { initialWeights, ulpUp, ulpWeights } from './init.js'
-import { argmaxRow, classMetrics, classProbabilities, mse, mseByColumn } from './metrics.js'
+import { argmaxRow, classMetrics, modelProbabilities, mse, mseByColumn } from './metrics.js'
 import { checkModel, forwardRow } from './model.js'
 import { resolveOptimizer, resolveSchedule } from './optimizers.js'
 import { batchOrder } from './order.js'
@@ -166,15 +166,6 @@ export interface TrialRun {
   settings: TrainSettings
 }
 
-/** True when a model's raw outputs are logits: a classifier whose last layer is linear. */
-const outputsLogits = (model: { layers: TrainedModel['layers'] }) =>
-  model.layers.at(-1)?.activation === 'linear'
-
-/** Raw outputs of a classifier as each class's probability (K per row). */
-function probabilitiesOf(model: TrainedModel, outputs: Float32Array) {
-  return classProbabilities(outputs, model.layers.at(-1)?.units ?? 1, outputsLogits(model))
-}
-
 /**
  * The final model's predictions at the report inputs, with their errors when the function is
  * known; a classifier's as each class's probability and the class it picks.
@@ -184,7 +175,7 @@ async function reportPredictions(exp: Experiment, backend: Backend, model: Train
   const y = await backend.predict(model, Float32Array.from(exp.predictRows.flat()), engine)
   const { classes } = exp.dataset
   if (classes) {
-    const probs = probabilitiesOf(model, y)
+    const probs = modelProbabilities(model.layers, y)
     return exp.predictRows.map((row, i) => ({
       x: row,
       y: Array.from(probs.p.subarray(i * probs.classes, (i + 1) * probs.classes)),
@@ -217,7 +208,7 @@ async function classificationScores(
   diverged: boolean,
 ): Promise<ClassificationResult> {
   const score = async (d: DataSplit) => {
-    const m = classMetrics(probabilitiesOf(model, await backend.predict(model, d.x, engine)), d.y)
+    const m = classMetrics(modelProbabilities(model.layers, await backend.predict(model, d.x, engine)), d.y)
     const metrics: ClassMetrics = diverged
       ? { accuracy: 0, logLoss: Number.POSITIVE_INFINITY }
       : { accuracy: m.accuracy, logLoss: m.logLoss }

@@ -1,14 +1,14 @@
 /** The decision regions of a two-input classifier. */
 import {
   argmaxRow,
-  classProbabilities,
   type ExperimentResult,
   forwardRows,
+  modelProbabilities,
   type TrialResult,
 } from '@dualfit/core'
 import type { TopLevelSpec } from 'vega-lite'
 import type { DataPoints } from '../data.js'
-import { classNames, finalRun, outputsLogits, usableWeights } from '../model.js'
+import { classNames, finalRun, usableWeights } from '../model.js'
 import { stageText } from './captions.js'
 import { paddedRange } from './scales.js'
 import { frame, PALETTE } from './style.js'
@@ -33,7 +33,7 @@ function tint(hex: string, strength = 0.3): string {
 function predictClasses(r: ExperimentResult, run: TrialResult, x: Float64Array, n: number): number[] {
   const { layers } = r.spec.model
   const out = forwardRows({ layers, weights: run.weights }, x, n)
-  const probs = classProbabilities(out, layers.at(-1)?.units ?? 1, outputsLogits(r))
+  const probs = modelProbabilities(layers, out)
   return Array.from({ length: n }, (_, i) => argmaxRow(probs.p, probs.classes, i))
 }
 

@@ -1,4 +1,4 @@
-import { argmaxRow, classProbabilities, toJson, UserError } from '@dualfit/core'
+import { argmaxRow, modelProbabilities, toJson, UserError } from '@dualfit/core'
 import { isBlank, parseNumber, rangeProblem } from '@dualfit/data'
 import { type ImportedModel, predictOnnx, readOnnxFile } from '@dualfit/onnx'
 import { num, textTable } from '@dualfit/report'
@@ -68,7 +68,7 @@ export async function predict(a: PredictArgs): Promise<string> {
 /**
  * A classifier's predictions (the class names exportOnnx stored): each row's class and each class's
  * probability, as results' predictions hold them. Its outputs are probabilities unless its last
- * layer is linear (logits, a model exported without them), which core's classProbabilities turns
+ * layer is linear (logits, a model exported without them), which core's modelProbabilities turns
  * into probabilities the same way the harness does.
  */
 function classified(
@@ -77,11 +77,9 @@ function classified(
   out: { x: number[]; y: number[] }[],
   classes: string[],
 ): string {
-  const last = model.layers[model.layers.length - 1]
-  const probs = classProbabilities(
+  const probs = modelProbabilities(
+    model.layers,
     out.flatMap((p) => p.y),
-    last?.units ?? 1,
-    last?.activation === 'linear',
   )
   const predictions = out.map((p, i) => ({
     x: p.x,
