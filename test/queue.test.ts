@@ -223,12 +223,14 @@ describe.skipIf(noRedis)(
       // Valid as a spec; only the early-stopping trial finds that 90% of 7 rows leaves none to train on.
       spec.earlyStopping.validationSplit = 0.9
       writeFileSync(join(cwd, 'bad.json'), JSON.stringify(spec))
+      // Its own worker besides the earlier tests' ones, so that the test also runs alone (-t).
+      worker(redis.url, cwd)
       const local = dualfit(['compare', '--spec', 'bad.json', '--backends', 'torch-style', '--quiet'], cwd)
       const r = dualfit(
         ['compare', '--spec', 'bad.json', '--backends', 'torch-style', '--quiet', '--queue', redis.url],
         cwd,
       )
-      expect(r.code).toBe(2)
+      expect(r.code, r.stderr).toBe(2)
       const lines = r.stderr.trim().split('\n')
       expect(lines).toHaveLength(2)
       expect(lines[1]).toContain(local.stderr.trim())

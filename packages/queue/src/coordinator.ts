@@ -167,20 +167,27 @@ export class QueueRun {
     const key = `${part}|${jobId}`
     const w = this.waiting.get(key)
     if (!w) return
+    const queue = this.queues[part] as Queue
+    let state: Awaited<ReturnType<Queue['getJobState']>>
+    let job: Job | undefined
     try {
-      const job = await (this.queues[part] as Queue).getJob(jobId)
-      if (!job) {
-        await this.add(part, w.trial)
-        return
-      }
-      const state = await job.getState()
+      // The state first: a job read while active and then found finished would lack its result.
+      state = await queue.getJobState(jobId)
+      job = state === 'unknown' ? undefined : await queue.getJob(jobId)
+      if (!job) await this.add(part, w.trial)
+    } catch {
+      // Redis is away: the next sweep looks again.
+      return
+    }
+    if (!job) return
+    try {
       if (state === 'completed') {
-        if (!this.waiting.delete(key)) return
         const done = JSON.parse(String(job.returnvalue)) as { result: unknown; settings: unknown }
-        w.resolve({
-          result: parseTrialResult(done.result, w.layers, `${w.label}: result`),
-          settings: parseSettings(done.settings, `${w.label}: settings`),
-        })
+        const run = {
+          result: parseTrialResult(done?.result, w.layers, `${w.label}: result`),
+          settings: parseSettings(done?.settings, `${w.label}: settings`),
+        }
+        if (this.waiting.delete(key)) w.resolve(run)
       } else if (state === 'failed') {
         const reason = job.failedReason ?? 'failed'
         this.fail(
@@ -190,8 +197,10 @@ export class QueueRun {
         )
       }
     } catch (e) {
-      // A lookup that failed while Redis was away: the next sweep looks again.
-      if (e instanceof UserError) this.fail(e)
+      // A result that does not read fails the run rather than leaving its trial waiting for ever.
+      this.fail(
+        e instanceof UserError ? e : new Error(`${w.label}: unreadable result (${(e as Error).message})`),
+      )
     }
   }
 
