@@ -238,6 +238,25 @@ describe.skipIf(noRedis)(
       expect(redis.cli('--scan', '--pattern', 'dualfit:*')).toEqual([])
     })
 
+    it('a worker per backend: both parts in flight at once, and the local result set', async () => {
+      const spec = JSON.parse(readFileSync(fixture('queue-grid.json'), 'utf8'))
+      spec.grid['optimizer.lr'] = [0.1, 0.01]
+      writeFileSync(join(cwd, 'pair.json'), JSON.stringify(spec))
+      const args = ['compare', '--spec', 'pair.json', '--backends', 'keras-style,torch-style', '--quiet']
+      expect(dualfit([...args, '--out', 'pair-local'], cwd).code).toBe(0)
+      start(['worker', '--queue', redis.url, '--backends', 'keras-style'], cwd)
+      worker(redis.url, cwd)
+      const run = start([...args, '--queue', redis.url, '--out', 'pair-queued'], cwd)
+      await until('the run id', () => prefixOf(run.stderr()) !== undefined)
+      const prefix = prefixOf(run.stderr()) as string
+      const active = (part: number) => Number(redis.cli('LLEN', `${prefix}:part${part}:active`)[0])
+      // keras-style's part is the first: run one after the other, torch-style's would wait for it.
+      await until('trials of both parts in flight', () => active(0) > 0 && active(1) > 0)
+      const r = await run.done
+      expect(r.code, r.stderr).toBe(0)
+      expect(resultSet(join(cwd, 'pair-queued'))).toEqual(resultSet(join(cwd, 'pair-local')))
+    })
+
     it('rediss:// (TLS) with a password works end to end', async () => {
       const dir = tempDir()
       const tls = ['-keyout', 'key.pem', '-out', 'cert.pem']

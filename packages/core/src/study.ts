@@ -43,6 +43,11 @@ export interface StudyOptions {
   runner?: (run: StudyRun) => (trial: Trial) => Promise<TrialRun>
   /** Trials in flight at once within an experiment. */
   concurrency?: number
+  /**
+   * Every experiment x backend pair at once rather than one after another (a queue: workers that
+   * serve different backends, a GPU box and CPU boxes, work side by side). Not with a shard.
+   */
+  allRunsAtOnce?: boolean
   onTrial?: (run: StudyRun) => void
   /** A line for the user (e.g. that a store's half-written start was dropped). */
   note?: (line: string) => void
@@ -96,44 +101,49 @@ export async function runStudy(rows: StudyRun[][], o: StudyOptions = {}): Promis
     finished.set(k, t)
   }
   const outcome: StudyOutcome = { rows: [], fresh: 0, reused: 0 }
-  for (const row of rows) {
-    const results: ExperimentResult[] = []
-    for (const r of row) {
-      const inner = o.runner?.(r) ?? ((t: Trial) => runTrial(r.exp, t, r.backend, r.engine.id, o.signal))
-      const run = async (t: Trial): Promise<TrialRun> => {
-        const known = finished.get(trialKey(r.exp.specHash, r.name, t.id))
-        if (known) {
-          outcome.reused++
-          return { result: known.trial, settings: known.settings }
-        }
-        const done = await inner(t)
-        await store?.append({
-          specHash: r.exp.specHash,
-          backend: r.name,
-          trial: done.result,
-          settings: done.settings,
-        })
-        outcome.fresh++
-        return done
+  /** One pair's trials, stored as they finish; its results, or null for a shard. */
+  const runPair = async (r: StudyRun): Promise<ExperimentResult | null> => {
+    const inner = o.runner?.(r) ?? ((t: Trial) => runTrial(r.exp, t, r.backend, r.engine.id, o.signal))
+    const run = async (t: Trial): Promise<TrialRun> => {
+      const known = finished.get(trialKey(r.exp.specHash, r.name, t.id))
+      if (known) {
+        outcome.reused++
+        return { result: known.trial, settings: known.settings }
       }
-      if (shard) {
-        for (const t of shardTrials(r.exp, shard)) {
-          o.signal?.throwIfAborted()
-          await run(t)
-          o.onTrial?.(r)
-        }
-        continue
-      }
-      results.push(
-        await runExperiment(r.exp, r.backend, r.engine, {
-          run,
-          onTrial: () => o.onTrial?.(r),
-          ...(o.signal ? { signal: o.signal } : {}),
-          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
-        }),
-      )
+      const done = await inner(t)
+      await store?.append({
+        specHash: r.exp.specHash,
+        backend: r.name,
+        trial: done.result,
+        settings: done.settings,
+      })
+      outcome.fresh++
+      return done
     }
-    if (!shard) outcome.rows.push(results)
+    if (shard) {
+      for (const t of shardTrials(r.exp, shard)) {
+        o.signal?.throwIfAborted()
+        await run(t)
+        o.onTrial?.(r)
+      }
+      return null
+    }
+    return runExperiment(r.exp, r.backend, r.engine, {
+      run,
+      onTrial: () => o.onTrial?.(r),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+    })
   }
+  const results: (ExperimentResult | null)[][] = []
+  if (o.allRunsAtOnce && !shard)
+    results.push(...(await Promise.all(rows.map((row) => Promise.all(row.map(runPair))))))
+  else
+    for (const row of rows) {
+      const done: (ExperimentResult | null)[] = []
+      for (const r of row) done.push(await runPair(r))
+      results.push(done)
+    }
+  if (!shard) outcome.rows = results.map((row) => row.filter((r): r is ExperimentResult => r !== null))
   return outcome
 }

@@ -160,8 +160,9 @@ export async function execute(runs: Run[][], a: ExecuteArgs): Promise<CompareRes
       onTrial: (r) => bar?.increment({ what: `${r.exp.spec.name} on ${r.backend.id}` }),
       ...(a.known ? { known: a.known } : {}),
       ...(pool ? { runner: (r) => pool.runner(r.exp, r.name, r.engine.id), concurrency: pool.workers } : {}),
-      // Every trial of a stage in the queue at once: the workers decide how many run.
-      ...(queue ? { runner: (r) => queue.runner(r), concurrency: total.trials } : {}),
+      // Every trial of a stage, of every experiment x backend pair, in the queue at once: the workers
+      // decide how many run, and those serving one backend never wait on another's.
+      ...(queue ? { runner: (r) => queue.runner(r), concurrency: total.trials, allRunsAtOnce: true } : {}),
     })
     ended = true
   } catch (e) {
