@@ -68,7 +68,10 @@ export interface ParityReport {
   spec: string
   backends: [string, string]
   tolerance: number
-  /** The RMS error (output units) below which curves compare against this floor instead of their own size. */
+  /**
+   * float32's resolution of the errors compared (output units; nats for a log loss): two errors
+   * that differ by no more than this are equal, whatever their size.
+   */
   floor: number
   ok: boolean
   /**
@@ -115,7 +118,7 @@ export function errorScale(spec: Pick<ExperimentSpec, 'loss'>, loss: number): nu
 
 /**
  * The floor of that comparison: FLOAT32_RESOLUTION of the targets' RMS, in the units the loss is
- * computed in (standardized targets have an RMS of 1). Errors below it are rounding.
+ * computed in (standardized targets have an RMS of 1). Errors that differ by less are equal.
  */
 export function errorFloor(
   spec: Pick<ExperimentSpec, 'standardize' | 'loss'>,
@@ -610,7 +613,9 @@ function compareCurves(
   for (let e = 0; e < n; e++) {
     const la = a.history.loss[e] as number
     const lb = b.history.loss[e] as number
-    const d = relativeDifference(errorScale(spec, la), errorScale(spec, lb), floor)
+    // numpy's allclose with rtol = tolerance and atol = floor: within the tolerance where both are
+    // well above rounding, equal where they differ by no more than the floor.
+    const d = relativeDifference(errorScale(spec, la), errorScale(spec, lb), floor / tolerance)
     if (e === 0) first = d
     const point = { trial: a.id, epoch: e + 1, difference: d, losses: [la, lb] as [number, number], first }
     if (!peak || d > peak.difference) peak = point

@@ -150,6 +150,26 @@ describe('parity', async () => {
     expect(relativeDifference(Number.NaN, 1)).toBe(Number.POSITIVE_INFINITY)
   })
 
+  it('counts errors within the float32 floor of each other as equal, however small they are', () => {
+    const a = structuredClone(reference) as ExperimentResult
+    const b = structuredClone(reference) as ExperimentResult
+    const { floor } = parity(a, b)
+    const errors = (r: ExperimentResult, e: number) => {
+      for (const t of r.trials) t.history.loss = t.history.loss.map(() => e ** 2)
+    }
+    errors(a, 2 * floor)
+    // Half a floor apart: 20% of their own size, but rounding (numpy's allclose, atol = floor).
+    errors(b, 2.5 * floor)
+    expect(parity(a, b).verdict).toBe('within')
+    // A floor and a half apart: beyond.
+    errors(b, 3.5 * floor)
+    expect(parity(a, b).verdict).toBe('beyond')
+    // Well above the floor, the tolerance is relative: 1e-4 of 1.
+    errors(a, 1)
+    errors(b, 1 + 2e-4)
+    expect(parity(a, b).curves.max).toBeCloseTo(2e-4, 6)
+  })
+
   it('names every setting that differs, the ones that change the first epoch first', () => {
     const a: TrainSettings = {
       initializer: 'given',

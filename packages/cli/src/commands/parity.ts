@@ -169,7 +169,7 @@ export const parityCommand: Command = {
             },
             default: DEFAULT_PARITY_TOLERANCE,
             describe:
-              'largest relative difference allowed between per-epoch errors (RMS errors for MSE and Huber, log loss in nats for classification; below the float32 floor, relative to it) and between final weights',
+              'largest relative difference allowed between per-epoch errors (RMS errors for MSE and Huber, log loss in nats for classification; two errors within the float32 floor of each other are equal) and between final weights',
           })
           .option('calibrate', {
             type: 'boolean',
