@@ -44,6 +44,8 @@ interface Case {
   lr: Record<Problem, number>
   schedule?: ScheduleSpec
   l2?: number
+  /** A tighter bound than 1e-4 where a formula detail once cost more than rounding. */
+  within?: number
 }
 const ADAM = { optimizer: { name: 'adam' }, lr: { seed: 0.1, mlp: 0.01 } } as const
 const CASES: Record<string, Case> = {
@@ -53,7 +55,14 @@ const CASES: Record<string, Case> = {
     lr: { seed: 0.001, mlp: 0.02 },
   },
   'adam, weight decay': { ...ADAM, optimizer: { name: 'adam', weightDecay: 0.01 } },
-  adamw: { ...ADAM, optimizer: { name: 'adamw', weightDecay: 0.05 } },
+  // PyTorch multiplies by 1 - lr wd in float32 before the step: done in float64 with the step, the
+  // losses on mlp parted 3.6e-5 (3.9e-6 now).
+  adamw: { ...ADAM, optimizer: { name: 'adamw', weightDecay: 0.05 }, within: 1e-5 },
+  'adamw, CosineAnnealingLR': {
+    optimizer: { name: 'adamw', weightDecay: 0.2 },
+    lr: { seed: 0.1, mlp: 0.03 },
+    schedule: { name: 'cosine', tMax: 60, minLr: 0.001 },
+  },
   rmsprop: { optimizer: { name: 'rmsprop' }, lr: { seed: 0.01, mlp: 0.002 } },
   'rmsprop centered, momentum, weight decay': {
     optimizer: { name: 'rmsprop', centered: true, momentum: 0.5, weightDecay: 0.01 },
@@ -117,7 +126,11 @@ const missing = pythonTorch()
 
 describe.skipIf(missing !== null)(`against torch.optim${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const runs = Object.entries(CASES).flatMap(([name, c]) =>
-    (['seed', 'mlp'] as const).map((problem) => ({ name: `${name} on ${problem}`, job: jobOf(problem, c) })),
+    (['seed', 'mlp'] as const).map((problem) => ({
+      name: `${name} on ${problem}`,
+      job: jobOf(problem, c),
+      within: c.within,
+    })),
   )
   let torch: { losses: number[]; lrs: number[] }[] = []
 
@@ -129,7 +142,7 @@ describe.skipIf(missing !== null)(`against torch.optim${missing ? ` (skipped: ${
   it.each(runs.map((r, i) => [r.name, i] as const))(
     `%s: losses per epoch within 1e-4 relative over ${EPOCHS} epochs, lr per epoch as scheduledLr`,
     async (_name, i) => {
-      const { job } = runs[i] as (typeof runs)[number]
+      const { job, within } = runs[i] as (typeof runs)[number]
       const want = torch[i] as { losses: number[]; lrs: number[] }
       const losses: number[] = []
       const lrs: (number | undefined)[] = []
@@ -144,7 +157,7 @@ describe.skipIf(missing !== null)(`against torch.optim${missing ? ` (skipped: ${
       const worst = Math.max(
         ...losses.map((l, e) => Math.abs(l - (want.losses[e] as number)) / (want.losses[e] as number)),
       )
-      expect(worst).toBeLessThanOrEqual(1e-4)
+      expect(worst).toBeLessThanOrEqual(within ?? 1e-4)
       if (!job.schedule) return
       expect(lrs).toEqual(scheduledLr(job.optimizer.lr, job.schedule, 'torch', losses))
       lrs.forEach((lr, e) => {
