@@ -82,16 +82,25 @@ describe('compare --data with a column of text labels', () => {
       expect(t.classification?.test?.accuracy).toBeGreaterThanOrEqual(0.9)
   })
 
-  it('a numeric column stays a regression target', () => {
+  it('a numeric column stays a regression target; a few distinct integers get a hint', () => {
     const csv = `x,y\n${Array.from({ length: 20 }, (_, i) => `${i},${i % 2}`).join('\n')}\n`
     const r = dualfit(
       ['compare', '--data', 'd.csv', '--x', 'x', '--y', 'y', '--backends', 'torch-style', '--format', 'json'],
       folder({ 'd.csv': csv }),
     )
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stderr).toBe('')
+    expect(r.stderr).toBe(
+      'dualfit: y holds 2 distinct integers: running regression on them as numbers; add --task classification if they are classes\n',
+    )
     const [result] = JSON.parse(r.stdout).results as Result[]
     expect(result?.data.classes).toBeUndefined()
+    const many = `x,y\n${Array.from({ length: 30 }, (_, i) => `${i},${i * 3}`).join('\n')}\n`
+    const quiet = dualfit(
+      ['compare', '--data', 'd.csv', '--x', 'x', '--y', 'y', '--backends', 'torch-style', '--format', 'json'],
+      folder({ 'd.csv': many }),
+    )
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stderr).toBe('')
   })
 })
 

@@ -140,6 +140,9 @@ async function readLabels(dataset: Record<string, unknown>): Promise<Labels> {
   }
 }
 
+/** An integer target with no more distinct values than this may well be class codes: said once. */
+const FEW_CODES = 20
+
 /**
  * --data's template and, for a classifier, the classes it sorts the --y column into. Without
  * --task, one --y column of text labels (not all numbers; at most MAX_CLASSES of them, beyond which
@@ -162,6 +165,10 @@ async function dataTemplate(
     if (isUserError(e)) return { path: DATA_SPEC, classes: null }
     throw e
   }
+  if (labels.kind === 'integer' && labels.classes.length <= FEW_CODES)
+    o.note?.(
+      `${y[0]} holds ${labels.classes.length} distinct integers: running regression on them as numbers; add --task classification if they are classes`,
+    )
   if (labels.kind !== 'text' || labels.classes.length > MAX_CLASSES) return { path: DATA_SPEC, classes: null }
   o.note?.(
     `${y[0]} holds text labels (${labels.classes.length} ${labels.classes.length === 1 ? 'class' : 'classes'}): running classification (--task classification)`,
