@@ -10,11 +10,12 @@ import {
 
 /**
  * Data rows to draw, and the dataset's exact function when it has one: one-input rows of a
- * regression (the predictions chart), two-input rows of a classification (decision regions).
+ * regression (the predictions chart), one- or two-input rows of a classification (class
+ * probabilities, decision regions).
  */
 export interface DataPoints {
   /**
-   * [x, y0, y1, ...] rows, a y per output (a classification's [x1, x2, class index]); empty when
+   * [x, y0, y1, ...] rows, a y per output (a classification's [x1, (x2,) class index]); empty when
    * the rows are not known (a file not at hand).
    */
   points: Point[]
@@ -51,7 +52,7 @@ function rowsOf(x: ArrayLike<number>, y: ArrayLike<number>, outputs: number, inp
 const NONE: DataPoints = { points: [], source: 'none', rows: 0 }
 
 /**
- * The data rows of a one-input regression (every output) or a two-input classification (class
+ * The data rows of a one-input regression (every output) or a one- or two-input classification (class
  * indices, as core encodes the labels), from what the results carry: a built-in dataset is made
  * again from its name, rows, seed and noise; inline rows are in the spec; a file is read again from
  * `baseDirs` (the spec's folder, the current one), unless `dataset` holds it already (compare
@@ -65,7 +66,7 @@ export async function dataPoints(
   const d = r.spec.dataset
   const task = taskOf(r.spec)
   const inputs = r.data.columns.x.length
-  if (inputs !== (task === 'classification' ? 2 : 1)) return NONE
+  if (inputs !== 1 && !(task === 'classification' && inputs === 2)) return NONE
   const outputs = r.data.columns.y.length
   if ('builtin' in d && builtinDatasets.includes(d.builtin)) {
     const ds = builtinDataset(d.builtin, d.rows, d.seed, d.noise)

@@ -49,6 +49,7 @@ export {
   PALETTE,
   PNG_SCALE,
   predictionChart,
+  probabilitiesChart,
   qualityChart,
   REGION_GRID,
   regionsChart,

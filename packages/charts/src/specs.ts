@@ -11,6 +11,7 @@ import { confusionChart } from './specs/confusion.js'
 import { gridChart } from './specs/grid.js'
 import { lossChart } from './specs/loss.js'
 import { predictionChart } from './specs/prediction.js'
+import { probabilitiesChart } from './specs/probabilities.js'
 import { qualityChart } from './specs/quality.js'
 import { REGION_GRID, regionsChart } from './specs/regions.js'
 import { seedChart, seedCharts } from './specs/seeds.js'
@@ -23,6 +24,7 @@ export {
   gridChart,
   lossChart,
   predictionChart,
+  probabilitiesChart,
   qualityChart,
   REGION_GRID,
   regionsChart,
@@ -38,6 +40,7 @@ export type ChartKind =
   | 'predictions'
   | 'confusion'
   | 'regions'
+  | 'probabilities'
   | 'seeds'
 
 export interface Chart {
@@ -45,7 +48,7 @@ export interface Chart {
   /**
    * Its file name in the report, `<spec>-<name>.svg`: the kind, plus the output's slug when a spec
    * has several (and, for seeds, `at-<input>` when it predicts several inputs), or the backend's
-   * slug for the charts drawn per backend (confusion, regions).
+   * slug for the charts drawn per backend (confusion, regions, probabilities).
    */
   name: string
   /** Plain-text title (the spec's own title), for the HTML figure caption and alt text. */
@@ -55,7 +58,8 @@ export interface Chart {
 
 /**
  * Every chart that applies to a spec's results, in report order: the predictions one per output,
- * a classifier's confusion matrix and decision regions one per backend, the seeds one per output
+ * a classifier's confusion matrix and decision regions (two inputs) or class probabilities (one
+ * input) one per backend, the seeds one per output
  * and report input.
  */
 export function chartsFor(group: SpecGroup, data: DataPoints): Chart[] {
@@ -70,7 +74,7 @@ export function chartsFor(group: SpecGroup, data: DataPoints): Chart[] {
     'backend',
   )
   const perBackend = (
-    kind: 'confusion' | 'regions',
+    kind: 'confusion' | 'regions' | 'probabilities',
     f: (r: (typeof group.results)[number]) => TopLevelSpec | null,
   ) =>
     group.results.map((r, i): [ChartKind, string, () => TopLevelSpec | null] => [
@@ -90,6 +94,7 @@ export function chartsFor(group: SpecGroup, data: DataPoints): Chart[] {
     ]),
     ...perBackend('confusion', (r) => confusionChart(group, r)),
     ...perBackend('regions', (r) => regionsChart(group, r, data)),
+    ...perBackend('probabilities', (r) => probabilitiesChart(group, r, data)),
   ]
   const seeds = seedCharts(group).map(({ name, spec }): [ChartKind, string, () => TopLevelSpec | null] => [
     'seeds',

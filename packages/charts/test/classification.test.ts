@@ -1,4 +1,4 @@
-// A classifier's charts (accuracy, confusion matrix, decision regions) and its try-it box.
+// A classifier's charts (accuracy, confusion matrix, decision regions, class probabilities) and its try-it box.
 import type { ExperimentResult, TrialResult } from '@dualfit/core'
 import { describe, expect, it } from 'vitest'
 import {
@@ -8,6 +8,7 @@ import {
   dataPoints,
   groupBySpec,
   predictionChart,
+  probabilitiesChart,
   REGION_GRID,
   regionsChart,
   type SpecGroup,
@@ -157,6 +158,50 @@ describe("a classifier's charts", () => {
     expect(
       regionsChart(g, g.results[0] as ExperimentResult, { points: [], source: 'none', rows: 0 }),
     ).toBeNull()
+  })
+
+  it('draw each class probability along the input of a one-input classifier, the rows on their own curve', async () => {
+    // One logit 2x - 9: class '1' from x = 4.5 on; the last row, x = 9, is labelled '0'.
+    const labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 0]
+    const r = moons('a')
+    r.spec = {
+      ...r.spec,
+      name: 'steps',
+      dataset: { inline: { x: labels.map((_, i) => i), y: labels } },
+      report: { ...r.spec.report, predict: [] },
+    } as ExperimentResult['spec']
+    r.data = { ...r.data, name: 'steps', columns: { x: ['x'], y: ['class'] }, units: { x: ['m'], y: [''] } }
+    const run = r.trials[0] as TrialResult
+    run.weights = [{ inputs: 1, units: 1, kernel: [2], bias: [-9] }]
+    run.predictions = []
+    const data = await dataPoints(r)
+    expect(data.points).toEqual(labels.map((y, i) => [i, y]))
+    const g = group(r)
+    expect(chartsFor(g, data).map((c) => c.name)).toEqual([
+      'loss',
+      'accuracy',
+      'grid',
+      'confusion-a',
+      'probabilities-a',
+    ])
+    const spec = probabilitiesChart(g, r, data) as Json
+    const [lines, points] = spec.layer
+    const at = (x: number, cls: string) =>
+      lines.data.values.find((v: Json) => Math.abs(v.x - x) < 1e-9 && v.cls === cls)?.y as number
+    const [lo, hi] = lines.encoding.x.scale.domain
+    expect(lo).toBeLessThan(0)
+    expect(hi).toBeGreaterThan(9)
+    expect(at(lo, '1') + at(lo, '0')).toBeCloseTo(1, 12)
+    expect(at(lo, '1')).toBeCloseTo(1 / (1 + Math.exp(-(2 * lo - 9))), 12)
+    expect(points.data.values).toHaveLength(10)
+    expect(points.data.values[0]).toMatchObject({ x: 0, cls: '0', wrong: false })
+    expect(points.data.values[0].y).toBeCloseTo(1 - 1 / (1 + Math.exp(9)), 12)
+    expect(points.data.values[9]).toMatchObject({ x: 9, cls: '0', wrong: true })
+    expect(lines.encoding.x.title).toBe('x (m)')
+    expect(spec.title.subtitle.join(' ')).toContain('✕ the model picks another class: 1')
+    // Two inputs draw the regions instead; a regression neither.
+    expect(probabilitiesChart(g, moons('a'), data)).toBeNull()
+    expect(probabilitiesChart({ name: 'mini' }, result('a'), data)).toBeNull()
   })
 
   it('draw the accuracy on the training rows and, thin, on the validation rows', () => {

@@ -8,15 +8,13 @@ import {
 } from '@dualfit/core'
 import type { TopLevelSpec } from 'vega-lite'
 import type { DataPoints } from '../data.js'
-import { classNames, finalRun, usableWeights } from '../model.js'
 import { stageText } from './captions.js'
+import { classPointsAbout, classPointsLayer, drawableClassifier, inputAxis } from './class-points.js'
 import { paddedRange } from './scales.js'
-import { frame, PALETTE } from './style.js'
+import { classColor, frame } from './style.js'
 
 /** Cells of the grid the model is evaluated on: 5 x 5 pixels of the 720 x 360 chart. */
 export const REGION_GRID = { x: 144, y: 72 }
-
-const classColor = (k: number) => PALETTE[k % PALETTE.length] as string
 
 /** A class's colour mixed with white, for its region under the (full-colour) data points. */
 function tint(hex: string, strength = 0.3): string {
@@ -94,9 +92,9 @@ export function regionsChart(
   r: ExperimentResult,
   data: DataPoints,
 ): TopLevelSpec | null {
-  const classes = classNames(r)
-  const run = finalRun(r)
-  if (!classes || r.data.columns.x.length !== 2 || !usableWeights(r, run)) return null
+  const drawable = drawableClassifier(r, 2)
+  if (!drawable) return null
+  const { classes, run } = drawable
   const inputs = [...data.points.map((p) => [p[0], p[1] as number]), ...run.predictions.map((p) => p.x)]
   const xRange = paddedRange(inputs.map((p) => p[0] as number))
   const yRange = paddedRange(inputs.map((p) => p[1] as number))
@@ -110,26 +108,14 @@ export function regionsChart(
   )
   const points = data.points.map((p, i) => ({
     x: p[0],
-    y: p[1],
+    y: p[1] as number,
     cls: classes[p[2] as number] ?? String(p[2]),
     wrong: picked[i] !== p[2],
   }))
   const [xName, yName] = r.data.columns.x
   const [xUnit, yUnit] = r.data.units.x
-  const axis = (
-    field: string,
-    name: string | undefined,
-    unit: string | undefined,
-    domain: [number, number],
-  ) => ({
-    field,
-    type: 'quantitative' as const,
-    title: `${name ?? ''}${unit ? ` (${unit})` : ''}`,
-    scale: { domain, nice: false, zero: false },
-  })
-  const x = axis('x', xName, xUnit, xRange)
-  const y = axis('y', yName, yUnit, yRange)
-  const colors = classes.map((_, k) => classColor(k))
+  const x = inputAxis('x', xName, xUnit, xRange)
+  const y = inputAxis('y', yName, yUnit, yRange)
   const layer: unknown[] = [
     {
       data: { values: cells },
@@ -145,40 +131,8 @@ export function regionsChart(
       },
     },
   ]
-  if (points.length > 0)
-    layer.push({
-      data: { values: points },
-      mark: {
-        type: 'point',
-        filled: true,
-        size: points.length > 200 ? 22 : 50,
-        opacity: 0.9,
-        stroke: '#fff',
-        strokeWidth: 0.6,
-      },
-      encoding: {
-        x,
-        y,
-        color: {
-          field: 'cls',
-          type: 'nominal',
-          scale: { domain: classes, range: colors },
-          legend: { title: 'true class' },
-        },
-        shape: {
-          field: 'wrong',
-          type: 'nominal',
-          scale: { domain: [false, true], range: ['circle', 'cross'] },
-          legend: null,
-        },
-      },
-    })
-  const wrong = points.filter((p) => p.wrong).length
-  const shown = data.rows > points.length ? ` (${points.length} drawn)` : ''
-  const about =
-    points.length > 0
-      ? `points: ${data.rows} rows of ${r.data.name} by true class${shown}; ✕ the model picks another class: ${wrong}`
-      : `data ${data.source === 'none' && 'file' in r.spec.dataset ? 'file not at hand' : 'not known'}: regions only, around the inputs the spec predicts`
+  if (points.length > 0) layer.push(classPointsLayer(points, classes, x, y))
+  const about = classPointsAbout(r, data, points, 'by true class', 'regions only')
   return {
     ...frame(`${group.name}: decision regions, ${r.backend.id}`, [
       `shade: the class the ${stageText(run)} (seed ${run.seed}) predicts (float64 forward pass of its weights, ${REGION_GRID.x} x ${REGION_GRID.y} grid)`,

@@ -24,6 +24,9 @@ export const PALETTE = [
   '#bab0ac',
 ]
 /** Dashes per backend, so that lines that coincide (the usual case) stay visible. */
+/** A class's colour: the palette in class order (regions, probabilities). */
+export const classColor = (k: number) => PALETTE[k % PALETTE.length] as string
+
 export const DASHES = [
   [1, 0],
   [8, 5],
