@@ -17,6 +17,7 @@ import type {
   TrainJob,
   TrainOptimizer,
   TrainSchedule,
+  TrainSettings,
 } from '@dualfit/core'
 import {
   batches,
@@ -78,6 +79,17 @@ export function conventionFormula(name: OptimizerName, formula: Formula): Refere
 
 /** PyTorch's formulas: the reference's default. */
 export const TORCH_FORMULA: ReferenceFormula = conventionFormula('adam', FORMULAS.torch)
+
+/** The formula choices a backend's settings() declare, PyTorch's where a choice does not apply. */
+export function claimedFormula(s: TrainSettings): ReferenceFormula {
+  const o = s.optimizer
+  return {
+    adamEpsilon: s.epsilon?.placement ?? TORCH_FORMULA.adamEpsilon,
+    rootEpsilon: o?.rootEpsilon?.placement ?? TORCH_FORMULA.rootEpsilon,
+    momentum: o?.momentum?.form ?? TORCH_FORMULA.momentum,
+    weightDecay: o?.weightDecay?.form ?? TORCH_FORMULA.weightDecay,
+  }
+}
 
 /**
  * A loss as the reference computes it. `clip` overrides the probability clip the design gives the

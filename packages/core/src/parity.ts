@@ -610,12 +610,14 @@ function compareCurves(
   let part: CurvePoint | null = null
   const n = Math.min(a.history.loss.length, b.history.loss.length)
   let first = 0
+  // A tolerance of 0 asks for identical curves (floor / 0 would pass any two).
+  const atScale = tolerance > 0 ? floor / tolerance : floor
   for (let e = 0; e < n; e++) {
     const la = a.history.loss[e] as number
     const lb = b.history.loss[e] as number
     // numpy's allclose with rtol = tolerance and atol = floor: within the tolerance where both are
     // well above rounding, equal where they differ by no more than the floor.
-    const d = relativeDifference(errorScale(spec, la), errorScale(spec, lb), floor / tolerance)
+    const d = relativeDifference(errorScale(spec, la), errorScale(spec, lb), atScale)
     if (e === 0) first = d
     const point = { trial: a.id, epoch: e + 1, difference: d, losses: [la, lb] as [number, number], first }
     if (!peak || d > peak.difference) peak = point

@@ -161,6 +161,7 @@ describe('parity', async () => {
     // Half a floor apart: 20% of their own size, but rounding (numpy's allclose, atol = floor).
     errors(b, 2.5 * floor)
     expect(parity(a, b).verdict).toBe('within')
+    expect(parity(a, b, 0).verdict).toBe('beyond')
     // A floor and a half apart: beyond.
     errors(b, 3.5 * floor)
     expect(parity(a, b).verdict).toBe('beyond')

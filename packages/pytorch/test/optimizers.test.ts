@@ -5,7 +5,7 @@
  * fails the comparison, and each claim is also checked against the convention it should state.
  */
 import {
-  type ReferenceFormula,
+  claimedFormula,
   type ReferenceJob,
   referenceForward,
   referenceLoss,
@@ -97,12 +97,7 @@ function job(
  */
 function claimedRun(j: TrainJob, s: TrainSettings) {
   const c = s.optimizer as Applied
-  const formula: ReferenceFormula = {
-    adamEpsilon: s.epsilon?.placement ?? TORCH_FORMULA.adamEpsilon,
-    rootEpsilon: c.rootEpsilon?.placement ?? TORCH_FORMULA.rootEpsilon,
-    momentum: c.momentum?.form ?? TORCH_FORMULA.momentum,
-    weightDecay: c.weightDecay?.form ?? TORCH_FORMULA.weightDecay,
-  }
+  const formula = claimedFormula(s)
   const optimizer = {
     ...j.optimizer,
     eps: s.epsilon?.value ?? c.rootEpsilon?.value ?? null,

@@ -34,12 +34,12 @@ import {
   TANH_NET,
 } from '../fixtures.js'
 import {
+  claimedFormula,
   conventionFormula,
   type ReferenceFormula,
   type ReferenceJob,
   type ReferenceRun,
   referenceTrain,
-  TORCH_FORMULA,
 } from '../reference.js'
 import { type Check, DEFAULT_TOLERANCE, expectEpochs, settingsOf, train } from './check.js'
 
@@ -136,12 +136,7 @@ function declared(
   bad('optimizer.momentum.form', o.momentum?.form, PLACEMENTS.momentum)
   bad('optimizer.weightDecay.form', o.weightDecay?.form, PLACEMENTS.weightDecay)
   bad('optimizer.schedule.semantics', o.schedule?.semantics, PLACEMENTS.semantics)
-  const formula: ReferenceFormula = {
-    adamEpsilon: s.epsilon?.placement ?? TORCH_FORMULA.adamEpsilon,
-    rootEpsilon: o.rootEpsilon?.placement ?? TORCH_FORMULA.rootEpsilon,
-    momentum: o.momentum?.form ?? TORCH_FORMULA.momentum,
-    weightDecay: o.weightDecay?.form ?? TORCH_FORMULA.weightDecay,
-  }
+  const formula = claimedFormula(s)
   const optimizer = {
     ...job.optimizer,
     eps: s.epsilon?.value ?? o.rootEpsilon?.value ?? job.optimizer.eps,
